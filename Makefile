@@ -1,0 +1,49 @@
+# Everyday commands. `make run` and `make test` set everything up on a fresh machine.
+# htmx is vendored: static/js/htmx.min.js is htmx.org 2.0.11 from npm (`make htmx` refetches it).
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PORT    ?= 5000
+HTMX_VERSION := 2.0.11
+BIN     := $(VENV)/bin
+export FLASK_APP := wsgi:app
+
+.PHONY: run test lint format htmx clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo user and the Stripe emulator
+run: $(VENV)/.runtime
+	FLASK_DEBUG=1 $(BIN)/flask db upgrade
+	FLASK_DEBUG=1 $(BIN)/flask seed
+	FLASK_DEBUG=1 $(BIN)/flask demo-user
+	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(VENV)/.dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+htmx:
+	cd $$(mktemp -d) && npm pack -q htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz \
+		&& cp package/dist/htmx.min.js $(CURDIR)/static/js/htmx.min.js
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""Accounts: registration, login, logout, and what happens to visitors who must log in."""
+
+from flask import redirect, request, url_for
+from flask_login import LoginManager
+
+from ..extensions import db
+from ..htmx import hx_redirect, is_htmx
+from ..models import User
+
+
+def configure_login(manager: LoginManager) -> None:
+    """Load users by id and send anonymous visitors to the login page."""
+    manager.login_view = "auth.login"
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """The user behind a session cookie, or None once the id no longer exists."""
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+    @manager.unauthorized_handler
+    def unauthorized():
+        """htmx gets 401 with HX-Redirect to log in and come back to the page; others a 302."""
+        if is_htmx():
+            return hx_redirect(url_for("auth.login", next="/"), status=401)
+        target = request.full_path.rstrip("?") if request.method == "GET" else "/"
+        return redirect(url_for("auth.login", next=target))

@@ -1,0 +1,60 @@
+"""Registration and login forms (CSRF-protected by Flask-WTF)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+
+
+def _strip(value):
+    """Forgive spaces pasted around an email address."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegisterForm(FlaskForm):
+    """A new customer: email, password and its confirmation."""
+
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="That email address is too long."),
+            Email("Enter a valid email address, like name@example.com."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    """An existing customer: email, password, and whether to stay signed in."""
+
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+    )
+    remember = BooleanField("Remember me")

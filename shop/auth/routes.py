@@ -1,0 +1,85 @@
+"""`/register`, `/login`, `POST /logout`."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from . import services
+from .forms import LoginForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """`target` if it is a same-site relative path, else the home page."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for("catalog.index")
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return url_for("catalog.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("catalog.index")
+    return target
+
+
+def _start_session(user, remember: bool) -> None:
+    """Log `user` in on a fresh session, so a session fixed before login is worthless."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account and sign in; errors stand next to their fields."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+            )
+        except services.EmailTaken:
+            form.email.errors.append("An account with this email already exists; log in instead.")
+        else:
+            _start_session(user, remember=False)
+            flash("Welcome! Your account is ready.", "success")
+            return redirect(safe_next(request.args.get("next")))
+    status = 422 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in; unknown email and wrong password get the same message."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=bool(form.remember.data))
+            return redirect(safe_next(request.args.get("next")))
+        form.form_errors.append("That email and password do not match an account.")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and return to the catalogue."""
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("catalog.index"))

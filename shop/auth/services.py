@@ -1,0 +1,69 @@
+"""Account rules: creating users, checking passwords, admins and the demo customer."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import User
+
+# Compared against when the email is unknown, so both answers take as long.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+class EmailTaken(Exception):
+    """An account with this (normalised) email already exists."""
+
+
+def find_user(email: str) -> User | None:
+    """The user with this email, however it was typed."""
+    return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
+
+
+def register_user(email: str, password: str, hash_method: str) -> User:
+    """Create a customer; the unique index settles two registrations racing."""
+    user = User(
+        email=User.normalise_email(email),
+        password_hash=generate_password_hash(password, method=hash_method),
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTaken(email) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the password matches; unknown emails cost the same hash check."""
+    user = find_user(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def set_admin(email: str, password: str, hash_method: str) -> tuple[User, bool]:
+    """Create an admin, or promote an existing user (keeping their password if none given)."""
+    user = find_user(email)
+    created = user is None
+    if created:
+        user = User(email=User.normalise_email(email), password_hash="")
+        db.session.add(user)
+    if password:
+        user.password_hash = generate_password_hash(password, method=hash_method)
+    user.is_admin = True
+    db.session.commit()
+    return user, created
+
+
+def ensure_user(email: str, password: str, hash_method: str) -> User:
+    """Make sure a customer with this email and password exists (the demo login)."""
+    user = find_user(email)
+    if user is None:
+        return register_user(email, password, hash_method)
+    if not check_password_hash(user.password_hash, password):
+        user.password_hash = generate_password_hash(password, method=hash_method)
+        db.session.commit()
+    return user

@@ -1,0 +1,1 @@
+"""The catalogue: products, search, and loading them from the seed file."""

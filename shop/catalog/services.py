@@ -1,0 +1,102 @@
+"""Catalogue rules: listing and searching active products, upserting the seed file."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Product
+
+SEED_FILE = Path(__file__).with_name("products.json")
+SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")
+QUERY_MAX = 100
+
+
+class SeedError(ValueError):
+    """The seed file is unreadable or an entry is malformed; nothing was written."""
+
+
+@dataclass
+class SeedReport:
+    """What `seed_products` changed, by SKU."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def search_products(query: str = "") -> list[Product]:
+    """Active products whose name or description contains `query` (case-insensitive)."""
+    statement = select(Product).where(Product.active).order_by(Product.name, Product.id)
+    query = query.strip()[:QUERY_MAX]
+    if query:
+        statement = statement.where(
+            or_(
+                Product.name.icontains(query, autoescape=True),
+                Product.description.icontains(query, autoescape=True),
+            )
+        )
+    return list(db.session.scalars(statement))
+
+
+def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
+    """Parse and validate the seed file, so a bad entry stops the load before any write."""
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SeedError(f"cannot read {path}: {error}") from None
+    if not isinstance(entries, list):
+        raise SeedError(f"{path}: expected a list of products")
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{path} entry {index}"
+        if not isinstance(entry, dict):
+            raise SeedError(f"{where}: expected an object")
+        sku = entry.get("sku")
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+            raise SeedError(f"{where}: 'sku' must be a non-empty string of at most 64 characters")
+        if sku in seen:
+            raise SeedError(f"{where}: duplicate sku {sku!r}")
+        seen.add(sku)
+        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise SeedError(f"{where} ({sku}): 'name' must be a non-empty string")
+        price = entry.get("price_cents")
+        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+            raise SeedError(f"{where} ({sku}): 'price_cents' must be a whole number >= 0")
+        currency = entry.get("currency", "usd")
+        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+            raise SeedError(f"{where} ({sku}): 'currency' must be a 3-letter ISO code")
+        entry["currency"] = currency.lower()
+        entry.setdefault("description", "")
+        entry.setdefault("image", "")
+    return entries
+
+
+def seed_products(entries: list[dict]) -> SeedReport:
+    """Upsert products by SKU in one transaction; products missing from `entries` go inactive."""
+    report = SeedReport()
+    existing = {p.sku: p for p in db.session.scalars(select(Product))}
+    for entry in entries:
+        product = existing.pop(entry["sku"], None)
+        values = {name: entry[name] for name in SEED_FIELDS}
+        if product is None:
+            db.session.add(Product(sku=entry["sku"], active=True, **values))
+            report.added.append(entry["sku"])
+            continue
+        changed = [name for name, value in values.items() if getattr(product, name) != value]
+        if changed or not product.active:
+            for name in changed:
+                setattr(product, name, values[name])
+            product.active = True
+            report.updated.append(entry["sku"])
+        else:
+            report.unchanged += 1
+    for product in existing.values():
+        if product.active:
+            product.active = False
+            report.deactivated.append(product.sku)
+    db.session.commit()
+    return report

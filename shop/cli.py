@@ -1,0 +1,88 @@
+"""Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .auth import services as auth_services
+from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
+from .catalog import services as catalog_services
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "demo-password"
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app's `flask` CLI."""
+    app.cli.add_command(seed)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo_user)
+
+
+@click.command("seed")
+@with_appcontext
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=catalog_services.SEED_FILE,
+    show_default=True,
+    help="JSON list of products to load.",
+)
+def seed(path: Path) -> None:
+    """Load the product list: add new SKUs, update changed ones, deactivate dropped ones."""
+    try:
+        entries = catalog_services.read_seed_file(path)
+    except catalog_services.SeedError as error:
+        raise click.ClickException(str(error)) from None
+    report = catalog_services.seed_products(entries)
+    for label, skus in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("deactivated", report.deactivated),
+    ):
+        click.echo(f"{label}: {len(skus)}" + (f" ({', '.join(skus)})" if skus else ""))
+    click.echo(f"unchanged: {report.unchanged}")
+
+
+def _read_password() -> str:
+    """A password from a hidden prompt on a terminal, or the first line of stdin."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("email")
+def create_admin(email: str) -> None:
+    """Create an admin, or promote an existing user (password from a prompt or stdin)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"not a valid email address: {error}") from None
+    existing = auth_services.find_user(email)
+    password = _read_password()
+    if (existing is None or password) and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise click.ClickException(
+            f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
+        )
+    user, created = auth_services.set_admin(
+        email, password, current_app.config["PASSWORD_HASH_METHOD"]
+    )
+    click.echo(f"{'created' if created else 'promoted'} admin {user.email}")
+
+
+@click.command("demo-user")
+@with_appcontext
+def demo_user() -> None:
+    """Make sure the demo customer exists and print its login (development only)."""
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("the demo customer is for development only")
+    auth_services.ensure_user(DEMO_EMAIL, DEMO_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
+    click.echo(f"Demo customer: {DEMO_EMAIL} / password: {DEMO_PASSWORD}")

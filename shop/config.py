@@ -1,0 +1,108 @@
+"""Settings read from the environment, checked once at start-up.
+
+Every variable read here is documented in `.env.example` and the README.
+Production is anything that is neither debug (`FLASK_DEBUG=1`, as `make run`
+sets) nor testing; there, a missing or contradictory setting stops start-up
+with one line naming the variable.
+"""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: The webhook secret the emulator signs with when none is configured.
+EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
+#: The API key the emulator accepts over HTTP.
+EMULATOR_API_KEY = "sk_test_emulator"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or contradicts another; the message names the variable."""
+
+
+def _flag(value: str | None) -> bool:
+    """Read an environment flag: 1/true/yes/on are true, anything else false."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole-number setting, refusing anything else with a named error."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Normalise a PaaS `DATABASE_URL` for SQLAlchemy with psycopg 3; default to SQLite."""
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "shop.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _development_secret(instance_path: str) -> str:
+    """Create a random secret once under instance/ so logins survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(
+    env: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the Flask config from `env` plus test overrides, failing fast in production."""
+    overrides = dict(overrides or {})
+    testing = bool(overrides.get("TESTING", False))
+    debug = _flag(env.get("FLASK_DEBUG"))
+    production = not (debug or testing)
+
+    secret_key = overrides.get("SECRET_KEY") or env.get("SECRET_KEY", "").strip()
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY is not set: production needs a long random secret")
+        secret_key = _development_secret(instance_path)
+
+    stripe_key = env.get("STRIPE_SECRET_KEY", "").strip()
+    webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip()
+    emulator = not stripe_key
+    if stripe_key and not webhook_secret:
+        raise ConfigError("STRIPE_WEBHOOK_SECRET is not set: it is required with STRIPE_SECRET_KEY")
+    if production and emulator and not _flag(env.get("STRIPE_EMULATOR")):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
+        )
+
+    config: dict[str, Any] = {
+        "SECRET_KEY": secret_key,
+        "PRODUCTION": production,
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "STRIPE_SECRET_KEY": stripe_key,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret or EMULATOR_WEBHOOK_SECRET,
+        "STRIPE_EMULATOR": emulator,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PASSWORD_HASH_METHOD": "scrypt",
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,76 @@
+"""Application-wide error answers: a toast fragment for htmx, a page otherwise."""
+
+from flask import Flask, current_app, make_response, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .extensions import db
+from .htmx import is_htmx
+
+MESSAGES = {
+    400: "That request was not understood.",
+    401: "Please log in first.",
+    403: "You are not allowed to do that.",
+    404: "That page or item does not exist.",
+    405: "That action is not allowed here.",
+    413: "That request is too large.",
+    422: "Some of that input is not valid.",
+    429: "Too many attempts; please wait a moment and try again.",
+    500: "Something went wrong on our side; nothing was charged. Please try again.",
+    503: "The shop is briefly unavailable; please try again in a moment.",
+}
+
+
+def error_response(status: int, message: str | None = None, headers=None):
+    """Render `message` as a toast (htmx, retargeted to #toasts) or a full error page."""
+    message = message or MESSAGES.get(status, "Something went wrong.")
+    if is_htmx():
+        body = render_template("errors/toast.html", message=message, status=status)
+        response = make_response(body, status)
+        response.headers["HX-Retarget"] = "#toasts"
+        response.headers["HX-Reswap"] = "beforeend"
+    else:
+        body = render_template("errors/error.html", message=message, status=status)
+        response = make_response(body, status)
+    response.vary.add("HX-Request")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the handlers; HTTP errors keep their status and headers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        """A missing or stale CSRF token: 400 with a way forward."""
+        return error_response(
+            400, "Your form expired or was not sent from this site; reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        """Any abort(): keep the status and headers such as Allow or Retry-After."""
+        headers = {
+            k: v
+            for k, v in error.get_headers()
+            if k.lower() not in {"content-type", "content-length"}
+        }
+        # abort(404, "...") carries our own words; werkzeug's stock text is not for customers.
+        custom = error.description != type(error).description
+        message = error.description if custom else None
+        return error_response(error.code or 500, message, headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        """The database is down or dropped us: a clear 503, never a stack trace."""
+        db.session.rollback()
+        current_app.logger.error("database unavailable: %s", error.__class__.__name__)
+        return error_response(ServiceUnavailable.code)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error: InternalServerError):
+        """An unexpected failure: log it, show a calm message."""
+        return error_response(500)

@@ -1,0 +1,77 @@
+"""The shop's tables, in SQLAlchemy 2 typed style. Money is integer minor units."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, String, Text, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (called per row, never at import)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC, hand back aware UTC, so SQLite and PostgreSQL compare alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Convert an aware datetime to naive UTC before it reaches the database."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        """Mark a stored naive UTC value as UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class TimestampMixin:
+    """`created_at` and `updated_at`, filled by the ORM at write time."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A customer or an admin; the email is stored normalised (trimmed, lower case)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        """The one spelling of an address that lookups and the unique index use."""
+        return email.strip().lower()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Product(TimestampMixin, db.Model):
+    """A catalogue entry loaded by `flask seed`; deactivated, never deleted."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    image: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<Product {self.sku} {self.price_cents} {self.currency}>"

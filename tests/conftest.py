@@ -1,0 +1,178 @@
+"""Shared fixtures: a migrated database per run (SQLite, or PostgreSQL with
+TEST_DATABASE_URL), a fresh app per test, clients that keep CSRF on, and helpers."""
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, event, make_url, text
+
+from shop import create_app
+from shop.auth import services as auth_services
+from shop.config import database_url as normalise_url
+from shop.extensions import db
+
+# Settings from the developer's shell must not leak into tests (a live Stripe key least of all).
+for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR", "DATABASE_URL"):
+    os.environ.pop(_name, None)
+
+FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is deliberately slow; tests need not be
+PASSWORD = "correct horse battery"
+
+
+def app_config(url: str, **extra) -> dict:
+    """The overrides every test app gets, plus `extra`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this run: a new PostgreSQL database (dropped after) or a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        return
+    server = make_url(normalise_url(base, ""))
+    name = f"shop_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url):
+    """Build the schema once per run with the committed migrations (as `flask db upgrade`)."""
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated):
+    """A fresh app on the run's database; every table is emptied after the test."""
+    app = create_app(app_config(migrated))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client with CSRF protection left on."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """The `flask` command line of the test app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app):
+    """The catalogue loaded from the shipped seed file; returns the products by SKU."""
+    from shop.catalog import services
+    from shop.models import Product
+
+    with app.app_context():
+        services.seed_products(services.read_seed_file())
+        return {p.sku: p.id for p in db.session.scalars(db.select(Product))}
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token a page hands out, read from its `<meta name="csrf-token">`."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert match, f"no csrf-token meta on {path}"
+    return match.group(1)
+
+
+def hx_headers(client, **extra) -> dict:
+    """Headers htmx sends from our page: HX-Request and the CSRF header."""
+    return {"HX-Request": "true", "X-CSRFToken": csrf_token(client), **extra}
+
+
+class AuthActions:
+    """Register, log in and log out through the real forms (CSRF included)."""
+
+    def __init__(self, app, client):
+        self._app = app
+        self._client = client
+
+    def create_user(self, email: str = "ada@example.com", password: str = PASSWORD):
+        """A customer straight in the database, for tests about something else."""
+        with self._app.app_context():
+            return auth_services.register_user(email, password, FAST_HASH).id
+
+    def register(self, email="ada@example.com", password=PASSWORD, confirm=None, **query):
+        """Submit the registration form."""
+        token = csrf_token(self._client, "/register")
+        data = {"email": email, "password": password, "confirm": confirm or password}
+        return self._client.post(
+            "/register", data={**data, "csrf_token": token}, query_string=query
+        )
+
+    def login(self, email="ada@example.com", password=PASSWORD, remember=False, **query):
+        """Submit the login form."""
+        token = csrf_token(self._client, "/login")
+        data = {"email": email, "password": password, "csrf_token": token}
+        if remember:
+            data["remember"] = "y"
+        return self._client.post("/login", data=data, query_string=query)
+
+    def logout(self):
+        """Post the logout form."""
+        return self._client.post("/logout", data={"csrf_token": csrf_token(self._client)})
+
+
+@pytest.fixture
+def auth(app, client):
+    """Account actions through the real forms."""
+    return AuthActions(app, client)
+
+
+@pytest.fixture
+def user(auth, client):
+    """A customer who is logged in on `client`; returns the user id."""
+    user_id = auth.create_user()
+    response = auth.login()
+    assert response.status_code == 302
+    return user_id
+
+
+@contextmanager
+def count_queries(app):
+    """Collect the SQL statements run inside the block (a list of strings)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
