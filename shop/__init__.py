@@ -51,10 +51,14 @@ def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
+    from .checkout.routes import bp as checkout_bp
     from .health import bp as health_bp
+    from .orders.routes import bp as orders_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
 
 

@@ -87,6 +87,10 @@ def load_config(
             "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
         )
 
+    ttl = _int(env, "CHECKOUT_SESSION_TTL_MINUTES", 30, minimum=30)
+    if ttl > 24 * 60:
+        raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
+
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
@@ -94,6 +98,7 @@ def load_config(
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": webhook_secret or EMULATOR_WEBHOOK_SECRET,
         "STRIPE_EMULATOR": emulator,
+        "CHECKOUT_SESSION_TTL_MINUTES": ttl,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
