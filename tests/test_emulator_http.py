@@ -119,3 +119,29 @@ def test_an_sdk_in_another_process_can_use_the_emulator(live_server):
     wrong = stripe.StripeClient("sk_test_not_the_emulator", base_addresses=base)
     with pytest.raises(stripe.AuthenticationError):
         wrong.v1.checkout.sessions.list()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "line_items=x&line_items[0][quantity]=1",
+        "line_items[0][quantity]=1&line_items=x",
+        "mode=payment&line_items[0]=x&success_url=https://a.example/",
+        "mode=payment&line_items[x][quantity]=1&success_url=https://a.example/",
+        "metadata[a][b]=1&mode=payment",
+        "[x]=1",
+        "expand[]=customer&mode=payment",
+        "mode[0]=payment",
+        "line_items[0][price_data][unit_amount][0]=5&mode=payment",
+    ],
+)
+def test_malformed_encodings_are_400s_not_500s(app, client, body):
+    response = client.post(
+        f"{API}/checkout/sessions",
+        data=body,
+        headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["type"] == "invalid_request_error"
+    with app.app_context():
+        assert emulator.count_sessions() == 0

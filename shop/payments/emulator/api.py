@@ -16,7 +16,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import Session
 
 from ...config import EMULATOR_API_KEY
-from . import errors, params, shapes, store
+from . import errors, form, params, shapes, store
 
 _SESSIONS = re.compile(r"^/v1/checkout/sessions$")
 _SESSION = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
@@ -121,7 +121,7 @@ def handle(method: str, path: str, query: str, body: str, headers: Mapping[str, 
     try:
         authenticate(headers)
         pairs = parse_qsl(body if method == "POST" else query, keep_blank_values=True)
-        values = params.decode(pairs)
+        values = form.decode(pairs)
         if method == "GET" and (
             _SESSIONS.match(path) or _SESSION.match(path) or _LINE_ITEMS.match(path)
         ):

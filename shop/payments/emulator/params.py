@@ -1,7 +1,7 @@
-"""Stripe's form encoding in, checked parameters out.
+"""Decoded Stripe parameters in, checked values out.
 
-The SDK sends `line_items[0][price_data][unit_amount]=1250`; `decode` turns that
-into nested dicts and lists, and the `*_params` functions validate the subset of
+`form.decode` has turned the SDK's `line_items[0][price_data][unit_amount]=1250`
+into nested dicts and lists; the `*_params` functions validate the subset of
 Checkout the shop uses, raising the error Stripe gives for the same mistake.
 """
 
@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 
 from . import errors
 
-_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_PART = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"^-?\d{1,18}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
@@ -23,39 +21,6 @@ MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 60 * 60
 # The caller computes `now + 30 min` a moment before we read the clock; like Stripe, allow
 # for that delay instead of refusing the exact minimum.
 EXPIRY_GRACE = 60
-
-
-def decode(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Nest bracketed form keys: `a[0][b]=1` -> {"a": [{"b": "1"}]}; `a[]` appends."""
-    root: dict[str, Any] = {}
-    for raw_key, value in pairs:
-        match = _KEY.match(raw_key)
-        if not match:
-            raise errors.invalid(raw_key, f"Invalid parameter name: {raw_key}")
-        parts = [match.group(1), *_PART.findall(match.group(2))]
-        node = root
-        for index, part in enumerate(parts):
-            key = part or str(len(node))
-            if index == len(parts) - 1:
-                if isinstance(node.get(key), dict):
-                    raise errors.invalid(raw_key, f"Invalid hash: {raw_key}")
-                node[key] = value
-            else:
-                child = node.setdefault(key, {})
-                if not isinstance(child, dict):
-                    raise errors.invalid(raw_key, f"Invalid hash: {raw_key}")
-                node = child
-    return _listify(root)
-
-
-def _listify(node: Any) -> Any:
-    """Turn dicts keyed only by indices into lists, in index order."""
-    if not isinstance(node, dict):
-        return node
-    items = {key: _listify(value) for key, value in node.items()}
-    if items and all(key.isdigit() for key in items):
-        return [items[key] for key in sorted(items, key=int)]
-    return items
 
 
 def _only(params: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
