@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -185,3 +186,22 @@ def test_event_payload_is_stripe_shaped(app, session):
     assert set(event) >= {"id", "object", "api_version", "created", "data", "livemode",
                           "pending_webhooks", "request", "type"}  # fmt: skip
     assert re.fullmatch(r"evt_\w{24}", event["id"])
+
+
+def test_parallel_payments_of_one_session_complete_it_once(app, session, completed):
+    outcomes: list[object] = []
+
+    def attempt():
+        with app.app_context():
+            try:
+                outcomes.append(emulator.pay(session["id"])["status_code"])
+            except emulator.PaymentError as error:
+                outcomes.append(error.status)
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [200] + [409] * 5
+    assert len(completed) == 1
