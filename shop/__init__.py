@@ -52,10 +52,15 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
     from .health import bp as health_bp
+    from .payments.emulator.routes import bp as emulator_bp
+    from .payments.routes import bp as payments_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(payments_bp)
+    if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
+        app.register_blueprint(emulator_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -73,7 +78,9 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask seed`, `flask create-admin`, `flask demo-user`."""
+    """`flask seed`, `flask create-admin`, `flask demo-user`, `flask emulator ...`."""
     from .cli import register
+    from .payments.emulator.cli import emulator_cli
 
     register(app)
+    app.cli.add_command(emulator_cli)
