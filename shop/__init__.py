@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_deploy(app)
     return app
 
 
@@ -77,3 +78,10 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+def register_deploy(app: Flask) -> None:
+    """Request ids and logs, static files, and (in production) proxy headers and HSTS."""
+    from .deploy import init_app
+
+    init_app(app)
