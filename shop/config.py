@@ -18,6 +18,8 @@ EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
 EMULATOR_API_KEY = "sk_test_emulator"
 #: Accepted values of LOG_LEVEL.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: HSTS lifetime sent over https in production: one year.
+HSTS_SECONDS = 365 * 24 * 3600
 
 
 class ConfigError(RuntimeError):
@@ -114,6 +116,11 @@ def load_config(
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
         "LOG_LEVEL": _log_level(env),
+        # Production sits behind the PaaS router: trust its X-Forwarded-* headers (one hop),
+        # build external urls as https, and pin browsers to https once they have seen it.
+        "PROXY_FIX": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "HSTS_SECONDS": HSTS_SECONDS if production else 0,
     }
     config.update(overrides)
     return config
