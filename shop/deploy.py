@@ -1,19 +1,21 @@
-"""What running behind a PaaS router needs: proxy headers, HSTS, request logs.
+"""What running behind a PaaS router needs: proxy headers, HSTS, static files, request logs.
 
 The WSGI layers, outermost first: ProxyFix (production only) restores the client's
 scheme, host and address from the router's `X-Forwarded-*` headers; the request log
-then sees them, tags the request with its id and logs one line; Flask answers.
+then sees them, tags the request with its id and logs one line; WhiteNoise answers
+static files; Flask answers the rest.
 """
 
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs
+from . import logs, static_files
 
 
 def init_app(app: Flask) -> None:
-    """Install logging, the request log, ProxyFix and HSTS."""
+    """Install logging, static file serving, the request log, ProxyFix and HSTS."""
     logs.configure(app)
+    static_files.init_app(app)
     app.wsgi_app = logs.RequestLogMiddleware(app.wsgi_app)
     if app.config["PROXY_FIX"]:
         # Exactly one proxy (the PaaS router) sits in front; trusting more would let
