@@ -8,6 +8,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from flask.helpers import get_load_dotenv
 
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
@@ -17,8 +18,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application from the environment (and `.env`), plus test overrides."""
-    if not (overrides or {}).get("TESTING"):
-        load_dotenv(os.path.join(ROOT, ".env"))  # tests never pick up a developer's .env
+    # Tests never pick up a developer's .env; FLASK_SKIP_DOTENV=1 skips it, as for `flask`.
+    if not (overrides or {}).get("TESTING") and get_load_dotenv():
+        load_dotenv(os.path.join(ROOT, ".env"))
     app = Flask(
         __name__,
         instance_path=os.path.join(ROOT, "instance"),
@@ -33,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_deploy(app)
     return app
 
 
@@ -84,3 +87,10 @@ def register_commands(app: Flask) -> None:
 
     register(app)
     app.cli.add_command(emulator_cli)
+
+
+def register_deploy(app: Flask) -> None:
+    """Request ids and logs, static files, and (in production) proxy headers and HSTS."""
+    from .deploy import init_app
+
+    init_app(app)
