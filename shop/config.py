@@ -16,6 +16,8 @@ from typing import Any
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
 #: The API key the emulator accepts over HTTP.
 EMULATOR_API_KEY = "sk_test_emulator"
+#: Upper bound for CART_MAX_QUANTITY, far below where `quantity + n` could overflow a column.
+CART_MAX_QUANTITY_LIMIT = 9999
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +89,12 @@ def load_config(
             "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
         )
 
+    cart_max = _int(env, "CART_MAX_QUANTITY", 10, minimum=1)
+    if cart_max > CART_MAX_QUANTITY_LIMIT:
+        raise ConfigError(
+            f"CART_MAX_QUANTITY must be at most {CART_MAX_QUANTITY_LIMIT}, got {cart_max}"
+        )
+
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
@@ -103,6 +111,7 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
+        "CART_MAX_QUANTITY": cart_max,
     }
     config.update(overrides)
     return config
