@@ -93,6 +93,7 @@ def test_plain_add_redirects_to_the_page_with_the_cart_open(app, user, shopper, 
     response = shopper.add(beans, 2)
     assert response.status_code == 303
     assert response.headers["Location"] == "/cart"
+    assert "HX-Request" in response.headers["Vary"]
     page = client.get("/cart").get_data(as_text=True)
     assert "Added. You have 2 × Ethiopia Yirgacheffe" in page  # the flashed confirmation
     assert re.search(r'<dialog id="cart-dialog"[^>]* open data-open', page)

@@ -38,7 +38,7 @@ def render_cart(
 ):
     """The cart body and the badge (out of band) for htmx; the page with the cart open else."""
     context = {
-        "cart": cart or services.load_cart(current_user.id),
+        "cart": services.load_cart(current_user.id) if cart is None else cart,
         "message": message,
         "message_kind": message_kind,
         "max_quantity": _max_quantity(),
@@ -54,7 +54,9 @@ def _changed(cart: services.Cart, message: str):
     """After a change: the new cart (htmx, with the event) or a 303 to the cart page."""
     if not is_htmx():
         flash(message, "success")
-        return redirect(url_for("cart.show"), 303)
+        response = redirect(url_for("cart.show"), 303)
+        response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
+        return response
     return hx_trigger(render_cart(cart), CHANGED_EVENT)
 
 
