@@ -53,12 +53,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
     from .auth.routes import bp as auth_bp
+    from .cart.routes import bp as cart_bp
     from .catalog.routes import bp as catalog_bp
     from .health import bp as health_bp
     from .payments.emulator.routes import bp as emulator_bp
     from .payments.routes import bp as payments_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(cart_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(payments_bp)

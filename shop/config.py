@@ -20,6 +20,8 @@ EMULATOR_API_KEY = "sk_test_emulator"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 #: HSTS lifetime sent over https in production: one year.
 HSTS_SECONDS = 365 * 24 * 3600
+#: Upper bound for CART_MAX_QUANTITY, far below where `quantity + n` could overflow a column.
+CART_MAX_QUANTITY_LIMIT = 9999
 
 
 class ConfigError(RuntimeError):
@@ -99,6 +101,12 @@ def load_config(
             "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
         )
 
+    cart_max = _int(env, "CART_MAX_QUANTITY", 10, minimum=1)
+    if cart_max > CART_MAX_QUANTITY_LIMIT:
+        raise ConfigError(
+            f"CART_MAX_QUANTITY must be at most {CART_MAX_QUANTITY_LIMIT}, got {cart_max}"
+        )
+
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
@@ -124,6 +132,7 @@ def load_config(
         # Hashed, compressed copies of static/ served with a one-year cache; None serves
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
+        "CART_MAX_QUANTITY": cart_max,
     }
     config.update(overrides)
     return config
