@@ -1,7 +1,7 @@
 """stripe events and emulator
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 02:20:30.176705
 
 """
