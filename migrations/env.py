@@ -9,9 +9,12 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The app has already sent logs to stdout as logfmt lines (shop/logs.py); keep that, and
+# only let alembic report each migration it runs. alembic.ini's stderr logging would
+# replace the app's handler.
+logging.getLogger('alembic').setLevel(logging.INFO)
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

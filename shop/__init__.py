@@ -8,6 +8,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from flask.helpers import get_load_dotenv
 
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
@@ -17,8 +18,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application from the environment (and `.env`), plus test overrides."""
-    if not (overrides or {}).get("TESTING"):
-        load_dotenv(os.path.join(ROOT, ".env"))  # tests never pick up a developer's .env
+    # Tests never pick up a developer's .env; FLASK_SKIP_DOTENV=1 skips it, as for `flask`.
+    if not (overrides or {}).get("TESTING") and get_load_dotenv():
+        load_dotenv(os.path.join(ROOT, ".env"))
     app = Flask(
         __name__,
         instance_path=os.path.join(ROOT, "instance"),
@@ -33,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_deploy(app)
     return app
 
 
@@ -50,16 +53,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
     from .auth.routes import bp as auth_bp
+    from .cart.routes import bp as cart_bp
     from .catalog.routes import bp as catalog_bp
     from .checkout.routes import bp as checkout_bp
     from .health import bp as health_bp
     from .orders.routes import bp as orders_bp
+    from .payments.emulator.routes import bp as emulator_bp
+    from .payments.routes import bp as payments_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(cart_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(payments_bp)
+    if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
+        app.register_blueprint(emulator_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -77,7 +87,16 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask seed`, `flask create-admin`, `flask demo-user`."""
+    """`flask seed`, `flask create-admin`, `flask demo-user`, `flask emulator ...`."""
     from .cli import register
+    from .payments.emulator.cli import emulator_cli
 
     register(app)
+    app.cli.add_command(emulator_cli)
+
+
+def register_deploy(app: Flask) -> None:
+    """Request ids and logs, static files, and (in production) proxy headers and HSTS."""
+    from .deploy import init_app
+
+    init_app(app)

@@ -16,6 +16,12 @@ from typing import Any
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
 #: The API key the emulator accepts over HTTP.
 EMULATOR_API_KEY = "sk_test_emulator"
+#: Accepted values of LOG_LEVEL.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: HSTS lifetime sent over https in production: one year.
+HSTS_SECONDS = 365 * 24 * 3600
+#: Upper bound for CART_MAX_QUANTITY, far below where `quantity + n` could overflow a column.
+CART_MAX_QUANTITY_LIMIT = 9999
 
 
 class ConfigError(RuntimeError):
@@ -39,6 +45,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    """Read LOG_LEVEL (default INFO), refusing names the logging module does not know."""
+    raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -87,6 +101,12 @@ def load_config(
             "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
         )
 
+    cart_max = _int(env, "CART_MAX_QUANTITY", 10, minimum=1)
+    if cart_max > CART_MAX_QUANTITY_LIMIT:
+        raise ConfigError(
+            f"CART_MAX_QUANTITY must be at most {CART_MAX_QUANTITY_LIMIT}, got {cart_max}"
+        )
+
     ttl = _int(env, "CHECKOUT_SESSION_TTL_MINUTES", 30, minimum=30)
     if ttl > 24 * 60:
         raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
@@ -108,6 +128,16 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
+        "LOG_LEVEL": _log_level(env),
+        # Production sits behind the PaaS router: trust its X-Forwarded-* headers (one hop),
+        # build external urls as https, and pin browsers to https once they have seen it.
+        "PROXY_FIX": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "HSTS_SECONDS": HSTS_SECONDS if production else 0,
+        # Hashed, compressed copies of static/ served with a one-year cache; None serves
+        # static/ as it is, uncached, so edits show up at once under `make run`.
+        "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
+        "CART_MAX_QUANTITY": cart_max,
     }
     config.update(overrides)
     return config

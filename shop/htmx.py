@@ -1,9 +1,12 @@
 """htmx helpers: tell fragment requests from page loads and answer each properly."""
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from flask import Response, make_response, render_template, request
-from jinja2_fragments.flask import render_blocks
+from flask import Response, current_app, make_response, render_template, request
+from jinja2 import Environment, nodes
+from jinja2_fragments import BlockNotFoundError
+from jinja2_fragments.flask import render_block
 
 
 def is_htmx() -> bool:
@@ -21,12 +24,39 @@ def render(template: str, blocks: Iterable[str] = (), status: int = 200, **conte
     """
     blocks = list(blocks)
     if blocks and is_htmx():
-        body = render_blocks(template, blocks, **context)
+        body = "".join(
+            render_block(_block_owner(template, name), name, **context) for name in blocks
+        )
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def _block_owner(template: str, block: str) -> str:
+    """The template that defines `block` for the page `template`: itself or its nearest parent.
+
+    jinja2-fragments only sees the blocks a template defines itself; the page's inherited
+    blocks (the header badge of base.html, say) are fragments of the page too.
+    """
+    env = current_app.jinja_env
+    name: str | None = template
+    while name is not None:
+        if block in env.get_template(name).blocks:
+            return name
+        name = _parent_of(env, name)
+    raise BlockNotFoundError(block, template)
+
+
+@lru_cache(maxsize=64)
+def _parent_of(env: Environment, template: str) -> str | None:
+    """The literal `{% extends "..." %}` target of `template`, if any (parsed once)."""
+    source = env.loader.get_source(env, template)[0]
+    extends = env.parse(source).find(nodes.Extends)
+    if extends is not None and isinstance(extends.template, nodes.Const):
+        return extends.template.value
+    return None
 
 
 def hx_redirect(location: str, status: int = 200) -> Response:

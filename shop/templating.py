@@ -3,6 +3,7 @@
 from flask import Flask, current_app
 from flask_login import current_user
 
+from .cart.services import count_units
 from .money import format_money
 
 
@@ -23,4 +24,4 @@ def cart_count() -> int:
     """Units in the signed-in user's cart, for the header badge (0 for visitors)."""
     if not current_user.is_authenticated:
         return 0
-    return 0
+    return count_units(current_user.id)

@@ -1,0 +1,52 @@
+"""Strict parsing of the cart's form fields: whole numbers in range, or a clear refusal.
+
+Python's int() (behind WTForms' IntegerField) also takes `1_000` and non-ASCII digits and
+has no notion of "absent" versus "empty"; the contract wants `2.5`, `1e3`, `abc` and an
+empty value refused, and only an absent field to mean the default.
+"""
+
+import re
+from collections.abc import Mapping
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DIGITS_MAX = 9  # longer strings are out of any range here; int() never sees a huge one
+
+
+class InvalidInput(ValueError):
+    """A field is missing or malformed; the message says what to enter instead."""
+
+
+def _whole_number(raw: str) -> int | None:
+    """`raw` as an int if it is a plain (signed) whole number, else None."""
+    text = raw.strip()
+    if not _WHOLE.fullmatch(text):
+        return None
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > _DIGITS_MAX:
+        return -(10**_DIGITS_MAX) if text.startswith("-") else 10**_DIGITS_MAX
+    return int(text)
+
+
+def quantity(form: Mapping[str, str], low: int, high: int, default: int | None = None) -> int:
+    """The `quantity` field: `default` only when absent; otherwise a whole number in [low, high]."""
+    raw = form.get("quantity")
+    if raw is None and default is not None:
+        return default
+    wanted = f"Enter a whole number of items from {low} to {high}."
+    if raw is None or not raw.strip():
+        raise InvalidInput(f"The quantity is missing. {wanted}")
+    value = _whole_number(raw)
+    if value is None:
+        raise InvalidInput(f"“{raw.strip()[:20]}” is not a whole number. {wanted}")
+    if not low <= value <= high:
+        raise InvalidInput(f"That quantity is out of range. {wanted}")
+    return value
+
+
+def product_id(form: Mapping[str, str]) -> int:
+    """The `product_id` field: a positive whole number (whether it exists is the service's call)."""
+    raw = form.get("product_id")
+    value = _whole_number(raw) if raw is not None else None
+    if value is None or value < 1:
+        raise InvalidInput("Choose a product to add.")
+    return value

@@ -1,0 +1,212 @@
+"""Cart rules: one cart per user, lines changed in single SQL statements, totals in cents.
+
+Every mutation is one statement the database applies atomically (no read-modify-write in
+Python), so concurrent requests of the same customer lose nothing. Each owns its commit and
+returns the cart as it stands afterwards, loaded with one query.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import CartItem, Product, User, UTCDateTime, utcnow
+
+#: Most distinct products one cart may hold.
+MAX_LINES = 50
+#: Ids above this cannot exist (PostgreSQL `integer`); looking them up would be an error.
+ID_MAX = 2**31 - 1
+#: Currency of an empty cart's (zero) subtotal.
+DEFAULT_CURRENCY = "usd"
+
+
+class CartError(Exception):
+    """The cart was left unchanged; the message is for the customer."""
+
+
+class ProductUnavailable(CartError):
+    """The product does not exist or is no longer sold."""
+
+
+class CartFull(CartError):
+    """A new line would exceed MAX_LINES distinct products."""
+
+
+class LineMissing(CartError):
+    """The product is not (or no longer) in the cart."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """A product in the cart, priced now; unavailable lines count for nothing."""
+
+    product: Product
+    quantity: int
+    available: bool
+    line_total_cents: int
+
+
+@dataclass(frozen=True)
+class Cart:
+    """A customer's cart with totals computed from current prices, in integer minor units."""
+
+    lines: tuple[CartLine, ...]
+    subtotal_cents: int
+    currency: str
+    count: int
+    has_unavailable: bool
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the cart has no lines at all."""
+        return not self.lines
+
+    @property
+    def can_check_out(self) -> bool:
+        """True when there is something to buy and every line can still be bought."""
+        return not self.is_empty and not self.has_unavailable
+
+    def line_for(self, product_id: int) -> CartLine | None:
+        """The line holding `product_id`, if any."""
+        return next((line for line in self.lines if line.product.id == product_id), None)
+
+
+def load_cart(user_id: int) -> Cart:
+    """The user's cart, lines and their products in one query, oldest line first."""
+    items = db.session.scalars(
+        select(CartItem)
+        .join(CartItem.product)
+        .options(contains_eager(CartItem.product))
+        .where(CartItem.user_id == user_id)
+        .order_by(CartItem.id)
+    )
+    lines = tuple(
+        CartLine(
+            product=item.product,
+            quantity=item.quantity,
+            available=item.product.active,
+            line_total_cents=item.product.price_cents * item.quantity if item.product.active else 0,
+        )
+        for item in items
+    )
+    priced = [line for line in lines if line.available] or list(lines)
+    return Cart(
+        lines=lines,
+        subtotal_cents=sum(line.line_total_cents for line in lines),
+        currency=priced[0].product.currency if priced else DEFAULT_CURRENCY,
+        count=sum(line.quantity for line in lines),
+        has_unavailable=any(not line.available for line in lines),
+    )
+
+
+def count_units(user_id: int) -> int:
+    """Units in the user's cart (the header badge), in one query."""
+    total = select(func.coalesce(func.sum(CartItem.quantity), 0))
+    return db.session.scalar(total.where(CartItem.user_id == user_id))
+
+
+def _insert_for_dialect():
+    """`insert` with ON CONFLICT support for the database in use (PostgreSQL or SQLite)."""
+    name = db.session.get_bind().dialect.name
+    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if name not in dialects:
+        raise NotImplementedError(f"the cart needs PostgreSQL or SQLite, not {name}")
+    return dialects[name]
+
+
+def _lock_cart(user_id: int) -> None:
+    """Serialise this user's adds on PostgreSQL by locking their users row until commit.
+
+    Without it, two adds of different new products under READ COMMITTED could each see 49
+    lines and both insert. SQLite needs nothing: its single writer holds the database from
+    the INSERT's start, so the statement's line count cannot go stale. FOR NO KEY UPDATE
+    leaves inserts referencing the user (their own foreign-key checks) unblocked.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(User.id).where(User.id == user_id).with_for_update(key_share=True)
+        )
+
+
+def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) -> Cart:
+    """Add `quantity` units of an active product; a line past `max_quantity` is capped at it.
+
+    One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
+    for an active product and when the line exists or the cart has room for another; the
+    conflict branch adds in the database, capped with a CASE that both dialects know.
+    """
+    if product_id > ID_MAX:
+        raise ProductUnavailable("That product is not available.")
+    _lock_cart(user_id)
+    now = utcnow()
+    line_exists = exists().where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+    line_count = (
+        select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
+    ).scalar_subquery()
+    source = select(
+        literal(user_id),
+        Product.id,
+        literal(quantity),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(Product.id == product_id, Product.active, or_(line_exists, line_count < MAX_LINES))
+    table = CartItem.__table__
+    insert = _insert_for_dialect()(table).from_select(
+        ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
+    )
+    added = table.c.quantity + insert.excluded.quantity
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.product_id],
+        set_={
+            "quantity": case((added > max_quantity, max_quantity), else_=added),
+            "updated_at": insert.excluded.updated_at,
+        },
+    ).returning(table.c.quantity)
+    if db.session.execute(statement).scalar() is None:
+        db.session.rollback()
+        raise _why_not_added(product_id)
+    db.session.commit()
+    return load_cart(user_id)
+
+
+def _why_not_added(product_id: int) -> CartError:
+    """Tell an unavailable product from a full cart after the add inserted nothing."""
+    active = db.session.scalar(select(Product.active).where(Product.id == product_id))
+    if not active:
+        return ProductUnavailable("That product is not available.")
+    return CartFull(
+        f"Your cart already holds {MAX_LINES} different products; remove one before adding another."
+    )
+
+
+def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
+    """Set a line to `quantity` (the caller checked the range); 0 removes the line."""
+    if quantity == 0:
+        return remove_item(user_id, product_id)
+    changed = 0
+    if product_id <= ID_MAX:
+        changed = db.session.execute(
+            update(CartItem)
+            .where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+            .values(quantity=quantity, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if not changed:
+        db.session.rollback()
+        raise LineMissing("That product is no longer in your cart.")
+    db.session.commit()
+    return load_cart(user_id)
+
+
+def remove_item(user_id: int, product_id: int) -> Cart:
+    """Remove a line; removing one that is not there is fine (idempotent)."""
+    if product_id <= ID_MAX:
+        db.session.execute(
+            delete(CartItem)
+            .where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return load_cart(user_id)

@@ -1,0 +1,34 @@
+"""What running behind a PaaS router needs: proxy headers, HSTS, static files, request logs.
+
+The WSGI layers, outermost first: ProxyFix (production only) restores the client's
+scheme, host and address from the router's `X-Forwarded-*` headers; the request log
+then sees them, tags the request with its id and logs one line; WhiteNoise answers
+static files; Flask answers the rest.
+"""
+
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import logs, static_files
+
+
+def init_app(app: Flask) -> None:
+    """Install logging, static file serving, the request log, ProxyFix and HSTS."""
+    logs.configure(app)
+    static_files.init_app(app)
+    app.wsgi_app = logs.RequestLogMiddleware(app.wsgi_app)
+    if app.config["PROXY_FIX"]:
+        # Exactly one proxy (the PaaS router) sits in front; trusting more would let
+        # clients forge their address or scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["HSTS_SECONDS"]:
+        app.after_request(strict_transport_security)
+
+
+def strict_transport_security(response):
+    """Tell browsers to use https only, on https responses (browsers ignore it over http)."""
+    # No includeSubDomains: the shop may live on one subdomain of a domain it does not own.
+    if request.is_secure:
+        seconds = current_app.config["HSTS_SECONDS"]
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+    return response

@@ -1,0 +1,42 @@
+"""`flask emulator expire-due` and `flask emulator resend EVENT_ID`."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import events
+
+emulator_cli = AppGroup("emulator", help="The built-in Stripe emulator (no STRIPE_SECRET_KEY).")
+
+
+def _require_emulator() -> None:
+    """Refuse to touch emulator state when the app talks to real Stripe."""
+    if not current_app.config["STRIPE_EMULATOR"]:
+        raise click.ClickException("the Stripe emulator is off (STRIPE_SECRET_KEY is set)")
+
+
+def _report(delivery: dict) -> None:
+    """One line per delivery: event, type and the endpoint's answer."""
+    click.echo(f"{delivery['event_id']} {delivery['type']} -> {delivery['status_code']}")
+
+
+@emulator_cli.command("expire-due")
+def expire_due() -> None:
+    """Expire sessions past expires_at and deliver checkout.session.expired (and any
+    other event not yet delivered)."""
+    _require_emulator()
+    deliveries = events.expire_due()
+    for delivery in deliveries:
+        _report(delivery)
+    click.echo(f"delivered: {len(deliveries)}")
+
+
+@emulator_cli.command("resend")
+@click.argument("event_id")
+def resend(event_id: str) -> None:
+    """Deliver a recorded event to /stripe/webhook again."""
+    _require_emulator()
+    try:
+        _report(events.deliver(event_id))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None

@@ -1,0 +1,83 @@
+"""The emulator's own state: Checkout Sessions, idempotency keys, events and deliveries.
+
+Kept in the database (not in memory) so every gunicorn worker sees the same Stripe.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ...extensions import db
+from ...models import UTCDateTime, utcnow
+
+
+class EmulatorSession(db.Model):
+    """A Checkout Session; line items are kept as JSON as they were created."""
+
+    __tablename__ = "emulator_checkout_sessions"
+
+    # `pk` orders the list endpoint (newest first) where `created` seconds tie.
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    payment_status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_subtotal: Mapped[int] = mapped_column(Integer)
+    amount_total: Mapped[int] = mapped_column(Integer)
+    line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    payment_method_types: Mapped[list[str]] = mapped_column(JSON)
+    success_url: Mapped[str] = mapped_column(Text)
+    cancel_url: Mapped[str | None] = mapped_column(Text)
+    client_reference_id: Mapped[str | None] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(512))
+    # `metadata` is taken by the declarative base; the column keeps Stripe's name.
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(Text)
+    created: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)
+
+    def __repr__(self) -> str:
+        return f"<EmulatorSession {self.id} {self.status}>"
+
+
+class EmulatorIdempotencyKey(db.Model):
+    """The first answer given for an `Idempotency-Key`; the unique key decides races."""
+
+    __tablename__ = "emulator_idempotency_keys"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmulatorEvent(db.Model):
+    """An event as Stripe would send it; `payload` is the exact JSON body delivered."""
+
+    __tablename__ = "emulator_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(255))
+    created: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class EmulatorDelivery(db.Model):
+    """One attempt to deliver an event to the webhook endpoint, and what it answered."""
+
+    __tablename__ = "emulator_deliveries"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("emulator_events.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,45 @@
+"""The emulator over HTTP: the Stripe API under `/emulator/stripe/v1/...` and the
+hosted checkout page at each session's `url`. Registered only in emulator mode."""
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request
+
+from ...extensions import csrf
+from . import api, hosted
+
+bp = Blueprint("emulator", __name__, url_prefix="/emulator")
+
+
+@bp.route("/stripe/v1/<path:rest>", methods=["GET", "POST", "DELETE"])
+@csrf.exempt  # an API authenticated by its bearer key, not a form of ours
+def api_request(rest: str):
+    """Answer an SDK (or curl) request exactly as the in-process client would."""
+    status, body, headers = api.handle(
+        request.method,
+        "/v1/" + rest,
+        request.query_string.decode("utf-8", "replace"),
+        request.get_data(as_text=True),
+        dict(request.headers.items()),
+    )
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@bp.get("/checkout/<session_id>")
+def checkout_page(session_id: str):
+    """The hosted page: order lines, total, and the card form while the session is open."""
+    session = hosted.view(session_id) or abort(404, "No such checkout session.")
+    return render_template("emulator/checkout.html", checkout=session)
+
+
+@bp.post("/checkout/<session_id>")
+def pay(session_id: str):
+    """Pay with the posted `card_number`: 303 to `success_url`, or the page with why not."""
+    try:
+        result = hosted.pay(session_id, request.form.get("card_number", ""))
+    except hosted.PaymentError as error:
+        session = hosted.view(session_id) or abort(404, "No such checkout session.")
+        page = render_template("emulator/checkout.html", checkout=session, error=error.message)
+        return page, error.status
+    return redirect(result["redirect_url"], 303)

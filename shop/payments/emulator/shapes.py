@@ -1,0 +1,174 @@
+"""Emulator rows as Stripe's JSON objects (the keys of Stripe's `checkout.session`)."""
+
+import secrets
+import string
+import time
+from typing import Any
+
+import stripe
+
+from .models import EmulatorSession
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """A Stripe-looking id such as `cs_test_a1B2...` or `evt_...`."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def effective_status(row: EmulatorSession, now: int | None = None) -> str:
+    """`open` sessions past `expires_at` read as `expired`, as at Stripe."""
+    now = int(time.time()) if now is None else now
+    if row.status == "open" and row.expires_at <= now:
+        return "expired"
+    return row.status
+
+
+def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
+    """A Checkout line item (`object: item`) with its ad-hoc price."""
+    amount = line["unit_amount"] * line["quantity"]
+    return {
+        "id": line["id"],
+        "object": "item",
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": line["currency"],
+        "description": line["name"],
+        "price": {
+            "id": line["price_id"],
+            "object": "price",
+            "active": False,
+            "billing_scheme": "per_unit",
+            "created": row.created,
+            "currency": line["currency"],
+            "custom_unit_amount": None,
+            "livemode": False,
+            "lookup_key": None,
+            "metadata": {},
+            "nickname": None,
+            "product": line["product_id"],
+            "recurring": None,
+            "tax_behavior": "unspecified",
+            "tiers_mode": None,
+            "transform_quantity": None,
+            "type": "one_time",
+            "unit_amount": line["unit_amount"],
+            "unit_amount_decimal": str(line["unit_amount"]),
+        },
+        "quantity": line["quantity"],
+    }
+
+
+def line_items(row: EmulatorSession) -> dict[str, Any]:
+    """The session's line items as a Stripe list object."""
+    return {
+        "object": "list",
+        "data": [line_item(row, line) for line in row.line_items],
+        "has_more": False,
+        "url": f"/v1/checkout/sessions/{row.id}/line_items",
+    }
+
+
+def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None) -> dict:
+    """A `checkout.session` object; `expand=["line_items"]` includes the items."""
+    status = effective_status(row, now)
+    body: dict[str, Any] = {
+        "id": row.id,
+        "object": "checkout.session",
+        "adaptive_pricing": {"enabled": False},
+        "after_expiration": None,
+        "allow_promotion_codes": None,
+        "amount_subtotal": row.amount_subtotal,
+        "amount_total": row.amount_total,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "billing_address_collection": None,
+        "cancel_url": row.cancel_url,
+        "client_reference_id": row.client_reference_id,
+        "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
+        "created": row.created,
+        "currency": row.currency,
+        "currency_conversion": None,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
+        "customer": None,
+        "customer_account": None,
+        "customer_creation": "if_required",
+        "customer_details": (
+            {
+                "address": None,
+                "business_name": None,
+                "email": row.customer_email,
+                "individual_name": None,
+                "name": None,
+                "phone": None,
+                "tax_exempt": "none",
+                "tax_ids": [],
+            }
+            if status == "complete"
+            else None
+        ),
+        "customer_email": row.customer_email,
+        "discounts": [],
+        "expires_at": row.expires_at,
+        "integration_identifier": None,
+        "invoice": None,
+        "invoice_creation": None,
+        "livemode": False,
+        "locale": None,
+        "managed_payments": None,
+        "metadata": dict(row.meta),
+        "mode": row.mode,
+        "origin_context": None,
+        "payment_intent": row.payment_intent,
+        "payment_link": None,
+        "payment_method_collection": "if_required",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "payment_method_types": list(row.payment_method_types),
+        "payment_status": row.payment_status,
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "status": status,
+        "submit_type": None,
+        "subscription": None,
+        "success_url": row.success_url,
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": row.url if status == "open" else None,
+        "wallet_options": None,
+    }
+    if "line_items" in expand:
+        body["line_items"] = line_items(row)
+    return body
+
+
+def event(event_id: str, event_type: str, obj: dict[str, Any], created: int) -> dict:
+    """Stripe's event envelope around a snapshot of `obj`."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": stripe.api_version,  # the version the SDK pins
+        "created": created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }

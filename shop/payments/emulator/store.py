@@ -1,0 +1,240 @@
+"""The emulator's state changes, each in a short transaction of its own.
+
+The emulator plays a remote system: its writes must not ride on the caller's
+`db.session` transaction (a rollback in the shop does not undo a Stripe session),
+so every function here works on a `Session` from `transaction()`.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...extensions import db
+from . import errors, shapes
+from .models import EmulatorDelivery, EmulatorEvent, EmulatorIdempotencyKey, EmulatorSession
+
+KIND = "checkout.session"
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session on its own connection, committed when the block ends without error."""
+    with Session(db.engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def create_session(
+    s: Session, values: dict[str, Any], page_url: Callable[[str], str], now: int
+) -> EmulatorSession:
+    """Store a new open, unpaid session from validated `values`."""
+    session_id = shapes.new_id("cs_test_", 58)
+    lines = [
+        {
+            **line,
+            "id": shapes.new_id("li_"),
+            "price_id": shapes.new_id("price_"),
+            "product_id": shapes.new_id("prod_"),
+        }
+        for line in values["lines"]
+    ]
+    row = EmulatorSession(
+        id=session_id,
+        status="open",
+        payment_status="unpaid",
+        mode="payment",
+        currency=values["currency"],
+        amount_subtotal=values["amount_total"],
+        amount_total=values["amount_total"],
+        line_items=lines,
+        payment_method_types=values["payment_method_types"],
+        success_url=values["success_url"],
+        cancel_url=values["cancel_url"],
+        client_reference_id=values["client_reference_id"],
+        customer_email=values["customer_email"],
+        meta=values["metadata"],
+        url=page_url(session_id),
+        created=now,
+        expires_at=values["expires_at"],
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def get_session(s: Session, session_id: str, param: str = "id") -> EmulatorSession:
+    """The session with this id, or Stripe's 404."""
+    row = s.scalar(
+        select(EmulatorSession)
+        .where(EmulatorSession.id == session_id)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise errors.no_such(KIND, session_id, param)
+    return row
+
+
+def _status_filter(status: str, now: int):
+    """SQL for the effective status, counting overdue open sessions as expired."""
+    overdue = (EmulatorSession.status == "open") & (EmulatorSession.expires_at <= now)
+    if status == "open":
+        return (EmulatorSession.status == "open") & (EmulatorSession.expires_at > now)
+    if status == "expired":
+        return or_(EmulatorSession.status == "expired", overdue)
+    return EmulatorSession.status == status
+
+
+def list_sessions(s: Session, query: dict[str, Any], now: int) -> tuple[list, bool]:
+    """A page of sessions, newest first, after/before a cursor; and whether more exist."""
+    stmt = select(EmulatorSession)
+    if query["status"]:
+        stmt = stmt.where(_status_filter(query["status"], now))
+    newest_first = True
+    if query["starting_after"]:
+        cursor = get_session(s, query["starting_after"], "starting_after")
+        stmt = stmt.where(EmulatorSession.pk < cursor.pk)
+    elif query["ending_before"]:
+        cursor = get_session(s, query["ending_before"], "ending_before")
+        stmt = stmt.where(EmulatorSession.pk > cursor.pk)
+        newest_first = False
+    order = EmulatorSession.pk.desc() if newest_first else EmulatorSession.pk.asc()
+    rows = list(s.scalars(stmt.order_by(order).limit(query["limit"] + 1)))
+    has_more = len(rows) > query["limit"]
+    rows = rows[: query["limit"]]
+    return (rows if newest_first else rows[::-1]), has_more
+
+
+def count_sessions(s: Session, status: str | None, now: int) -> int:
+    """How many sessions exist (with this effective status)."""
+    stmt = select(func.count()).select_from(EmulatorSession)
+    if status:
+        stmt = stmt.where(_status_filter(status, now))
+    return s.scalar(stmt) or 0
+
+
+def _transition(s: Session, session_id: str, now: int, **values: Any) -> EmulatorSession:
+    """Move an open, unexpired session on; refuse (writing nothing) in any other state.
+
+    One conditional UPDATE, so a payment and an expiry racing on two workers cannot
+    both win.
+    """
+    changed = s.execute(
+        update(EmulatorSession)
+        .where(
+            EmulatorSession.id == session_id,
+            EmulatorSession.status == "open",
+            EmulatorSession.expires_at > now,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    row = get_session(s, session_id)
+    if not changed:
+        raise errors.ApiError(
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            f"Session has a status of `{shapes.effective_status(row, now)}`."
+            if values.get("status") == "expired"
+            else f"This Checkout Session is {shapes.effective_status(row, now)}.",
+        )
+    return row
+
+
+def expire_session(s: Session, session_id: str, now: int) -> EmulatorSession:
+    """Expire an open session (the API's expire, or `flask emulator expire-due`)."""
+    return _transition(s, session_id, now, status="expired")
+
+
+def complete_session(s: Session, session_id: str, now: int) -> EmulatorSession:
+    """Mark an open session paid with a new PaymentIntent id."""
+    return _transition(
+        s,
+        session_id,
+        now,
+        status="complete",
+        payment_status="paid",
+        payment_intent=shapes.new_id("pi_"),
+    )
+
+
+def expire_overdue(s: Session, session_id: str, now: int) -> EmulatorSession | None:
+    """Store `expired` on a session that read as expired already; None if it moved on."""
+    changed = s.execute(
+        update(EmulatorSession)
+        .where(
+            EmulatorSession.id == session_id,
+            EmulatorSession.status == "open",
+            EmulatorSession.expires_at <= now,
+        )
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return get_session(s, session_id) if changed else None
+
+
+def overdue_session_ids(s: Session, now: int) -> list[str]:
+    """Ids of sessions still stored as open although `expires_at` has passed."""
+    stmt = select(EmulatorSession.id).where(
+        EmulatorSession.status == "open", EmulatorSession.expires_at <= now
+    )
+    return list(s.scalars(stmt.order_by(EmulatorSession.pk)))
+
+
+def undelivered_event_ids(s: Session) -> list[str]:
+    """Events recorded but never delivered (e.g. expiries made through the API)."""
+    delivered = select(EmulatorDelivery.event_id)
+    stmt = select(EmulatorEvent.id).where(EmulatorEvent.id.not_in(delivered))
+    return list(s.scalars(stmt.order_by(EmulatorEvent.created, EmulatorEvent.id)))
+
+
+def add_event(s: Session, event_type: str, obj: dict[str, Any], now: int) -> EmulatorEvent:
+    """Record an event about `obj` (delivered after the transaction commits)."""
+    event_id = shapes.new_id("evt_")
+    payload = json.dumps(shapes.event(event_id, event_type, obj, now), indent=2)
+    event = EmulatorEvent(id=event_id, type=event_type, created=now, payload=payload)
+    s.add(event)
+    return event
+
+
+def replay(key: str, method: str, path: str, fingerprint: str) -> tuple[int, dict] | None:
+    """The stored answer for an idempotency key, None if unused, or `idempotency_error`."""
+    with transaction() as s:
+        found = s.scalar(select(EmulatorIdempotencyKey).where(EmulatorIdempotencyKey.key == key))
+        if found is None:
+            return None
+        if (found.method, found.path, found.fingerprint) != (method, path, fingerprint):
+            raise errors.idempotency_conflict(key)
+        return found.status_code, json.loads(found.response)
+
+
+def run_once(
+    key: str, method: str, path: str, fingerprint: str, execute: Callable[[Session], dict]
+) -> tuple[int, dict, bool]:
+    """Run `execute` under an idempotency key: (status, body, replayed).
+
+    The key row is inserted first, so a concurrent request with the same key waits on
+    the unique constraint and then replays this answer instead of running twice.
+    Errors raised by `execute` write nothing and are stored as the key's answer.
+    """
+    try:
+        with transaction() as s:
+            record = EmulatorIdempotencyKey(
+                key=key, method=method, path=path, fingerprint=fingerprint,
+                status_code=0, response="",
+            )  # fmt: skip
+            s.add(record)
+            s.flush()
+            try:
+                status, body = 200, execute(s)
+            except errors.ApiError as error:
+                status, body = error.status, error.body()
+            record.status_code, record.response = status, json.dumps(body)
+        return status, body, False
+    except IntegrityError:
+        answer = replay(key, method, path, fingerprint)
+        if answer is None:  # the other request failed and stored nothing
+            raise errors.api_error("The request could not be completed; retry it.") from None
+        return *answer, True

@@ -1,0 +1,120 @@
+"""The one door to Stripe: a `StripeClient` built from settings, and the calls the shop makes.
+
+With `STRIPE_SECRET_KEY` the client talks to api.stripe.com (retries on, bounded
+timeouts); without it the same SDK is routed in-process to the emulator. Callers
+get plain dicts and only the exceptions below, never stripe's own.
+
+Stripe is a remote system: call it after committing your own writes, not inside an
+open write transaction (the emulator, like Stripe, keeps its state apart).
+"""
+
+from typing import Any
+
+import stripe
+from flask import Flask, current_app
+
+from ..config import EMULATOR_API_KEY
+from .emulator.client import EmulatorHTTPClient
+
+#: Connect and read timeouts for real Stripe, in seconds.
+TIMEOUT = (5, 20)
+#: Real Stripe retries connection errors, 409 and 5xx with the same idempotency key.
+MAX_NETWORK_RETRIES = 2
+
+
+class PaymentsError(Exception):
+    """Base of every payments failure; `message` is safe to log."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentsUnavailable(PaymentsError):
+    """Stripe could not be reached or answered: network, timeout, 5xx, rate limit, keys."""
+
+
+class PaymentsRejected(PaymentsError):
+    """Stripe refused the request itself (an invalid request or idempotency conflict)."""
+
+    def __init__(
+        self, message: str, code: str | None = None, param: str | None = None, http_status=None
+    ):
+        super().__init__(message)
+        self.code = code
+        self.param = param
+        self.http_status = http_status
+
+
+class SessionNotFound(PaymentsRejected):
+    """No Checkout Session has that id (`resource_missing`)."""
+
+
+def build_client(app: Flask) -> stripe.StripeClient:
+    """A `StripeClient` for this app's settings: real Stripe or the emulator."""
+    key = app.config.get("STRIPE_SECRET_KEY")
+    if key:
+        return stripe.StripeClient(
+            key,
+            max_network_retries=MAX_NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=TIMEOUT),
+        )
+    # No retries in-process: a retry would only sleep, and tests of outages
+    # (`emulator.fail_next`) need the failure to surface.
+    return stripe.StripeClient(
+        EMULATOR_API_KEY, max_network_retries=0, http_client=EmulatorHTTPClient()
+    )
+
+
+def client() -> stripe.StripeClient:
+    """The app's client, built once per app."""
+    app = current_app._get_current_object()
+    if "stripe_client" not in app.extensions:
+        app.extensions["stripe_client"] = build_client(app)
+    return app.extensions["stripe_client"]
+
+
+def _translate(error: stripe.StripeError) -> PaymentsError:
+    """Stripe's exception as one of ours, keeping what the caller may act on."""
+    message = error.user_message or str(error) or type(error).__name__
+    if isinstance(error, stripe.IdempotencyError):
+        return PaymentsRejected(message, "idempotency_error", None, error.http_status)
+    if isinstance(error, stripe.InvalidRequestError):
+        kind = SessionNotFound if error.code == "resource_missing" else PaymentsRejected
+        return kind(message, error.code, error.param, error.http_status)
+    if isinstance(error, stripe.CardError):
+        return PaymentsRejected(message, error.code, error.param, error.http_status)
+    return PaymentsUnavailable(message)
+
+
+def _call(operation, *args, **kwargs) -> Any:
+    """Run one SDK call, translating every Stripe failure."""
+    try:
+        return operation(*args, **kwargs)
+    except stripe.StripeError as error:
+        current_app.logger.warning("stripe: %s %s", type(error).__name__, error)
+        raise _translate(error) from error
+
+
+def create_checkout_session(params: dict, idempotency_key: str) -> dict:
+    """Create a Checkout Session (Stripe's parameter names); the session as a dict."""
+    sessions = client().v1.checkout.sessions
+    options = {"idempotency_key": idempotency_key}
+    return _call(sessions.create, params=params, options=options).to_dict()
+
+
+def retrieve_checkout_session(session_id: str) -> dict:
+    """A Checkout Session with its line items expanded."""
+    sessions = client().v1.checkout.sessions
+    return _call(sessions.retrieve, session_id, params={"expand": ["line_items"]}).to_dict()
+
+
+def expire_checkout_session(session_id: str) -> dict:
+    """Expire an open session; a non-open one raises `PaymentsRejected`."""
+    return _call(client().v1.checkout.sessions.expire, session_id).to_dict()
+
+
+def list_checkout_sessions(**filters: Any) -> list[dict]:
+    """One page of sessions, newest first (filters: status, limit, starting_after...)."""
+    page = _call(client().v1.checkout.sessions.list, params=filters)
+    return [session.to_dict() for session in page.data]

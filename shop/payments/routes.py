@@ -1,0 +1,26 @@
+"""`POST /stripe/webhook`: Stripe's deliveries, verified by signature instead of CSRF."""
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..extensions import csrf
+from . import webhooks
+
+bp = Blueprint("payments", __name__)
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt  # Stripe cannot send our CSRF token; the signature authenticates it
+def webhook():
+    """Verify and handle one event; the status tells Stripe whether to retry."""
+    if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
+        return jsonify(error="payload too large"), 413
+    payload = request.stream.read(webhooks.MAX_BODY_BYTES + 1)
+    if len(payload) > webhooks.MAX_BODY_BYTES:  # chunked bodies carry no length up front
+        return jsonify(error="payload too large"), 413
+    outcome = webhooks.receive(
+        payload,
+        request.headers.get("Stripe-Signature"),
+        current_app.config["STRIPE_WEBHOOK_SECRET"],
+    )
+    key = "received" if outcome.status == 200 else "error"
+    return jsonify({key: outcome.message}), outcome.status

@@ -1,0 +1,109 @@
+"""Stripe webhooks: verify, record once, dispatch to the handlers other areas register.
+
+    @webhooks.handler("checkout.session.completed")
+    def fulfil(event: dict) -> None: ...
+
+`receive` inserts the event id and runs the handlers in one transaction: a handler
+may commit (which records the event with its work); if it raises, everything rolls
+back, the event stays unrecorded and Stripe is told 500 so it retries.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from .models import StripeEvent
+
+#: Stripe's default: signatures older than five minutes are refused (replay protection).
+TOLERANCE = 300
+#: Stripe's events are a few KB; anything this large is not one.
+MAX_BODY_BYTES = 256 * 1024
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def handler(event_type: str) -> Callable[[Handler], Handler]:
+    """Register `fn(event: dict) -> None` for events of `event_type`."""
+
+    def register(fn: Handler) -> Handler:
+        """Add `fn` once to the handlers of this type."""
+        handlers = _handlers.setdefault(event_type, [])
+        if fn not in handlers:
+            handlers.append(fn)
+        return fn
+
+    return register
+
+
+def handlers_for(event_type: str) -> list[Handler]:
+    """The handlers registered for an event type (empty if none)."""
+    return list(_handlers.get(event_type, ()))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the endpoint answers: HTTP status and a short JSON-able message."""
+
+    status: int
+    message: str
+
+
+def _parse(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+    """Verify the signature on the raw body and return the event; ValueError if not."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret, TOLERANCE)
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(str(error).splitlines()[0] if str(error) else "invalid") from None
+    if not (
+        isinstance(event, dict)
+        and event.get("object") == "event"
+        and isinstance(event.get("id"), str)
+        and 0 < len(event["id"]) <= 255
+        and isinstance(event.get("type"), str)
+        and 0 < len(event["type"]) <= 255
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    ):
+        raise ValueError("not a Stripe event")
+    return event
+
+
+def receive(payload: bytes, signature: str | None, secret: str) -> Outcome:
+    """Handle one delivery: 400 unverified or malformed, 200 done or duplicate, 500 retry."""
+    try:
+        event = _parse(payload, signature, secret)
+    except ValueError as error:
+        current_app.logger.warning("webhook refused: %s", error)
+        return Outcome(400, f"invalid webhook: {error}")
+    event_id, event_type = event["id"], event["type"]
+    if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)):
+        return Outcome(200, "duplicate event ignored")
+    try:
+        db.session.add(StripeEvent(id=event_id, type=event_type))
+        db.session.flush()  # the unique id decides between concurrent duplicates
+    except IntegrityError:
+        db.session.rollback()
+        return Outcome(200, "duplicate event ignored")
+    handlers = handlers_for(event_type)
+    if not handlers:
+        current_app.logger.info("webhook %s: no handler for %s", event_id, event_type)
+    try:
+        for fn in handlers:
+            fn(event)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception(
+            "webhook %s (%s) failed; Stripe will retry", event_id, event_type
+        )
+        return Outcome(500, "handler failed; retry later")
+    return Outcome(200, "handled" if handlers else "ignored")

@@ -1,0 +1,55 @@
+"""The cart runs a fixed, small number of SQL queries whatever its size (no N+1)."""
+
+import pytest
+
+from cart_helpers import HTMX, Shopper, clear_cart, fill_cart, make_products
+from conftest import count_queries
+
+
+@pytest.fixture
+def shopper(user, client):
+    """The logged-in customer's cart actions (the CSRF token read before counting)."""
+    return Shopper(client)
+
+
+def queries_with_lines(app, user, shopper, lines: int, action) -> list[str]:
+    """The SQL run by `action(shopper, product_ids)` with exactly `lines` lines in the cart."""
+    clear_cart(app, user)
+    ids = make_products(app, lines + 1, prefix=f"Q{lines}")
+    fill_cart(app, user, ids[:lines], quantity=2)
+    with count_queries(app) as statements:
+        response = action(shopper, ids)
+    assert response.status_code in (200, 303), response.get_data(as_text=True)
+    return statements
+
+
+ACTIONS = {
+    "GET /cart (htmx)": lambda s, ids: s.client.get("/cart", headers=HTMX),
+    "GET /cart (page)": lambda s, ids: s.client.get("/cart"),
+    "add to a line": lambda s, ids: s.add(ids[0], 1, htmx=True),
+    "add a new line": lambda s, ids: s.add(ids[-1], 1, htmx=True),
+    "add (plain form)": lambda s, ids: s.add(ids[0], 1),
+    "set a quantity": lambda s, ids: s.set(ids[0], "5", htmx=True),
+    "set zero": lambda s, ids: s.set(ids[0], "0", htmx=True),
+    "remove": lambda s, ids: s.remove(ids[0]),
+}
+#: Most queries per action, loading the user included. A mutation is the user, its one
+#: statement and the cart reloaded; an add also locks the cart first on PostgreSQL.
+LIMITS = {"GET /cart (htmx)": 2, "GET /cart (page)": 3}
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_query_count_is_the_same_for_1_and_40_lines(app, user, shopper, name):
+    action = ACTIONS[name]
+    one = queries_with_lines(app, user, shopper, 1, action)
+    forty = queries_with_lines(app, user, shopper, 39, action)
+    assert len(one) == len(forty), (one, forty)
+    assert len(forty) <= LIMITS.get(name, 4), forty
+
+
+def test_the_shop_page_counts_the_badge_in_one_query(app, user, shopper):
+    fill_cart(app, user, make_products(app, 40), quantity=3)
+    with count_queries(app) as statements:
+        html = shopper.client.get("/").get_data(as_text=True)
+    assert ">120</span>" in html
+    assert len(statements) == 3, statements  # the user, the grid, the badge
