@@ -22,8 +22,12 @@ def make_orders(app, user_id, product_id, count, status="paid"):
                     total_cents=1000 + n,
                     cart_fingerprint="f",
                     items=[
-                        OrderItem(product_id=product_id, name=f"Thing {n}", unit_price_cents=500,
-                                  quantity=2)
+                        OrderItem(
+                            product_id=product_id,
+                            name=f"Thing {n}",
+                            unit_price_cents=500,
+                            quantity=2,
+                        )
                     ],
                 )
             )

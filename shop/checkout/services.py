@@ -42,6 +42,29 @@ class CheckoutUrls:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """What is being bought, copied out of the cart before any transaction ends."""
+
+    currency: str
+    total_cents: int
+    fingerprint: str
+    items: tuple[tuple[int, str, int, int], ...]  # product id, name, unit price, quantity
+
+    @classmethod
+    def of(cls, cart: Cart) -> "Snapshot":
+        """Freeze `cart` (its products' names and current prices) for the order."""
+        return cls(
+            currency=cart.currency,
+            total_cents=cart.subtotal_cents,
+            fingerprint=cart_fingerprint(cart),
+            items=tuple(
+                (line.product.id, line.product.name, line.product.price_cents, line.quantity)
+                for line in cart.lines
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class Started:
     """The Checkout Session to send the customer to."""
 
@@ -79,13 +102,13 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
     """Resume the user's open Checkout Session or replace it with a new one for the cart."""
     cart = load_cart(user.id)
     _check_cart(cart)
-    fingerprint = cart_fingerprint(cart)
+    snapshot = Snapshot.of(cart)
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
     while time.monotonic() < deadline:
         db.session.rollback()  # see what concurrent requests committed meanwhile
         pending = _pending_order(user.id)
         if pending is None:
-            order = _claim_slot(user.id, cart, fingerprint)
+            order = _claim_slot(user.id, snapshot)
             if order is None:
                 continue  # another request claimed the slot first: resume its session
             return Started(order.id, _create_session(order, user, urls, ttl), resumed=False)
@@ -95,9 +118,12 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
                 move(pending.id, OrderStatus.FAILED, where=[Order.stripe_session_id.is_(None)])
                 db.session.commit()
             else:
-                time.sleep(0.05)  # a concurrent request is creating the session right now
+                # A concurrent request is creating the session right now: wait without
+                # holding a pooled connection, which that request (or the emulator) needs.
+                db.session.rollback()
+                time.sleep(0.05)
             continue
-        url = _resume_or_retire(pending, fingerprint)
+        url = _resume_or_retire(pending, snapshot.fingerprint)
         if url is not None:
             return Started(pending.id, url, resumed=True)
     raise CheckoutUnavailable("Your checkout is still being prepared; please try again.")
@@ -120,22 +146,17 @@ def _pending_order(user_id: int) -> Order | None:
     )
 
 
-def _claim_slot(user_id: int, cart: Cart, fingerprint: str) -> Order | None:
+def _claim_slot(user_id: int, snapshot: Snapshot) -> Order | None:
     """Insert the pending order with its snapshot, or None if another request won the slot."""
     order = Order(
         user_id=user_id,
         status=OrderStatus.PENDING,
-        currency=cart.currency,
-        total_cents=cart.subtotal_cents,
-        cart_fingerprint=fingerprint,
+        currency=snapshot.currency,
+        total_cents=snapshot.total_cents,
+        cart_fingerprint=snapshot.fingerprint,
         items=[
-            OrderItem(
-                product_id=line.product.id,
-                name=line.product.name,
-                unit_price_cents=line.product.price_cents,
-                quantity=line.quantity,
-            )
-            for line in cart.lines
+            OrderItem(product_id=pid, name=name, unit_price_cents=price, quantity=quantity)
+            for pid, name, price, quantity in snapshot.items
         ],
     )
     db.session.add(order)
