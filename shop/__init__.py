@@ -55,13 +55,17 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .cart.routes import bp as cart_bp
     from .catalog.routes import bp as catalog_bp
+    from .checkout.routes import bp as checkout_bp
     from .health import bp as health_bp
+    from .orders.routes import bp as orders_bp
     from .payments.emulator.routes import bp as emulator_bp
     from .payments.routes import bp as payments_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(payments_bp)
     if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set

@@ -65,6 +65,27 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
+    """Connection pool settings for SQLAlchemy, suited to a PaaS database.
+
+    Each gunicorn sync worker serves one request at a time, so a small pool per worker is
+    plenty; `pool_pre_ping` replaces connections the server dropped (restarts, failover,
+    idle timeouts) before a request gets one.
+    """
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
+        "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
+        "pool_timeout": _int(env, "DB_POOL_TIMEOUT", 10, minimum=1),
+    }
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": _int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1)}
+    elif url.startswith("sqlite"):
+        # Wait this long for another writer instead of failing with "database is locked".
+        options["connect_args"] = {"timeout": 15}
+    return options
+
+
 def _development_secret(instance_path: str) -> str:
     """Create a random secret once under instance/ so logins survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -107,13 +128,22 @@ def load_config(
             f"CART_MAX_QUANTITY must be at most {CART_MAX_QUANTITY_LIMIT}, got {cart_max}"
         )
 
+    ttl = _int(env, "CHECKOUT_SESSION_TTL_MINUTES", 30, minimum=30)
+    if ttl > 24 * 60:
+        raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
+
+    db_url = database_url(env.get("DATABASE_URL"), instance_path)
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
-        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            overrides.get("SQLALCHEMY_DATABASE_URI", db_url), env
+        ),
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": webhook_secret or EMULATOR_WEBHOOK_SECRET,
         "STRIPE_EMULATOR": emulator,
+        "CHECKOUT_SESSION_TTL_MINUTES": ttl,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -1,16 +1,19 @@
 """The shop's tables, in SQLAlchemy 2 typed style. Money is integer minor units."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -104,3 +107,85 @@ class CartItem(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<CartItem user={self.user_id} product={self.product_id} x{self.quantity}>"
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands; the allowed moves live in `shop.checkout.orders`."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class Order(TimestampMixin, db.Model):
+    """One checkout attempt: a snapshot of the cart, tied to one Stripe Checkout Session."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        # One pending order (so one open Checkout Session) per user, decided by the database:
+        # it holds across gunicorn workers and dynos, unlike any in-process lock.
+        Index(
+            "uq_orders_one_pending_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'paid', 'failed', 'expired', 'cancelled', 'refunded')",
+            name="status_known",
+        ),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PENDING)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int]
+    cart_fingerprint: Mapped[str] = mapped_column(String(64))
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    session_url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list["OrderItem"]] = relationship(
+        back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
+    )
+
+    def is_resumable(self, now: datetime) -> bool:
+        """A pending order whose Checkout Session can still be paid."""
+        return (
+            self.status == OrderStatus.PENDING
+            and self.session_url is not None
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
+
+    def __repr__(self) -> str:
+        return f"<Order {self.id} user={self.user_id} {self.status} {self.total_cents}>"
+
+
+class OrderItem(db.Model):
+    """A line of an order: the product's name and price as they were at checkout."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_price_cents: Mapped[int]
+    quantity: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total_cents(self) -> int:
+        """Unit price times quantity, in minor units."""
+        return self.unit_price_cents * self.quantity

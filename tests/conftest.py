@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from shop import create_app
 from shop.auth import services as auth_services
 from shop.config import database_url as normalise_url
+from shop.config import engine_options
 from shop.extensions import db
 
 # Settings from the developer's shell must not leak into tests (a live Stripe key least of all).
@@ -29,6 +30,9 @@ def app_config(url: str, **extra) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
+        # Tests run many "concurrent requests" as threads of one process, each holding a
+        # connection; production workers serve one request at a time.
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url, {"DB_POOL_SIZE": "30"}),
         "PASSWORD_HASH_METHOD": FAST_HASH,
         **extra,
     }

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from cart_helpers import (
     HTMX,
     Shopper,
@@ -14,6 +13,7 @@ from cart_helpers import (
     make_products,
     set_active,
 )
+
 from conftest import AuthActions, app_config, csrf_token
 from shop import create_app
 from shop.cart.services import MAX_LINES

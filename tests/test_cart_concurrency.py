@@ -7,6 +7,7 @@ adds are single atomic statements, so nothing is lost and the caps hold either w
 import threading
 
 from cart_helpers import Shopper, cart_lines, fill_cart, login_client, make_products
+
 from shop.cart.services import MAX_LINES
 
 THREADS = 12

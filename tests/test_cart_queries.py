@@ -1,8 +1,8 @@
 """The cart runs a fixed, small number of SQL queries whatever its size (no N+1)."""
 
 import pytest
-
 from cart_helpers import HTMX, Shopper, clear_cart, fill_cart, make_products
+
 from conftest import count_queries
 
 

@@ -1,10 +1,10 @@
 """Cart rules without HTTP: the strict quantity parser and the cart that checkout reads."""
 
 import pytest
+from cart_helpers import fill_cart, make_products, set_active
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cart_helpers import fill_cart, make_products, set_active
 from shop.cart import forms, services
 
 

@@ -3,13 +3,13 @@
 import time
 
 import pytest
-from stripe_helpers import session_params
 
 from conftest import app_config
 from shop import create_app
 from shop.extensions import db
 from shop.payments import emulator, gateway, webhooks
 from shop.payments.emulator.models import EmulatorDelivery
+from stripe_helpers import session_params
 
 
 @pytest.fixture

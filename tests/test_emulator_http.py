@@ -4,11 +4,11 @@ import threading
 
 import pytest
 import stripe
-from stripe_helpers import session_params
 from werkzeug.serving import make_server
 
 from shop.config import EMULATOR_API_KEY
 from shop.payments import emulator
+from stripe_helpers import session_params
 
 API = "/emulator/stripe/v1"
 AUTH = {"Authorization": f"Bearer {EMULATOR_API_KEY}"}

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import stripe
-from stripe_helpers import session_params
 
 from conftest import app_config, csrf_token
 from shop import create_app
@@ -17,6 +16,7 @@ from shop.payments import emulator, gateway, webhooks
 from shop.payments.emulator import events
 from shop.payments.emulator.models import EmulatorDelivery, EmulatorEvent
 from shop.payments.models import StripeEvent
+from stripe_helpers import session_params
 
 
 @pytest.fixture

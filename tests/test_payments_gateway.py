@@ -5,11 +5,11 @@ import time
 
 import pytest
 import stripe
-from stripe_helpers import line, session_params
 
 from conftest import app_config
 from shop import create_app
 from shop.payments import emulator, gateway
+from stripe_helpers import line, session_params
 
 
 @pytest.fixture

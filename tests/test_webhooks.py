@@ -6,11 +6,11 @@ import threading
 import time
 
 import pytest
-from stripe_helpers import EVENT_FIXTURES, load_event, signed
 
 from shop.extensions import db
 from shop.payments import webhooks
 from shop.payments.models import StripeEvent
+from stripe_helpers import EVENT_FIXTURES, load_event, signed
 
 URL = "/stripe/webhook"
 

@@ -1,0 +1,1 @@
+"""Checkout: one pending Stripe Checkout Session per user, and idempotent fulfilment."""

@@ -1,0 +1,27 @@
+"""The success page's reconciliation: ask Stripe, then fulfil if paid."""
+
+import logging
+
+from ..extensions import db
+from ..models import Order, OrderStatus
+from ..payments import gateway
+from . import fulfilment
+
+log = logging.getLogger(__name__)
+
+
+def confirm(order: Order) -> Order:
+    """Fulfil `order` if its session is paid at Stripe; the webhook may have done it already."""
+    if order.status == OrderStatus.PAID:
+        return order
+    try:
+        session = gateway.retrieve_checkout_session(order.stripe_session_id)
+    except gateway.PaymentsError as error:
+        # Stripe unreachable: the webhook will settle it; the page polls meanwhile.
+        log.warning("success page: could not retrieve %s: %s", order.stripe_session_id, error)
+        return order
+    fulfilled = fulfilment.fulfil(session)
+    if fulfilled is None:
+        db.session.refresh(order)
+        return order
+    return fulfilled

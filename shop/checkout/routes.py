@@ -1,0 +1,67 @@
+"""`POST /checkout`, `GET /checkout/success`, `GET /checkout/cancel`."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+
+from ..cart.routes import render_cart
+from ..htmx import hx_redirect
+from ..models import OrderStatus
+from ..orders import services as orders
+from ..orders.routes import render_orders
+from . import confirmation, services
+
+bp = Blueprint("checkout", __name__)
+
+
+def _urls() -> services.CheckoutUrls:
+    """Absolute return urls; Stripe fills in {CHECKOUT_SESSION_ID} (braces kept unescaped)."""
+    success = url_for("checkout.success", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
+    return services.CheckoutUrls(success=success, cancel=url_for("checkout.cancel", _external=True))
+
+
+@bp.post("/checkout")
+@login_required
+def start():
+    """Send the customer to their one Checkout Session, resuming it when it still fits."""
+    ttl = timedelta(minutes=current_app.config["CHECKOUT_SESSION_TTL_MINUTES"])
+    try:
+        started = services.start_checkout(current_user, _urls(), ttl)
+    except services.CheckoutRefused as refusal:
+        return render_cart(message=str(refusal), status=409)
+    except services.CheckoutUnavailable as outage:
+        return render_cart(message=str(outage), status=503)
+    except services.AlreadyPaid:
+        flash("Your previous checkout was already paid; nothing was charged again.", "success")
+        return hx_redirect(url_for("orders.show"))
+    return hx_redirect(started.url)
+
+
+@bp.get("/checkout/success")
+@login_required
+def success():
+    """Back from Stripe: reconcile the session, then show My Orders with the outcome."""
+    order = orders.find_by_session(current_user.id, request.args.get("session_id", ""))
+    if order is None:
+        abort(404)
+    order = confirmation.confirm(order)
+    if order.status == OrderStatus.PAID:
+        return render_orders(f"Thank you! Order #{order.id} is paid.")
+    if order.status == OrderStatus.PENDING:
+        return render_orders(
+            f"Order #{order.id} is waiting for Stripe to confirm the payment; "
+            "this list updates by itself.",
+            "info",
+        )
+    return render_orders(f"Order #{order.id} was not paid; nothing was charged.", "warning")
+
+
+@bp.get("/checkout/cancel")
+@login_required
+def cancel():
+    """Back from Stripe without paying: the cart, open, and a reassuring note."""
+    return render_cart(
+        message="Checkout cancelled; nothing was charged. Your cart is as you left it.",
+        message_kind="info",
+    )

@@ -1,0 +1,33 @@
+"""Reading a customer's orders (always scoped to that customer)."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Order, OrderStatus
+
+
+def list_orders(user_id: int) -> list[Order]:
+    """The user's orders with their items, newest first, in two queries whatever the count."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.user_id == user_id)
+            .options(selectinload(Order.items))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def find_by_session(user_id: int, session_id: str) -> Order | None:
+    """The user's order for a Checkout Session id; None for anyone else's or a made-up id."""
+    if not session_id or len(session_id) > 255:
+        return None
+    return db.session.scalar(
+        select(Order).where(Order.user_id == user_id, Order.stripe_session_id == session_id)
+    )
+
+
+def any_pending(orders: list[Order]) -> bool:
+    """Whether the list shows an order still waiting for Stripe (the modal keeps polling)."""
+    return any(order.status == OrderStatus.PENDING for order in orders)

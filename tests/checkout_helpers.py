@@ -1,0 +1,78 @@
+"""Helpers for checkout tests: fill the cart, check out, pay, and sign webhook events."""
+
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from conftest import csrf_token
+from shop.extensions import db
+from shop.models import Order
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
+
+
+def add(client, product_id: int, quantity: int = 1):
+    """Add to the cart through the product card's form."""
+    data = {"product_id": product_id, "quantity": quantity, "csrf_token": csrf_token(client)}
+    response = client.post("/cart/items", data=data)
+    assert response.status_code in (200, 303), response.get_data(as_text=True)
+    return response
+
+
+def checkout(client, htmx: bool = True):
+    """Press the Checkout button (htmx or a plain form post)."""
+    token = csrf_token(client)
+    if htmx:
+        return client.post("/checkout", headers={"HX-Request": "true", "X-CSRFToken": token})
+    return client.post("/checkout", data={"csrf_token": token})
+
+
+def session_url(response) -> str:
+    """Where a checkout answer sends the browser (HX-Redirect or Location)."""
+    return response.headers.get("HX-Redirect") or response.headers["Location"]
+
+
+def orders(app, user_id: int | None = None) -> list[Order]:
+    """All orders (of one user), oldest first, with items loaded."""
+    with app.app_context():
+        statement = select(Order).order_by(Order.id)
+        if user_id is not None:
+            statement = statement.where(Order.user_id == user_id)
+        found = list(db.session.scalars(statement))
+        for order in found:
+            _ = order.items
+        db.session.expunge_all()
+        return found
+
+
+def signed(payload: dict, secret: str, timestamp: int | None = None) -> tuple[bytes, dict]:
+    """The raw body and headers Stripe would send for `payload`."""
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    header = f"t={timestamp},v1={signature.hexdigest()}"
+    return body, {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def fixture_event(name: str, order: Order, event_id: str | None = None) -> dict:
+    """A real Stripe payload from tests/fixtures/stripe, adapted to `order`."""
+    event = json.loads((FIXTURES / name).read_text())
+    session = event["data"]["object"]
+    session["id"] = order.stripe_session_id
+    session["client_reference_id"] = str(order.user_id)
+    session["metadata"] = {"order_id": str(order.id)}
+    session["amount_total"] = session["amount_subtotal"] = order.total_cents
+    session["currency"] = order.currency
+    if event_id:
+        event["id"] = event_id
+    return event
+
+
+def deliver(client, app, event: dict):
+    """POST a signed event to the webhook."""
+    body, headers = signed(event, app.config["STRIPE_WEBHOOK_SECRET"])
+    return client.post("/stripe/webhook", data=body, headers=headers)
