@@ -66,7 +66,9 @@ def login():
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(
+            form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+        )
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
