@@ -38,7 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of `extensions.py` to this app."""
-    from . import auth
+    from . import auth, security
     from .auth import services as auth_services
 
     db.init_app(app)
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     auth.configure_login(login_manager)
     # Made now, so the first login with an unknown email is not slower than the rest.
     auth_services.decoy_hash(app.config["PASSWORD_HASH_METHOD"])
+    security.init_app(app)  # rate limits
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,20 @@ EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
 EMULATOR_API_KEY = "sk_test_emulator"
 
 
+#: Rate-limit storage schemes the pinned dependencies support (Flask-Limiter via `limits`).
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+#: Abuse limits (Flask-Limiter notation), each overridable by the environment variable
+#: of the same name. Login limits count failed attempts only.
+RATE_LIMITS = {
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute",
+    "LOGIN_IP_RATE_LIMIT": "50 per minute",
+    "REGISTER_IP_RATE_LIMIT": "20 per minute;200 per day",
+    "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
+    "CHECKOUT_RATE_LIMIT": "30 per minute",
+}
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or contradicts another; the message names the variable."""
 
@@ -39,6 +53,35 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Read a rate limit such as `10 per minute` (several joined by `;`), refusing typos."""
+    from limits import parse_many
+
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must read like '10 per minute', got {raw!r}") from None
+    return raw
+
+
+def ratelimit_storage_uri(raw: str | None) -> str:
+    """Where rate-limit counters live: memory (per process) unless a Redis URL is given."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "memory://"
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in RATELIMIT_SCHEMES:
+        # The URL may hold a password: name only the scheme.
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI must be memory:// or a redis://, rediss:// or "
+            f"redis+unix:// URL, got scheme {scheme or '(none)'!r}"
+        )
+    return raw
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -103,6 +146,17 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
+        # app built in the same process (the extension object is shared, as in the tests).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(env.get("RATELIMIT_STORAGE_URI")),
+        "RATELIMIT_STRATEGY": "moving-window",  # "10 a minute" means any 60 s, not per clock minute
+        "RATELIMIT_KEY_PREFIX": "shop",
+        "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set by our 429 answer
+        # A Redis outage must not take logins down: count in memory until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        **{name: _rate_limit(env, name, default) for name, default in RATE_LIMITS.items()},
     }
     config.update(overrides)
     return config

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from . import services
 from .forms import LoginForm, RegisterForm
 
@@ -39,6 +40,7 @@ def _start_session(user, remember: bool) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@security.register_limits
 def register():
     """Create an account and sign in; errors stand next to their fields."""
     if current_user.is_authenticated:
@@ -60,6 +62,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@security.login_limits
 def login():
     """Sign in; unknown email and wrong password get the same message."""
     if current_user.is_authenticated:

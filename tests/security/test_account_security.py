@@ -3,7 +3,7 @@
 from statistics import median
 from time import perf_counter
 
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD
 from shop.auth import services
 
 TIMED_HASH = "pbkdf2:sha256:20000"  # slow enough that the hash, not the noise, dominates
