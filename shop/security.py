@@ -1,4 +1,4 @@
-"""Abuse limits: failed logins, registrations, and checkout per user.
+"""Abuse limits and security headers for every route.
 
 The limits are Flask-Limiter decorators, ready to stack under a route decorator:
 
@@ -27,10 +27,33 @@ from .errors import error_response
 from .extensions import limiter
 from .models import User
 
+#: Sent on every response. `'self'` covers the emulator's hosted checkout page (same host);
+#: `form-action` also governs the redirect a form POST answers with, so Stripe's host is
+#: allowed there for the no-JavaScript checkout form.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "form-action": "'self' https://checkout.stripe.com",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items()),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=()",
+}
+
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter and install the 429 answer."""
+    """Bind the limiter and install the 429 answer and the headers."""
     limiter.init_app(app)
+    app.after_request(add_security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
@@ -144,3 +167,10 @@ def too_many_requests(error: RateLimitExceeded):
     message = f"{reason} Please wait {seconds} seconds and try again."
     current_app.logger.info("rate limit %s hit on %s", error.limit.limit, request.endpoint)
     return error_response(429, message, headers={"Retry-After": str(seconds)})
+
+
+def add_security_headers(response: Response) -> Response:
+    """Every response carries the CSP and friends; a view may set its own value first."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
