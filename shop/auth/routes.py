@@ -84,7 +84,9 @@ def login():
 @login_required
 def logout():
     """Sign out and return to the catalogue."""
-    logout_user()
     session.clear()
+    # After the clear: logout_user leaves the mark that makes Flask-Login delete the
+    # remember-me cookie, which would otherwise sign the customer straight back in.
+    logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("catalog.index"))
