@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     auth.configure_login(login_manager)
     # Made now, so the first login with an unknown email is not slower than the rest.
     auth_services.decoy_hash(app.config["PASSWORD_HASH_METHOD"])
-    security.init_app(app)  # rate limits, security headers
+    security.init_app(app)  # rate limits, security headers, hostile-input guards
 
 
 def register_blueprints(app: Flask) -> None:

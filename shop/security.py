@@ -1,4 +1,4 @@
-"""Abuse limits and security headers for every route.
+"""Abuse limits, security headers and hostile-input guards for every route.
 
 The limits are Flask-Limiter decorators, ready to stack under a route decorator:
 
@@ -19,7 +19,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
@@ -49,10 +49,15 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=()",
 }
 
+#: Ids are 32-bit integers in the database; larger path ids cannot exist (and would make
+#: PostgreSQL raise instead of answering "not found").
+MAX_ID = 2**31 - 1
+
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter and install the 429 answer and the headers."""
+    """Bind the limiter and install the guards, the 429 answer and the headers."""
     limiter.init_app(app)
+    app.before_request(reject_hostile_input)
     app.after_request(add_security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
@@ -174,3 +179,21 @@ def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def reject_hostile_input() -> None:
+    """Refuse NUL bytes in any query or form field, and ids no table can hold.
+
+    NUL is never part of a name, email or number, and PostgreSQL rejects it in text with
+    an error; huge ids overflow its integer columns. Both become clean 4xx answers here,
+    for every route present and future.
+    """
+    fields = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields += list(request.form.items(multi=True))
+    fields += [(name, value) for name, value in (request.view_args or {}).items()]
+    if any("\x00" in key or "\x00" in str(value) for key, value in fields):
+        abort(400, "That request contains characters the shop does not accept.")
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            abort(404)
