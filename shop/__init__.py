@@ -41,13 +41,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of `extensions.py` to this app."""
-    from . import auth
+    from . import auth, security
+    from .auth import services as auth_services
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)
+    # Made now, so the first login with an unknown email is not slower than the rest.
+    auth_services.decoy_hash(app.config["PASSWORD_HASH_METHOD"])
+    security.init_app(app)  # rate limits, security headers, hostile-input guards
 
 
 def register_blueprints(app: Flask) -> None:

@@ -24,6 +24,20 @@ HSTS_SECONDS = 365 * 24 * 3600
 CART_MAX_QUANTITY_LIMIT = 9999
 
 
+#: Rate-limit storage schemes the pinned dependencies support (Flask-Limiter via `limits`).
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+#: Abuse limits (Flask-Limiter notation), each overridable by the environment variable
+#: of the same name. Login limits count failed attempts only.
+RATE_LIMITS = {
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute",
+    "LOGIN_IP_RATE_LIMIT": "100 per minute",
+    "REGISTER_IP_RATE_LIMIT": "60 per minute;1000 per day",
+    "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
+    "CHECKOUT_RATE_LIMIT": "120 per minute",
+}
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or contradicts another; the message names the variable."""
 
@@ -52,6 +66,35 @@ def _log_level(env: Mapping[str, str]) -> str:
     raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
     if raw not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Read a rate limit such as `10 per minute` (several joined by `;`), refusing typos."""
+    from limits import parse_many
+
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must read like '10 per minute', got {raw!r}") from None
+    return raw
+
+
+def ratelimit_storage_uri(raw: str | None) -> str:
+    """Where rate-limit counters live: memory (per process) unless a Redis URL is given."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "memory://"
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in RATELIMIT_SCHEMES:
+        # The URL may hold a password: name only the scheme.
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI must be memory:// or a redis://, rediss:// or "
+            f"redis+unix:// URL, got scheme {scheme or '(none)'!r}"
+        )
     return raw
 
 
@@ -163,6 +206,21 @@ def load_config(
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
+
+    return raw
+
+
+        # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
+        # app built in the same process (the extension object is shared, as in the tests).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(env.get("RATELIMIT_STORAGE_URI")),
+        "RATELIMIT_STRATEGY": "moving-window",  # "10 a minute" means any 60 s, not per clock minute
+        "RATELIMIT_KEY_PREFIX": "shop",
+        "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set by our 429 answer
+        # A Redis outage must not take logins down: count in memory until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        **{name: _rate_limit(env, name, default) for name, default in RATE_LIMITS.items()},
     }
     config.update(overrides)
     return config

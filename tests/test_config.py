@@ -47,3 +47,22 @@ def test_a_real_key_turns_the_emulator_off(tmp_path):
     config = load_config({**env, "STRIPE_EMULATOR": "1"}, str(tmp_path))
     assert config["STRIPE_EMULATOR"] is False
     assert config["STRIPE_WEBHOOK_SECRET"] == "whsec_x"
+
+
+def test_rate_limits_come_from_the_environment_and_typos_stop_start_up(tmp_path):
+    env = {"FLASK_DEBUG": "1", "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute;20 per day"}
+    config = load_config(env, str(tmp_path))
+    assert config["LOGIN_ACCOUNT_RATE_LIMIT"] == "3 per minute;20 per day"
+    assert config["CHECKOUT_RATE_LIMIT"] == "120 per minute"
+    with pytest.raises(ConfigError, match="LOGIN_IP_RATE_LIMIT"):
+        load_config({"FLASK_DEBUG": "1", "LOGIN_IP_RATE_LIMIT": "ten a minute"}, str(tmp_path))
+
+
+def test_rate_limit_storage_is_memory_unless_a_redis_url_is_given(tmp_path):
+    assert load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "memory://"
+    env = {"FLASK_DEBUG": "1", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    assert load_config(env, str(tmp_path))["RATELIMIT_STORAGE_URI"] == env["RATELIMIT_STORAGE_URI"]
+    bad = {"FLASK_DEBUG": "1", "RATELIMIT_STORAGE_URI": "mongodb://user:secret@db/limits"}
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI") as raised:
+        load_config(bad, str(tmp_path))
+    assert "secret" not in str(raised.value)

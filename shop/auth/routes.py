@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from . import services
 from .forms import LoginForm, RegisterForm
 
@@ -39,6 +40,7 @@ def _start_session(user, remember: bool) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@security.register_limits
 def register():
     """Create an account and sign in; errors stand next to their fields."""
     if current_user.is_authenticated:
@@ -60,13 +62,16 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@security.login_limits
 def login():
     """Sign in; unknown email and wrong password get the same message."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(
+            form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+        )
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
@@ -79,7 +84,9 @@ def login():
 @login_required
 def logout():
     """Sign out and return to the catalogue."""
-    logout_user()
     session.clear()
+    # After the clear: logout_user leaves the mark that makes Flask-Login delete the
+    # remember-me cookie, which would otherwise sign the customer straight back in.
+    logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("catalog.index"))

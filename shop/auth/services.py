@@ -1,5 +1,7 @@
 """Account rules: creating users, checking passwords, admins and the demo customer."""
 
+from functools import lru_cache
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -7,8 +9,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import User
 
-# Compared against when the email is unknown, so both answers take as long.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+@lru_cache(maxsize=4)
+def decoy_hash(method: str) -> str:
+    """A hash made like real ones, checked for unknown emails so both answers take as long."""
+    return generate_password_hash("not a real password", method=method)
 
 
 class EmailTaken(Exception):
@@ -35,11 +40,15 @@ def register_user(email: str, password: str, hash_method: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if the password matches; unknown emails cost the same hash check."""
+def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User | None:
+    """The user if the password matches; unknown emails cost the same hash check.
+
+    `hash_method` is the one new passwords are hashed with, so the decoy check costs what
+    checking a real account's password does.
+    """
     user = find_user(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(decoy_hash(hash_method), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

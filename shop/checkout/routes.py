@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
+from .. import security
 from ..cart.routes import render_cart
 from ..htmx import hx_redirect
 from ..models import OrderStatus
@@ -23,6 +24,7 @@ def _urls() -> services.CheckoutUrls:
 
 @bp.post("/checkout")
 @login_required
+@security.checkout_limit
 def start():
     """Send the customer to their one Checkout Session, resuming it when it still fits."""
     ttl = timedelta(minutes=current_app.config["CHECKOUT_SESSION_TTL_MINUTES"])

@@ -1,0 +1,199 @@
+"""Abuse limits, security headers and hostile-input guards for every route.
+
+The limits are Flask-Limiter decorators, ready to stack under a route decorator:
+
+    @bp.post("/login")
+    @security.login_limits
+    def login(): ...
+
+    @bp.post("/checkout")
+    @login_required
+    @security.checkout_limit          # per signed-in user
+    def checkout(): ...
+
+Counters live in memory (per process) unless `RATELIMIT_STORAGE_URI` points at Redis,
+which every gunicorn worker then shares.
+"""
+
+import hashlib
+import math
+import time
+
+from flask import Flask, Response, abort, current_app, request
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user
+
+from .errors import error_response
+from .extensions import limiter
+from .models import User
+
+#: Sent on every response. `'self'` covers the emulator's hosted checkout page (same host);
+#: `form-action` also governs the redirect a form POST answers with, so Stripe's host is
+#: allowed there for the no-JavaScript checkout form.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "form-action": "'self' https://checkout.stripe.com",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items()),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=()",
+}
+
+#: Ids are 32-bit integers in the database; larger path ids cannot exist (and would make
+#: PostgreSQL raise instead of answering "not found").
+MAX_ID = 2**31 - 1
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter and install the guards, the 429 answer and the headers."""
+    limiter.init_app(app)
+    app.before_request(reject_hostile_input)
+    app.after_request(add_security_headers)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+# --- keys: who a limit counts --------------------------------------------------------------
+
+
+def client_ip() -> str:
+    """The client's address (ProxyFix makes it the real one behind the PaaS router)."""
+    return request.remote_addr or "unknown"
+
+
+def _digest(value: str) -> str:
+    """A short stable hash, so counters never store an email address or grow with input."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def email_key() -> str:
+    """The account a login or registration form names, however the email was typed."""
+    email = request.form.get("email", "")
+    return "email:" + _digest(User.normalise_email(email))
+
+
+def ip_key() -> str:
+    """The client address, for limits per IP."""
+    return "ip:" + client_ip()
+
+
+def user_key() -> str:
+    """The signed-in user (by id); visitors fall back to their address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return ip_key()
+
+
+def _setting(name: str):
+    """A limit read from the app's config at request time (so tests and env can change it)."""
+    return lambda: current_app.config[name]
+
+
+def login_refused(response: Response) -> bool:
+    """Only refused logins count against the limits; a successful one costs nothing."""
+    return response.status_code == 422
+
+
+# --- the limits, ready to decorate views ---------------------------------------------------
+
+_login_account_limit = limiter.limit(
+    _setting("LOGIN_ACCOUNT_RATE_LIMIT"),
+    key_func=email_key,
+    methods=["POST"],
+    deduct_when=login_refused,
+    error_message="Too many failed logins for this account.",
+)
+_login_ip_limit = limiter.limit(
+    _setting("LOGIN_IP_RATE_LIMIT"),
+    key_func=ip_key,
+    methods=["POST"],
+    deduct_when=login_refused,
+    error_message="Too many failed logins from your network.",
+)
+_register_ip_limit = limiter.limit(
+    _setting("REGISTER_IP_RATE_LIMIT"),
+    key_func=ip_key,
+    methods=["POST"],
+    error_message="Too many registrations from your network.",
+)
+_register_email_limit = limiter.limit(
+    _setting("REGISTER_EMAIL_RATE_LIMIT"),
+    key_func=email_key,
+    methods=["POST"],
+    error_message="Too many registration attempts for this email address.",
+)
+
+#: Per signed-in user; stack it under `login_required` on `POST /checkout`.
+checkout_limit = limiter.limit(
+    _setting("CHECKOUT_RATE_LIMIT"),
+    key_func=user_key,
+    error_message="Too many checkout attempts.",
+)
+
+
+def login_limits(view):
+    """Throttle failed logins per account and, more generously, per IP."""
+    return _login_ip_limit(_login_account_limit(view))
+
+
+def register_limits(view):
+    """Throttle registration attempts per IP and per email address."""
+    return _register_ip_limit(_register_email_limit(view))
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def retry_after_seconds() -> int:
+    """Whole seconds until the breached limit lets the next attempt through."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    try:
+        return max(1, math.ceil(breached.window.reset_time - time.time()))
+    except Exception:  # the counter store went away mid-request; a minute is a fair guess
+        current_app.logger.warning("rate limit: cannot read the window", exc_info=True)
+        return 60
+
+
+def too_many_requests(error: RateLimitExceeded):
+    """429 in words a customer understands, with `Retry-After` in seconds."""
+    seconds = retry_after_seconds()
+    reason = error.limit.error_message if error.limit.error_message else "Too many attempts."
+    message = f"{reason} Please wait {seconds} seconds and try again."
+    current_app.logger.info("rate limit %s hit on %s", error.limit.limit, request.endpoint)
+    return error_response(429, message, headers={"Retry-After": str(seconds)})
+
+
+def add_security_headers(response: Response) -> Response:
+    """Every response carries the CSP and friends; a view may set its own value first."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def reject_hostile_input() -> None:
+    """Refuse NUL bytes in any query or form field, and ids no table can hold.
+
+    NUL is never part of a name, email or number, and PostgreSQL rejects it in text with
+    an error; huge ids overflow its integer columns. Both become clean 4xx answers here,
+    for every route present and future.
+    """
+    fields = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields += list(request.form.items(multi=True))
+    fields += [(name, value) for name, value in (request.view_args or {}).items()]
+    if any("\x00" in key or "\x00" in str(value) for key, value in fields):
+        abort(400, "That request contains characters the shop does not accept.")
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            abort(404)

@@ -1,0 +1,61 @@
+"""The real browser enforces the CSP: the pages, with htmx running, violate none of it."""
+
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def live_url(app, seeded):
+    """The test app served over HTTP on a free local port, for the browser."""
+    if CHROMIUM is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("REQUIRE_BROWSER=1 but no chromium is installed")
+        pytest.skip("chromium is not installed")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def console_of(url: str) -> list[str]:
+    """What the page logs to the console while it loads and its scripts run."""
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=1",  # console messages are logged at this level
+            "--virtual-time-budget=1000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert "</html>" in result.stdout, result.stderr[-2000:]
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+@pytest.mark.parametrize("path", ["/?q=beans", "/login", "/no-such-page"])
+def test_page_loads_without_csp_violations_or_failed_requests(live_url, path):
+    console = console_of(live_url + path)
+    problems = [
+        line
+        for line in console
+        if "Content Security Policy" in line or "Failed to load resource" in line
+    ]
+    assert problems == []

@@ -1,0 +1,221 @@
+"""Abuse limits at their production values: failed logins, registrations, checkout per user.
+
+Each test gets a fresh app and so fresh in-memory counters; the Redis tests use their own
+addresses and emails, since Redis keeps counts between runs.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from flask_login import login_required
+
+from conftest import PASSWORD, app_config, csrf_token
+from shop import create_app
+from shop.config import RATE_LIMITS
+from shop.extensions import limiter
+from shop.security import checkout_limit
+
+WRONG = "not the password"
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def post_login(client, email, password=WRONG, ip="127.0.0.1"):
+    """One login attempt from `ip` (the token is fetched from that same address)."""
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def post_register(client, email, ip="127.0.0.1"):
+    """One registration attempt from `ip`."""
+    token = csrf_token(client, "/register")
+    data = {"email": email, "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token}
+    return client.post("/register", data=data, environ_base={"REMOTE_ADDR": ip})
+
+
+def assert_throttled(response, reason: str):
+    """A 429 a customer can read, saying when to come back."""
+    assert response.status_code == 429
+    seconds = int(response.headers["Retry-After"])
+    assert 1 <= seconds <= 60 * 60 * 24
+    text = response.get_data(as_text=True)
+    assert reason in text and f"wait {seconds} seconds" in text
+
+
+def test_production_limits_are_the_documented_ones():
+    assert RATE_LIMITS["LOGIN_ACCOUNT_RATE_LIMIT"] == "10 per minute"
+
+
+def test_ten_failed_logins_a_minute_lock_the_account_even_for_the_right_password(auth, client):
+    auth.create_user()
+    for _ in range(10):
+        assert post_login(client, "ada@example.com").status_code == 422
+    assert_throttled(post_login(client, "ada@example.com"), "Too many failed logins")
+    # Typed differently, it is the same account.
+    assert_throttled(post_login(client, " ADA@example.com", PASSWORD), "for this account")
+    assert "Log out" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_locked_account_does_not_lock_others_on_the_same_network(auth, client):
+    auth.create_user()
+    auth.create_user("grace@example.com")
+    for _ in range(11):
+        post_login(client, "ada@example.com")
+    assert post_login(client, "grace@example.com", PASSWORD).status_code == 302
+
+
+def test_successful_logins_do_not_count(auth, client):
+    auth.create_user()
+    for _ in range(12):
+        assert post_login(client, "ada@example.com", PASSWORD).status_code == 302
+        auth.logout()
+    for _ in range(9):
+        assert post_login(client, "ada@example.com").status_code == 422
+    assert post_login(client, "ada@example.com", PASSWORD).status_code == 302
+    auth.logout()
+    assert post_login(client, "ada@example.com").status_code == 422  # the tenth failure
+    assert post_login(client, "ada@example.com").status_code == 429
+
+
+def test_showing_the_login_form_is_never_throttled(auth, client):
+    for _ in range(11):
+        post_login(client, "ada@example.com")
+    assert client.get("/login").status_code == 200
+
+
+def test_failures_per_ip_are_limited_more_generously(client):
+    for n in range(50):
+        assert post_login(client, f"user{n}@example.com", ip="203.0.113.5").status_code == 422
+    assert_throttled(
+        post_login(client, "another@example.com", ip="203.0.113.5"), "from your network"
+    )
+    assert post_login(client, "another@example.com", ip="203.0.113.6").status_code == 422
+
+
+def test_the_lock_lifts_when_the_window_has_passed(migrated):
+    app = create_app(app_config(migrated, LOGIN_ACCOUNT_RATE_LIMIT="2 per second"))
+    client = app.test_client()
+    for _ in range(2):
+        assert post_login(client, "ada@example.com").status_code == 422
+    response = post_login(client, "ada@example.com")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert post_login(client, "ada@example.com").status_code == 422
+
+
+def test_registration_is_limited_per_email(app, client):
+    for _ in range(5):
+        assert post_register(client, "taken@example.com").status_code in (302, 422)
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+    response = post_register(client, "TAKEN@example.com", ip="198.51.100.1")
+    assert_throttled(response, "registration attempts for this email")
+
+
+def test_registration_is_limited_per_ip(client):
+    for n in range(20):
+        response = post_register(client, f"new{n}@example.com", ip="203.0.113.9")
+        assert response.status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert_throttled(
+        post_register(client, "one-more@example.com", ip="203.0.113.9"), "from your network"
+    )
+    assert post_register(client, "elsewhere@example.com", ip="203.0.113.10").status_code == 302
+
+
+def test_checkout_limit_counts_per_signed_in_user(app, auth):
+    """The ready-made limit, applied as POST /checkout will apply it."""
+
+    @app.post("/limited-checkout")
+    @login_required
+    @checkout_limit
+    def limited_checkout():
+        """Stands in for the checkout route."""
+        return "started"
+
+    ada, grace = app.test_client(), app.test_client()
+    auth.create_user()
+    auth.create_user("grace@example.com")
+    for client, email in ((ada, "ada@example.com"), (grace, "grace@example.com")):
+        assert post_login(client, email, PASSWORD).status_code == 302
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(ada)}
+    for _ in range(30):
+        assert ada.post("/limited-checkout", headers=headers).status_code == 200
+    response = ada.post("/limited-checkout", headers=headers)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert response.headers["HX-Retarget"] == "#toasts"
+    assert "Too many checkout attempts" in response.get_data(as_text=True)
+    grace_headers = {"X-CSRFToken": csrf_token(grace)}
+    assert grace.post("/limited-checkout", headers=grace_headers).status_code == 200
+
+
+# --- Redis storage -------------------------------------------------------------------------
+
+
+def redis_url() -> str:
+    """The Redis for tests: REDIS_URL (CI sets it, so there it must answer) or the local one."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    import redis
+
+    local = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(local, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379 and REDIS_URL is not set")
+    return local
+
+
+FAIL_IN_ANOTHER_PROCESS = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+from conftest import app_config
+from shop import create_app
+app = create_app(app_config(sys.argv[2], RATELIMIT_STORAGE_URI=sys.argv[3]))
+client = app.test_client()
+page = client.get("/login", environ_base={"REMOTE_ADDR": sys.argv[5]}).get_data(as_text=True)
+token = page.split('name="csrf-token" content="')[1].split('"')[0]
+for _ in range(5):
+    response = client.post("/login", environ_base={"REMOTE_ADDR": sys.argv[5]},
+        data={"email": sys.argv[4], "password": "wrong password", "csrf_token": token})
+    assert response.status_code == 422, response.status_code
+"""
+
+
+def test_with_redis_every_worker_counts_the_same_failures(migrated):
+    url = redis_url()
+    email, ip = f"{uuid.uuid4().hex}@example.com", f"10.{uuid.uuid4().int % 250}.0.1"
+    # Five failures in another process (another gunicorn worker, as far as limits go)...
+    subprocess.run(
+        [sys.executable, "-c", FAIL_IN_ANOTHER_PROCESS, ROOT, migrated, url, email, ip],
+        check=True,
+        timeout=60,
+    )
+    # ...and five here make ten: the eleventh is refused.
+    app = create_app(app_config(migrated, RATELIMIT_STORAGE_URI=url))
+    client = app.test_client()
+    for _ in range(5):
+        assert post_login(client, email, ip=ip).status_code == 422
+    assert post_login(client, email, ip=ip).status_code == 429
+
+
+@pytest.fixture
+def dead_redis_app(migrated):
+    """An app whose Redis does not answer (nothing listens on port 1)."""
+    yield create_app(app_config(migrated, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"))
+    limiter._storage_dead = False  # the shared extension must not stay in fallback mode
+
+
+def test_when_redis_is_down_limits_still_hold_in_memory(dead_redis_app):
+    client = dead_redis_app.test_client()
+    for _ in range(10):
+        assert post_login(client, "ada@example.com").status_code == 422
+    assert post_login(client, "ada@example.com").status_code == 429
