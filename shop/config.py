@@ -121,6 +121,8 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
         "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
         "pool_timeout": _int(env, "DB_POOL_TIMEOUT", 10, minimum=1),
     }
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return {}  # one in-memory database, one shared connection: there is no pool to size
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": _int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1)}
     elif url.startswith("sqlite"):

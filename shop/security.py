@@ -190,6 +190,9 @@ def reject_hostile_input() -> None:
     """
     fields = list(request.args.items(multi=True))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        # Cache the raw body first: routes that parse it themselves (the emulator's API)
+        # still get it, and the form is parsed from the cached copy.
+        request.get_data(cache=True)
         fields += list(request.form.items(multi=True))
     fields += [(name, value) for name, value in (request.view_args or {}).items()]
     if any("\x00" in key or "\x00" in str(value) for key, value in fields):
