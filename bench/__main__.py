@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import machine, queries, report, servers
+from . import machine, overhead, queries, report, servers
 from .client import Browser
 from .load import FORM, HTMX, Endpoint, Result, wrk
 from .prepare import CUSTOMER, PASSWORD, prepare
@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     _, event_body = queries.duplicate_event(env["STRIPE_WEBHOOK_SECRET"])
     product_id = prepared.product_ids[0]
     counts = queries.count_all(app, CUSTOMER, queries.probes(product_id, SEARCH, event_body))
+    overheads = overhead.costs(app, queries.login(app, CUSTOMER)[0])
     with app.app_context():
         from shop.extensions import db
 
@@ -208,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     say()
     say("first page load (Accept-Encoding: gzip):")
     say(report.assets_block(html_bytes, assets))
+    say()
+    say("every request's layers, in-process (best of 7 repeats, µs per request):")
+    say("  " + ", ".join(f"{name} {us:.0f}" for name, us in overheads.items()))
     say()
     say("budgets:")
     if args.only:

@@ -71,15 +71,20 @@ class HttpsClient:
         return self.client.post(path, base_url=BASE_URL, **kwargs)
 
 
-def count(app: Flask, customer: str, requests: dict[str, Callable]) -> dict[str, int]:
-    """Statements per request for each probe, made as `customer` (logged in through the form)."""
+def login(app: Flask, customer: str) -> tuple[HttpsClient, str]:
+    """A test client logged in as `customer` through the form, and its page's CSRF token."""
     client = HttpsClient(app)
     token = CSRF_META.search(client.get("/login").get_data(as_text=True)).group(1)
     form = {"email": customer, "password": PASSWORD, "csrf_token": token}
     answer = client.post("/login", data=form, headers=ORIGIN)
     if answer.status_code != 302:
         raise RuntimeError(f"bench login failed: {answer.status_code}")
-    token = CSRF_META.search(client.get("/").get_data(as_text=True)).group(1)
+    return client, CSRF_META.search(client.get("/").get_data(as_text=True)).group(1)
+
+
+def count(app: Flask, customer: str, requests: dict[str, Callable]) -> dict[str, int]:
+    """Statements per request for each probe, made as `customer` (logged in through the form)."""
+    client, token = login(app, customer)
 
     with app.app_context():
         engine = db.engine

@@ -11,9 +11,10 @@ P99_BUDGET_MS = 30.0
 QUERY_BUDGETS = {
     "GET / (logged in)": 4,
     "GET /cart (htmx)": 3,
-    "GET /cart (page)": 3,
     "GET /orders (htmx)": 3,
-    "GET /orders (page)": 3,
+    # A modal opened as a whole page also renders the shop page around it (grid, badge).
+    "GET /cart (page)": 4,
+    "GET /orders (page)": 4,
     "POST /stripe/webhook (dup)": 1,
 }
 ASSET_BUDGET_BYTES = 60 * 1024
@@ -85,8 +86,8 @@ def checks(
     found.append(
         Check(
             not over and not varying,
-            "SQL/req within budget (/ ≤ 4, /cart and /orders ≤ 3, webhook duplicate 1) and the "
-            "same for 1, 10 and 40 cart lines and 1, 50 and 200 orders"
+            "SQL/req within budget (/ ≤ 4, /cart and /orders ≤ 3 or 4 as whole pages, webhook "
+            "duplicate 1) and the same for 1, 10 and 40 cart lines and 1, 50 and 200 orders"
             + (f"; over: {', '.join(over)}" if over else "")
             + (f"; varies: {', '.join(varying)}" if varying else ""),
         )
