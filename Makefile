@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format htmx clean
+.PHONY: run test lint format htmx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ run: $(VENV)/.runtime
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: the main routes under gunicorn and wrk next to a bare Flask app (not a test; ~3 min)
+bench: $(VENV)/.runtime
+	@command -v wrk >/dev/null 2>&1 || { echo "bench: installing wrk from Debian"; \
+		apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -1,21 +1,23 @@
 """Reading a customer's orders (always scoped to that customer)."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Order, OrderStatus
 
 
 def list_orders(user_id: int) -> list[Order]:
-    """The user's orders with their items, newest first, in two queries whatever the count."""
+    """The user's orders with their items, newest first, in one query whatever the count."""
+    # One joined query rather than a second SELECT ... IN for the items: one round trip
+    # to the database, so the page with My Orders open stays within four queries.
     return list(
         db.session.scalars(
             select(Order)
             .where(Order.user_id == user_id)
-            .options(selectinload(Order.items))
+            .options(joinedload(Order.items))
             .order_by(Order.created_at.desc(), Order.id.desc())
-        )
+        ).unique()
     )
 
 

@@ -1,0 +1,230 @@
+"""`python -m bench` (`make bench`): the shop's main routes under load, next to bare Flask.
+
+1. Checks the machine is quiet enough and says so.
+2. Prepares the database (SQLite in bench/results/ by default, or `DATABASE_URL`): the seeded
+   catalogue, a customer with a 10-line cart and 50 orders, and customers with 1 line and 1
+   order, and 40 lines and 200 orders, whose SQL statements per request are counted in-process.
+3. Starts the shop under gunicorn with the Procfile's settings in production mode
+   (SECRET_KEY set, STRIPE_EMULATOR=1), and a bare Flask hello app with the same settings.
+4. Drives each endpoint with wrk in rounds (hello included in every round), so that noise
+   from other work on the machine spreads over all of them; reports medians and ratios.
+5. Prints one table and the budgets; writes it to bench/results/latest.txt as well.
+
+Gunicorn's and the shop's logs go to bench/results/*.log, not the terminal.
+"""
+
+import argparse
+import contextlib
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from . import machine, overhead, queries, report, servers
+from .client import Browser
+from .load import FORM, HTMX, Endpoint, Result, wrk
+from .prepare import CUSTOMER, PASSWORD, prepare
+from .weight import first_load
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+#: Active search as the page sends it: a word several products carry.
+SEARCH = "coffee"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Durations and concurrency; the defaults keep a whole run under about three minutes."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per endpoint (medians)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per endpoint")
+    parser.add_argument("--only", help="load only endpoints whose name contains this text")
+    return parser.parse_args(argv)
+
+
+def server_env() -> dict[str, str]:
+    """Production settings for both servers: a fresh secret, the emulator, no .env, no debug."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"FLASK_DEBUG", "STRIPE_SECRET_KEY", "PORT"}
+    }
+    env.setdefault("DATABASE_URL", "sqlite:///" + str(RESULTS / "bench.db"))
+    env.setdefault("WEB_CONCURRENCY", "2")
+    env.update(
+        SECRET_KEY=secrets.token_hex(32),
+        STRIPE_EMULATOR="1",
+        STRIPE_WEBHOOK_SECRET="whsec_bench_" + secrets.token_hex(8),
+        FLASK_SKIP_DOTENV="1",
+    )
+    return env
+
+
+def fresh_sqlite(url: str) -> None:
+    """Start from an empty file when the bench database is its own SQLite file."""
+    if url == "sqlite:///" + str(RESULTS / "bench.db"):
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(str(RESULTS / "bench.db") + suffix).unlink(missing_ok=True)
+
+
+def endpoints(cookie: str, token: str, product_id: int, event_body) -> list[Endpoint]:
+    """The benchmarked requests, as the page (or Stripe) sends them."""
+    user = {"Cookie": cookie}
+    form = f"product_id={product_id}&quantity=1".encode()
+
+    def webhook_headers() -> dict[str, str]:
+        """A fresh signature, so the 5-minute tolerance never runs out mid-bench."""
+        return {"Stripe-Signature": event_body()[1], "Content-Type": "application/json"}
+
+    return [
+        Endpoint("GET / (logged in)", "shop", "GET", "/", lambda: user),
+        Endpoint("GET /?q= (htmx)", "shop", "GET", f"/?q={SEARCH}", lambda: {**user, **HTMX}),
+        Endpoint("GET /cart (htmx)", "shop", "GET", "/cart", lambda: {**user, **HTMX}),
+        Endpoint(
+            "POST /cart/items (htmx)",
+            "shop",
+            "POST",
+            "/cart/items",
+            lambda: {**user, **HTMX, **FORM, "X-CSRFToken": token},
+            lambda: form,
+        ),
+        Endpoint("GET /orders (htmx)", "shop", "GET", "/orders", lambda: {**user, **HTMX}),
+        Endpoint(
+            "POST /stripe/webhook (dup)",
+            "shop",
+            "POST",
+            "/stripe/webhook",
+            webhook_headers,
+            lambda: event_body()[0],
+        ),
+        Endpoint("GET /healthz", "shop", "GET", "/healthz"),
+    ]
+
+
+def preflight(browser: Browser, endpoint: Endpoint) -> None:
+    """One request as wrk will send it: the expected status, and no new session cookie."""
+    answer = browser.request(endpoint.method, endpoint.path, endpoint.body(), endpoint.headers())
+    if answer.status != endpoint.expect:
+        raise RuntimeError(f"{endpoint.name} answered {answer.status}: {answer.text[:200]}")
+    if answer.header("set-cookie"):
+        # wrk replays one cookie: a session rewritten on every answer would be a cost the
+        # shop's visitors pay too, so it is reported rather than worked around.
+        print(f"  note: {endpoint.name} sets a cookie on every request", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the whole benchmark and print its table."""
+    args = parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out: list[str] = []
+
+    def say(line: str = "") -> None:
+        """Print a line of the report and keep it for latest.txt."""
+        print(line, flush=True)
+        out.append(line)
+
+    say(f"machine: {machine.describe()}")
+    quiet = machine.idleness()
+    say(quiet.describe())
+
+    env = server_env()
+    fresh_sqlite(env["DATABASE_URL"])
+    os.environ.clear()
+    os.environ.update(env)  # the in-process app (preparation, query counts) reads the same
+    from shop import create_app  # after the environment is set: it is read at creation
+
+    started = time.monotonic()
+    app = create_app({"LOG_LEVEL": "WARNING"})
+    with open(RESULTS / "prepare.log", "w") as log, contextlib.redirect_stdout(log):
+        prepared = prepare(app)  # migration logs go to the file, not the table
+    _, event_body = queries.duplicate_event(env["STRIPE_WEBHOOK_SECRET"])
+    product_id = prepared.product_ids[0]
+    counts = queries.count_all(app, CUSTOMER, queries.probes(product_id, SEARCH, event_body))
+    overheads = overhead.costs(app, queries.login(app, CUSTOMER)[0])
+    with app.app_context():
+        from shop.extensions import db
+
+        db.engine.dispose()
+    database = env["DATABASE_URL"].split("://", 1)[0]
+    print(f"prepared the {database} database in {time.monotonic() - started:.1f} s", flush=True)
+
+    for log in ("shop.log", "hello.log"):
+        (RESULTS / log).unlink(missing_ok=True)
+    shop = servers.start("shop", "wsgi:app", ROOT / "gunicorn.conf.py", env, RESULTS / "shop.log")
+    try:
+        hello = servers.start(
+            "hello",
+            "bench.hello:app",
+            ROOT / "bench" / "hello.gunicorn.conf.py",
+            env,
+            RESULTS / "hello.log",
+        )
+    except Exception:
+        shop.stop()
+        raise
+    try:
+        browser = Browser(shop.port)
+        token = browser.login(CUSTOMER, PASSWORD)
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        targets = endpoints(cookie, token, product_id, event_body)
+        if args.only:
+            targets = [t for t in targets if args.only in t.name]
+        for endpoint in targets:
+            preflight(browser, endpoint)
+        html_bytes, assets = first_load(browser)
+        baseline = Endpoint("hello (bare Flask)", "hello", "GET", "/")
+        urls = {"shop": shop.url, "hello": hello.url}
+        plan = [baseline, *targets]
+        print(
+            f"load: {args.rounds} rounds × {len(plan)} endpoints × {args.seconds:g} s, "
+            f"{args.connections} connections, {env['WEB_CONCURRENCY']} gunicorn workers each",
+            flush=True,
+        )
+        for endpoint in plan:  # every worker compiles its templates and opens its connection
+            wrk(urls[endpoint.server], endpoint, args.warmup, args.connections, args.threads)
+        results = {endpoint.name: Result(endpoint) for endpoint in plan}
+        for round_number in range(1, args.rounds + 1):
+            for endpoint in plan:
+                sample = wrk(
+                    urls[endpoint.server], endpoint, args.seconds, args.connections, args.threads
+                )
+                results[endpoint.name].samples.append(sample)
+            print(f"  round {round_number} done", flush=True)
+    finally:
+        shop.stop()
+        hello.stop()
+
+    after = machine.idleness(0.2)
+    say()
+    say(
+        f"{args.connections} connections, {env['WEB_CONCURRENCY']} workers, "
+        f"median of {args.rounds} × {args.seconds:g} s per endpoint, {database}"
+    )
+    hello_result = results.pop(baseline.name)
+    loaded = list(results.values())
+    say(report.table(hello_result, loaded, counts))
+    say()
+    say("first page load (Accept-Encoding: gzip):")
+    say(report.assets_block(html_bytes, assets))
+    say()
+    say("every request's layers, in-process (best of 7 repeats, µs per request):")
+    say("  " + ", ".join(f"{name} {us:.0f}" for name, us in overheads.items()))
+    say()
+    say("budgets:")
+    if args.only:
+        say("  (not checked: --only loads a subset)")
+    else:
+        for check in report.checks(hello_result, loaded, counts, assets):
+            say(check.line())
+    say()
+    say(f"load average after the run: {after.load1:.2f}")
+    (RESULTS / "latest.txt").write_text("\n".join(out) + "\n")
+    print(f"(also in {RESULTS.relative_to(ROOT) / 'latest.txt'}; server logs beside it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
