@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .extensions import db
+from .extensions import db, login_manager
 from .htmx import is_htmx
 
 MESSAGES = {
@@ -68,6 +68,10 @@ def register(app: Flask) -> None:
         """The database is down or dropped us: a clear 503, never a stack trace."""
         db.session.rollback()
         current_app.logger.error("database unavailable: %s", error.__class__.__name__)
+        # Render as for a visitor: the page header would load the signed-in user and their
+        # cart badge from the database that just failed, and failing again in here would
+        # turn this 503 into a bare 500. The session cookie is left alone: nobody is logged out.
+        login_manager._update_request_context_with_user()
         return error_response(ServiceUnavailable.code)
 
     @app.errorhandler(InternalServerError)

@@ -3,8 +3,10 @@ TEST_DATABASE_URL), a fresh app per test, clients that keep CSRF on, and helpers
 
 import os
 import re
+import socket
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -38,24 +40,53 @@ def app_config(url: str, **extra) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A database for this run: a new PostgreSQL database (dropped after) or a SQLite file."""
+def postgres_server_url() -> str | None:
+    """TEST_DATABASE_URL normalised for psycopg 3, or None when the run is on SQLite."""
     base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    return normalise_url(base, "") if base else None
+
+
+@contextmanager
+def scratch_database(prefix: str, sqlite_dir, backend: str | None = None):
+    """A new, empty database of its own, dropped after the block: on PostgreSQL when
+    TEST_DATABASE_URL is set (or `backend` says "postgresql"), else a SQLite file."""
+    server = postgres_server_url()
+    if backend == "postgresql" and server is None:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+    if backend == "sqlite" or server is None:
+        yield "sqlite:///" + str(Path(sqlite_dir) / f"{prefix}.db")
         return
-    server = make_url(normalise_url(base, ""))
-    name = f"shop_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Commits need not wait for the disk: a throwaway database is never recovered after a
+        # crash, and locking and visibility are exactly the same.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def unreachable_database_url(tmp_path) -> str:
+    """A database URL of the run's kind that cannot be reached: PostgreSQL on a port
+    nobody listens on, or a SQLite file in a directory that does not exist."""
+    if postgres_server_url() is None:
+        return f"sqlite:///{tmp_path}/missing/dir/shop.db"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/shop"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this run: a new PostgreSQL database (dropped after) or a SQLite file."""
+    with scratch_database("shop_test", tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -125,6 +125,7 @@ def _lock_cart(user_id: int) -> None:
     leaves inserts referencing the user (their own foreign-key checks) unblocked.
     """
     if db.session.get_bind().dialect.name == "postgresql":
+        # Lock: SELECT ... FOR NO KEY UPDATE on the user's row, held until this add commits.
         db.session.execute(
             select(User.id).where(User.id == user_id).with_for_update(key_share=True)
         )
@@ -164,6 +165,7 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
             "updated_at": insert.excluded.updated_at,
         },
     ).returning(table.c.quantity)
+    # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
     if db.session.execute(statement).scalar() is None:
         db.session.rollback()
         raise _why_not_added(product_id)
@@ -187,6 +189,7 @@ def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
         return remove_item(user_id, product_id)
     changed = 0
     if product_id <= ID_MAX:
+        # Lock: one UPDATE's row lock; a line removed meanwhile matches nothing (LineMissing).
         changed = db.session.execute(
             update(CartItem)
             .where(CartItem.user_id == user_id, CartItem.product_id == product_id)
@@ -203,6 +206,7 @@ def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
 def remove_item(user_id: int, product_id: int) -> Cart:
     """Remove a line; removing one that is not there is fine (idempotent)."""
     if product_id <= ID_MAX:
+        # Lock: none needed; one DELETE, and a line already gone is the same outcome.
         db.session.execute(
             delete(CartItem)
             .where(CartItem.user_id == user_id, CartItem.product_id == product_id)

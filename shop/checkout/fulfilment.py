@@ -54,6 +54,7 @@ def fulfil(session: dict) -> Order | None:
     intent = session.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")
+    # Lock: move()'s guarded UPDATE: of webhook and success page, one moves it and edits the cart.
     moved = move(
         order.id,
         OrderStatus.PAID,
@@ -77,6 +78,7 @@ def fulfil(session: dict) -> Order | None:
 
 def _take_from_cart(order: Order) -> None:
     """Remove the bought quantities; lines added or raised since checkout keep the rest."""
+    # Lock: row locks; PostgreSQL re-checks each WHERE on the row an add just committed.
     for item in order.items:
         line = (CartItem.user_id == order.user_id, CartItem.product_id == item.product_id)
         db.session.execute(delete(CartItem).where(*line, CartItem.quantity <= item.quantity))
@@ -91,6 +93,7 @@ def settle_failed(session: dict) -> None:
     """A delayed payment failed: the pending order becomes failed."""
     order = order_for_session(session)
     if order is not None:
+        # Lock: guarded UPDATE ... WHERE status = 'pending'; a payment recorded first stays.
         move(order.id, OrderStatus.FAILED, only_from=[OrderStatus.PENDING])
         db.session.commit()
 
@@ -99,6 +102,7 @@ def settle_expired(session: dict) -> None:
     """Stripe expired the session: its order, if still pending, becomes expired."""
     order = order_for_session(session)
     if order is not None:
+        # Lock: guarded UPDATE ... WHERE status = 'pending'; a payment recorded first stays.
         move(order.id, OrderStatus.EXPIRED, only_from=[OrderStatus.PENDING])
         db.session.commit()
 

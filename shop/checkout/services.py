@@ -115,6 +115,7 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
         if pending.stripe_session_id is None:
             if pending.created_at < utcnow() - STALE_AFTER:
                 # Left by a crash between claiming and creating: free the slot.
+                # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
                 move(pending.id, OrderStatus.FAILED, where=[Order.stripe_session_id.is_(None)])
                 db.session.commit()
             else:
@@ -141,6 +142,7 @@ def _check_cart(cart: Cart) -> None:
 
 def _pending_order(user_id: int) -> Order | None:
     """The user's pending order, if any (there is at most one)."""
+    # Lock: none; a plain read, re-read after each rollback; every write it leads to is guarded.
     return db.session.scalar(
         select(Order).where(Order.user_id == user_id, Order.status == OrderStatus.PENDING)
     )
@@ -161,8 +163,7 @@ def _claim_slot(user_id: int, snapshot: Snapshot) -> Order | None:
     )
     db.session.add(order)
     try:
-        # Lock: the partial unique index uq_orders_one_pending_per_user admits one
-        # pending order per user; a racing insert fails here and resumes the winner's.
+        # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -274,6 +275,7 @@ def _reconcile_completed(pending: Order, session: dict) -> None:
 
 def _retire(order: Order, status: OrderStatus) -> None:
     """Mark a replaced pending order expired or cancelled (a no-op if it moved meanwhile)."""
+    # Lock: move()'s UPDATE ... WHERE status = 'pending'; a payment recorded meanwhile wins.
     move(order.id, status, only_from=[OrderStatus.PENDING])
     db.session.commit()
 

@@ -88,8 +88,9 @@ def receive(payload: bytes, signature: str | None, secret: str) -> Outcome:
     if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)):
         return Outcome(200, "duplicate event ignored")
     try:
+        # Lock: stripe_events' primary key; a duplicate's insert waits for the first, then fails.
         db.session.add(StripeEvent(id=event_id, type=event_type))
-        db.session.flush()  # the unique id decides between concurrent duplicates
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return Outcome(200, "duplicate event ignored")

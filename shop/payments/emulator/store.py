@@ -119,8 +119,7 @@ def count_sessions(s: Session, status: str | None, now: int) -> int:
 def _transition(s: Session, session_id: str, now: int, **values: Any) -> EmulatorSession:
     """Move an open, unexpired session on; refuse (writing nothing) in any other state.
 
-    One conditional UPDATE, so a payment and an expiry racing on two workers cannot
-    both win.
+    Lock: one UPDATE ... WHERE status = 'open'; a racing payment and expiry cannot both win.
     """
     changed = s.execute(
         update(EmulatorSession)
@@ -162,6 +161,7 @@ def complete_session(s: Session, session_id: str, now: int) -> EmulatorSession:
 
 def expire_overdue(s: Session, session_id: str, now: int) -> EmulatorSession | None:
     """Store `expired` on a session that read as expired already; None if it moved on."""
+    # Lock: guarded UPDATE ... WHERE status = 'open'; a payment that got in first stays.
     changed = s.execute(
         update(EmulatorSession)
         .where(
@@ -221,6 +221,7 @@ def run_once(
     """
     try:
         with transaction() as s:
+            # Lock: the key's unique index; a racing request waits on this insert, then replays.
             record = EmulatorIdempotencyKey(
                 key=key, method=method, path=path, fingerprint=fingerprint,
                 status_code=0, response="",

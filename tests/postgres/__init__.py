@@ -1,0 +1,1 @@
+"""Multi-process proofs: the shop under gunicorn with several workers on PostgreSQL."""
