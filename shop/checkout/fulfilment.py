@@ -79,7 +79,9 @@ def fulfil(session: dict) -> Order | None:
 def _take_from_cart(order: Order) -> None:
     """Remove the bought quantities; lines added or raised since checkout keep the rest."""
     # Lock: row locks; PostgreSQL re-checks each WHERE on the row an add just committed.
-    for item in order.items:
+    # Lines are taken in product order, the same for every fulfilment, so two fulfilments
+    # of one user's orders cannot lock the same lines in opposite orders (a deadlock).
+    for item in sorted(order.items, key=lambda item: item.product_id):
         line = (CartItem.user_id == order.user_id, CartItem.product_id == item.product_id)
         db.session.execute(delete(CartItem).where(*line, CartItem.quantity <= item.quantity))
         db.session.execute(
