@@ -21,6 +21,19 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
+def card(page, name: str):
+    """The product card showing `name`."""
+    return page.locator("#grid .card").filter(has=page.get_by_role("heading", name=name))
+
+
+def add(page, name: str, quantity: int | None = None) -> None:
+    """Add a product from its card (optionally typing a quantity first)."""
+    product = card(page, name)
+    if quantity is not None:
+        product.get_by_label(f"Quantity of {name}").fill(str(quantity))
+    product.get_by_role("button", name="Add").click()
+
+
 def snap(page, name: str, full_page: bool = False) -> Path:
     """Save a screenshot under test-artifacts/browser/ (git-ignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -5,23 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import no_page_load, snap
+from browser.helpers import add, card, no_page_load, snap
 from shop.money import format_money
 
 pytestmark = pytest.mark.browser
-
-
-def card(page, name: str):
-    """The product card showing `name`."""
-    return page.locator("#grid .card").filter(has=page.get_by_role("heading", name=name))
-
-
-def add(page, name: str, quantity: int | None = None) -> None:
-    """Add a product from its card (optionally typing a quantity first)."""
-    product = card(page, name)
-    if quantity is not None:
-        product.get_by_label(f"Quantity of {name}").fill(str(quantity))
-    product.get_by_role("button", name="Add").click()
 
 
 def test_adding_from_the_grid_updates_the_badge_without_a_page_load(signed_in, shop):
