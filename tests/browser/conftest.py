@@ -85,6 +85,16 @@ class Problems:
         if unexpected:
             pytest.fail("the browser reported problems:\n  " + "\n  ".join(unexpected))
 
+    def _request_failed(self, request) -> None:
+        """Record a request that got no answer, unless the page itself cancelled it.
+
+        net::ERR_ABORTED is the browser dropping its own request: the tab moved on while the
+        favicon loaded, or htmx replaced a request by a newer one. A server that fails shows
+        up as another net:: error or as a 4xx/5xx response.
+        """
+        if request.failure != "net::ERR_ABORTED":
+            self.add(f"failed request: {request.method} {request.url} ({request.failure})")
+
     def watch(self, context) -> None:
         """Listen to every page of `context`."""
         context.add_init_script(CSP_REPORTER)
@@ -96,10 +106,7 @@ class Problems:
             ),
         )
         context.on("weberror", lambda error: self.add(f"page error: {error.error}"))
-        context.on(
-            "requestfailed",
-            lambda req: self.add(f"failed request: {req.method} {req.url} ({req.failure})"),
-        )
+        context.on("requestfailed", self._request_failed)
         context.on(
             "response",
             lambda res: (
