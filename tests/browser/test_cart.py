@@ -33,6 +33,7 @@ def test_adding_from_the_grid_updates_the_badge_without_a_page_load(signed_in, s
         )
     snap(page, "added-from-grid")
 
+    expect(page.get_by_role("link", name="Cart 5 items")).to_be_visible()  # what is read out
     page.reload()  # the server agrees with what the page showed
     expect(badge).to_have_text("5")
 
