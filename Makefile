@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format htmx clean
+.PHONY: run test lint format screenshot htmx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: $(VENV)/.runtime
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## screenshot: regenerate docs/screenshot.png (the README's picture) in headless Chromium
+screenshot: $(VENV)/.dev
+	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
