@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format htmx bench clean
+.PHONY: run test lint format screenshot htmx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(VENV)/.runtime
 	@command -v wrk >/dev/null 2>&1 || { echo "bench: installing wrk from Debian"; \
 		apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## screenshot: regenerate docs/screenshot.png (the README's picture) in headless Chromium
+screenshot: $(VENV)/.dev
+	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

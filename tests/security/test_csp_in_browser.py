@@ -1,25 +1,20 @@
 """The real browser enforces the CSP: the pages, with htmx running, violate none of it."""
 
-import os
-import shutil
 import subprocess
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-pytestmark = pytest.mark.browser
+from chromium import require_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def live_url(app, seeded):
     """The test app served over HTTP on a free local port, for the browser."""
-    if CHROMIUM is None:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but no chromium is installed")
-        pytest.skip("chromium is not installed")
+    require_chromium()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -32,7 +27,7 @@ def console_of(url: str) -> list[str]:
     """What the page logs to the console while it loads and its scripts run."""
     result = subprocess.run(
         [
-            CHROMIUM,
+            require_chromium(),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

@@ -1,0 +1,52 @@
+"""A visitor registers, logs out and logs back in through the forms."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser.helpers import snap
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_register_log_out_and_log_in_again(page, shop):
+    page.goto("/")
+    page.get_by_role("link", name="Register").click()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Email", exact=True).fill("grace@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    snap(page, "register")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("status").filter(has_text="Welcome")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("button", name="Add").first).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    expect(page.get_by_role("link", name="Log in to buy").first).to_be_visible()
+
+    page.get_by_role("link", name="Log in", exact=True).click()
+    page.get_by_label("Email", exact=True).fill("grace@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_a_wrong_password_is_refused_with_a_message(page, customer, problems):
+    problems.allow_status(422, "/login")  # the refused form answers 422, on purpose
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(customer)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "That email and password do not match an account."
+    )
+    expect(page.get_by_label("Email", exact=True)).to_have_value(customer)
+    snap(page, "login-refused")

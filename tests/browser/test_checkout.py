@@ -1,0 +1,138 @@
+"""A customer checks out on the emulator's hosted page: pays, is declined, cancels, resumes."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser.helpers import add, no_page_load, snap
+from shop.models import Order
+from shop.money import format_money
+from shop.payments.emulator.models import EmulatorSession
+
+pytestmark = pytest.mark.browser
+
+SESSION_PAGE = re.compile(r"/emulator/checkout/cs_\w+$")
+PAYS = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+
+
+def open_cart(page):
+    """Open the cart dialog from the header and return it."""
+    page.get_by_role("link", name=re.compile(r"^Cart")).click()
+    dialog = page.locator("#cart-dialog")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def open_orders(page):
+    """Open My Orders from the header (in place, as the cart) and return the dialog."""
+    dialog = page.locator("#orders-dialog")
+    with no_page_load(page):
+        page.get_by_role("link", name="My Orders").click()
+        expect(dialog).to_be_visible()
+    assert dialog.evaluate("d => d.matches(':modal')"), "My Orders is not a modal dialog"
+    return dialog
+
+
+def pay(page, card: str = PAYS) -> None:
+    """Type a card number on the hosted page and press Pay."""
+    page.get_by_label("Card number").fill(card)
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+
+def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, shop):
+    page = signed_in
+    kettle, mug = shop.products["GEAR-KETTLE"], shop.products["MUG-STONE"]
+    add(page, kettle.name, quantity=2)
+    expect(page.locator("#cart-count")).to_have_text("2")
+    add(page, mug.name)
+    expect(page.locator("#cart-count")).to_have_text("3")
+    total = format_money(2 * kettle.price_cents + mug.price_cents, "usd")
+
+    open_cart(page).get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(SESSION_PAGE)
+    expect(page.get_by_role("heading", name="Pay Northside Roastery")).to_be_visible()
+    expect(page.locator(".checkout-total")).to_have_text(total)
+    expect(page.get_by_role("cell", name=kettle.name)).to_be_visible()
+    snap(page, "emulator-checkout")
+    pay(page)
+
+    expect(page).to_have_url(re.compile(r"/checkout/success\?session_id=cs_\w+$"))
+    orders = page.locator("#orders-dialog")
+    expect(orders).to_be_visible()
+    assert orders.evaluate("d => d.matches(':modal')"), "My Orders is not a modal dialog"
+    expect(orders.get_by_role("status")).to_contain_text("is paid")
+    row = orders.locator(".order")
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-status", "paid")
+    expect(row.locator(".status")).to_have_text("Paid")
+    expect(row.locator(".order-total")).to_have_text(total)
+    expect(row).to_contain_text(f"2 × {kettle.name}")
+    expect(row.get_by_role("link", name="Resume payment")).to_have_count(0)
+    snap(page, "orders-paid")
+
+    expect(page.locator("#cart-count")).to_have_text("0")
+    page.keyboard.press("Escape")
+    expect(orders).to_be_hidden()
+    expect(open_cart(page).locator(".cart-empty")).to_contain_text("Your cart is empty")
+
+
+def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_session(
+    signed_in, shop, problems
+):
+    problems.allow_status(402, r"/emulator/checkout/cs_\w+")  # the declined card, on purpose
+    page = signed_in
+    grinder = shop.products["GEAR-GRINDER"]
+    add(page, grinder.name)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    open_cart(page).get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(SESSION_PAGE)
+    session_url = page.url
+
+    pay(page, DECLINED)
+    expect(page.get_by_role("alert")).to_have_text("Your card was declined. Nothing was charged.")
+    snap(page, "emulator-declined")
+    page.get_by_role("link", name="Cancel").click()
+
+    expect(page).to_have_url(re.compile(r"/checkout/cancel$"))
+    cart = page.locator("#cart-dialog")
+    expect(cart).to_be_visible()
+    expect(cart.get_by_role("status")).to_contain_text("nothing was charged")
+    expect(cart.locator(".cart-line")).to_have_count(1)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.keyboard.press("Escape")
+
+    orders = open_orders(page)
+    row = orders.locator(".order")
+    expect(row).to_have_attribute("data-status", "pending")
+    expect(row.locator(".status")).to_have_text("Awaiting payment")
+    resume = row.get_by_role("link", name="Resume payment")
+    expect(resume).to_have_attribute("href", session_url)
+    snap(page, "orders-pending")
+    resume.click()
+
+    expect(page).to_have_url(session_url)
+    pay(page)
+    expect(page).to_have_url(re.compile(r"/checkout/success\?session_id=cs_\w+$"))
+    expect(page.locator("#orders-dialog .order")).to_have_attribute("data-status", "paid")
+    assert len(shop.query(EmulatorSession.__table__.select())) == 1
+
+
+def test_a_double_click_and_a_second_tab_share_one_checkout_session(signed_in, context, shop):
+    page = signed_in
+    scale = shop.products["GEAR-SCALE"]
+    add(page, scale.name)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    open_cart(page).get_by_role("button", name="Checkout").dblclick()
+    expect(page).to_have_url(SESSION_PAGE)
+    first = page.url
+
+    second_tab = context.new_page()
+    second_tab.goto("/cart")
+    second_tab.locator("#cart-dialog").get_by_role("button", name="Checkout").click()
+    expect(second_tab).to_have_url(first)
+
+    assert len(shop.query(EmulatorSession.__table__.select())) == 1
+    orders = shop.query(Order.__table__.select())
+    assert [(o.status, o.session_url) for o in orders] == [("pending", first)]
