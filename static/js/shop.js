@@ -52,6 +52,15 @@
     }
   });
 
+  // My Orders refreshes itself while an order is pending, but only while it is on screen.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll")) {
+      var dialog = elt.closest("dialog");
+      if (dialog && !dialog.open) evt.preventDefault();
+    }
+  });
+
   document.addEventListener("htmx:sendError", function () {
     toast("The shop could not be reached. Check your connection and try again.");
   });

@@ -136,3 +136,22 @@ def test_a_double_click_and_a_second_tab_share_one_checkout_session(signed_in, c
     assert len(shop.query(EmulatorSession.__table__.select())) == 1
     orders = shop.query(Order.__table__.select())
     assert [(o.status, o.session_url) for o in orders] == [("pending", first)]
+
+
+def test_my_orders_polls_while_open_and_stops_when_closed(signed_in, shop):
+    page = signed_in
+    add(page, shop.products["MUG-STONE"].name)
+    open_cart(page).get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(SESSION_PAGE)
+    page.go_back()  # left the hosted page unpaid: the order is pending
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/orders") else None)
+    dialog = open_orders(page)
+    expect(dialog.locator('[data-status="pending"]')).to_be_visible()
+    page.wait_for_timeout(3500)
+    assert len(polls) >= 2, "the open modal does not refresh itself"
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    closed_at = len(polls)
+    page.wait_for_timeout(3500)
+    assert len(polls) == closed_at, "a closed My Orders kept polling"
