@@ -8,7 +8,6 @@ the JSON answers are served as JSON that no browser will sniff into HTML.
 """
 
 import json
-import re
 
 import pytest
 from cart_helpers import HTMX
@@ -37,12 +36,14 @@ MARKUP = ["<script>alert", "<img src=x", "<svg onload", "<svg/onload", "'><svg",
 
 
 def assert_shown_as_text(html: str, *texts: str):
-    """Each text appears escaped (so the customer reads it) and no markup got through."""
+    """Each text appears escaped (so the customer reads it) and no markup got through.
+
+    `{{7*7}}` showing as itself is the proof that no template evaluated it.
+    """
     for text in texts:
         assert str(escape(text)) in html, text
     for markup in MARKUP:
         assert markup not in html
-    assert "{{7*7}}" not in html or "49" not in re.sub(r"\d+\.49|49\d", "", html)
 
 
 @pytest.fixture
