@@ -12,6 +12,10 @@ from ..models import Product
 SEED_FILE = Path(__file__).with_name("products.json")
 SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")
 QUERY_MAX = 100
+#: What the columns hold (name, image), what a product card can show (description), and
+#: Stripe's ceiling for a unit amount: a longer or larger value is refused before any write.
+NAME_MAX, DESCRIPTION_MAX, IMAGE_MAX = 200, 5000, 255
+PRICE_MAX = 99_999_999
 
 
 class SeedError(ValueError):
@@ -56,16 +60,28 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
         if not isinstance(entry, dict):
             raise SeedError(f"{where}: expected an object")
         sku = entry.get("sku")
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64 or "\x00" in sku:
             raise SeedError(f"{where}: 'sku' must be a non-empty string of at most 64 characters")
         if sku in seen:
             raise SeedError(f"{where}: duplicate sku {sku!r}")
         seen.add(sku)
-        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
-            raise SeedError(f"{where} ({sku}): 'name' must be a non-empty string")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX or "\x00" in name:
+            raise SeedError(
+                f"{where} ({sku}): 'name' must be a non-empty string of at most {NAME_MAX} "
+                "characters"
+            )
         price = entry.get("price_cents")
-        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
-            raise SeedError(f"{where} ({sku}): 'price_cents' must be a whole number >= 0")
+        if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= PRICE_MAX:
+            raise SeedError(
+                f"{where} ({sku}): 'price_cents' must be a whole number from 0 to {PRICE_MAX}"
+            )
+        for text, limit in (("description", DESCRIPTION_MAX), ("image", IMAGE_MAX)):
+            value = entry.get(text, "")
+            if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+                raise SeedError(
+                    f"{where} ({sku}): '{text}' must be a string of at most {limit} characters"
+                )
         currency = entry.get("currency", "usd")
         if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
             raise SeedError(f"{where} ({sku}): 'currency' must be a 3-letter ISO code")

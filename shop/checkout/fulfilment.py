@@ -16,6 +16,8 @@ from ..payments import webhooks
 
 log = logging.getLogger(__name__)
 
+#: Order ids are 32-bit integers in the database.
+MAX_ORDER_ID = 2**31 - 1
 #: Checkout's payment_status values meaning the money is taken.
 PAID = {"paid", "no_payment_required"}
 
@@ -30,8 +32,8 @@ def order_for_session(session: dict) -> Order | None:
     if order is not None:
         return order
     order_id = str((session.get("metadata") or {}).get("order_id", ""))
-    if not order_id.isdigit():
-        return None
+    if not (order_id.isascii() and order_id.isdigit()) or int(order_id) > MAX_ORDER_ID:
+        return None  # no such order (and a query with it would overflow PostgreSQL's integer)
     order = db.session.get(Order, int(order_id))
     if (
         order is None
@@ -109,25 +111,47 @@ def settle_expired(session: dict) -> None:
         db.session.commit()
 
 
+def session_of(event: dict) -> dict:
+    """The Checkout Session a verified event carries; MalformedEvent if it is not one.
+
+    Stripe sends nothing else, but a 500 here would have it retry the same body for days,
+    and a wrong type reaching a query is a database error rather than "no such order".
+    """
+    session = event["data"]["object"]
+    intent = session.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if not (
+        session.get("object") == "checkout.session"
+        and webhooks.is_stripe_id(session.get("id"))
+        and isinstance(session.get("metadata") or {}, dict)
+        and isinstance(session.get("client_reference_id") or "", str | int)
+        and isinstance(session.get("payment_status") or "", str)
+        and (intent is None or webhooks.is_stripe_id(intent))
+    ):
+        raise webhooks.MalformedEvent(f"{event['type']} without a Checkout Session")
+    return session
+
+
 @webhooks.handler("checkout.session.completed")
 def on_completed(event: dict) -> None:
     """Paid at once (cards) → fulfil; a delayed method leaves the order pending."""
-    fulfil(event["data"]["object"])
+    fulfil(session_of(event))
 
 
 @webhooks.handler("checkout.session.async_payment_succeeded")
 def on_async_succeeded(event: dict) -> None:
     """A delayed payment arrived → fulfil."""
-    fulfil(event["data"]["object"])
+    fulfil(session_of(event))
 
 
 @webhooks.handler("checkout.session.async_payment_failed")
 def on_async_failed(event: dict) -> None:
     """A delayed payment failed → failed."""
-    settle_failed(event["data"]["object"])
+    settle_failed(session_of(event))
 
 
 @webhooks.handler("checkout.session.expired")
 def on_expired(event: dict) -> None:
     """The session expired unpaid → expired (only from pending)."""
-    settle_expired(event["data"]["object"])
+    settle_expired(session_of(event))

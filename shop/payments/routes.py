@@ -14,7 +14,9 @@ def webhook():
     """Verify and handle one event; the status tells Stripe whether to retry."""
     if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
         return jsonify(error="payload too large"), 413
-    payload = request.stream.read(webhooks.MAX_BODY_BYTES + 1)
+    # The raw bytes as sent, whatever the Content-Type: the input guard has read and
+    # cached them (bounded by MAX_CONTENT_LENGTH), so the stream itself may be spent.
+    payload = request.get_data(cache=True)
     if len(payload) > webhooks.MAX_BODY_BYTES:  # chunked bodies carry no length up front
         return jsonify(error="payload too large"), 413
     outcome = webhooks.receive(

@@ -7,6 +7,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from chromium import require_chromium
+from shop.payments import gateway
+from stripe_helpers import session_params
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +56,12 @@ def test_page_loads_without_csp_violations_or_failed_requests(live_url, path):
         if "Content Security Policy" in line or "Failed to load resource" in line
     ]
     assert problems == []
+
+
+def test_the_hosted_checkout_page_loads_without_csp_violations(app, live_url):
+    """The emulator's page, with its pay form, as the customer's browser gets it."""
+    with app.app_context():
+        session = gateway.create_checkout_session(session_params(), "order-csp")
+    path = "/emulator/checkout/" + session["id"]
+    console = console_of(live_url + path)
+    assert [line for line in console if "Content Security Policy" in line] == []

@@ -1,10 +1,13 @@
 """Security headers on every kind of response, and pages the CSP does not break."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 
-from conftest import csrf_token
+from conftest import app_config, csrf_token
+from shop import create_app
+from shop.security import CONTENT_SECURITY_POLICY
 
 
 def directives(response) -> dict[str, list[str]]:
@@ -107,3 +110,85 @@ def test_htmx_is_configured_to_need_neither_inline_styles_nor_eval(client):
     html = client.get("/").get_data(as_text=True)
     assert '"includeIndicatorStyles": false' in html
     assert '"allowEval": false' in html
+
+
+# --- the areas added since: cart, checkout, orders, webhook, emulator -----------------------
+
+
+@pytest.fixture
+def hosted_page(app, user, client, seeded):
+    """The path of the signed-in customer's hosted checkout page (emulator)."""
+    token = csrf_token(client)
+    data = {"product_id": seeded["MUG-STONE"], "csrf_token": token}
+    assert client.post("/cart/items", data=data).status_code == 303
+    response = client.post("/checkout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert_security_headers(response)
+    return response.headers["Location"].removeprefix("http://localhost")
+
+
+def test_the_cart_fragment_and_orders_page_carry_them(user, client):
+    fragment = client.get("/cart", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert_security_headers(fragment)
+    assert_security_headers(client.get("/orders"))
+
+
+def test_the_hosted_checkout_page_carries_them_and_needs_no_inline_code(client, hosted_page):
+    response = client.get(hosted_page)
+    assert response.status_code == 200
+    assert_security_headers(response)
+    html = response.get_data(as_text=True)
+    assert inline_code(html) == []
+    # The pay form posts to this same host ('self' in form-action) and, paid, is sent back
+    # to the shop's own success page: no JavaScript and no other origin on the way.
+    action = re.search(r'<form class="checkout-form" method="post" action="([^"]+)"', html)[1]
+    assert action == hosted_page
+    token = csrf_token(client, hosted_page)
+    paid = client.post(action, data={"card_number": "4242424242424242", "csrf_token": token})
+    assert paid.status_code == 303
+    assert paid.headers["Location"].startswith("http://localhost/checkout/success?session_id=")
+    assert_security_headers(paid)
+    success = client.get(paid.headers["Location"].removeprefix("http://localhost"))
+    assert success.status_code == 200 and inline_code(success.get_data(as_text=True)) == []
+    assert_security_headers(success)
+
+
+def test_a_declined_payment_page_carries_them(client, hosted_page):
+    token = csrf_token(client, hosted_page)
+    declined = client.post(
+        hosted_page, data={"card_number": "4000000000000002", "csrf_token": token}
+    )
+    assert declined.status_code == 402
+    assert_security_headers(declined)
+
+
+def test_json_answers_carry_them(app, client):
+    webhook = client.post("/stripe/webhook", data="{}", headers={"Stripe-Signature": "t=1,v1=0"})
+    assert webhook.status_code == 400 and webhook.is_json
+    assert_security_headers(webhook)
+    api = client.get("/emulator/stripe/v1/checkout/sessions")
+    assert api.status_code == 401 and api.is_json  # no key
+    assert_security_headers(api)
+
+
+def test_a_429_carries_them(migrated):
+    app = create_app(app_config(migrated, LOGIN_ACCOUNT_RATE_LIMIT="1 per minute"))
+    client = app.test_client()
+    for _ in range(2):
+        token = csrf_token(client, "/login")
+        data = {"email": "ada@example.com", "password": "wrong password", "csrf_token": token}
+        response = client.post("/login", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert_security_headers(response)
+
+
+def test_real_stripe_checkout_is_an_allowed_form_destination():
+    """Without JavaScript the Checkout button's POST is answered with a 303 to Stripe's host;
+    browsers apply form-action to that redirect, so the host must be listed."""
+    assert "https://checkout.stripe.com" in CONTENT_SECURITY_POLICY["form-action"].split()
+
+
+@pytest.mark.parametrize("path", ["/cart", "/orders", "/checkout/cancel"])
+def test_signed_in_modals_need_no_inline_script_or_style(user, client, seeded, path):
+    assert inline_code(client.get(path).get_data(as_text=True)) == []

@@ -255,3 +255,33 @@ def test_a_get_on_a_post_only_route_is_405(app, auth, client, pattern, signed_in
 def test_unsupported_methods_on_pages_are_405(client, method):
     response = client.open("/", method=method, headers={"X-CSRFToken": csrf_token(client)})
     assert response.status_code == 405
+
+
+GOOD_ENTRY = {"sku": "OK-1", "name": "Beans", "price_cents": 100, "currency": "usd"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "x" * 201},
+        {"name": "Beans\x00"},
+        {"sku": "OK\x00"},
+        {"price_cents": 10**20},
+        {"price_cents": 100_000_000},
+        {"description": 5},
+        {"description": "x" * 5001},
+        {"description": "a\x00b"},
+        {"image": ["x.png"]},
+        {"image": "x" * 256},
+    ],
+    ids=lambda change: f"{next(iter(change))}={str(next(iter(change.values())))[:12]!r}",
+)
+def test_a_seed_entry_the_database_cannot_hold_is_a_clear_error(app, runner, tmp_path, change):
+    """`flask seed --file` refuses it with a line naming the field, and writes nothing
+    (instead of a database error on PostgreSQL, or a name too long for the order snapshot)."""
+    path = tmp_path / "products.json"
+    path.write_text(json.dumps([GOOD_ENTRY, {**GOOD_ENTRY, "sku": "OK-2", **change}]))
+    result = runner.invoke(args=["seed", "--file", str(path)])
+    assert result.exit_code != 0
+    assert f"'{next(iter(change))}' must be" in result.output
+    assert product_count(app) == 0
