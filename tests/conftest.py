@@ -4,6 +4,7 @@ TEST_DATABASE_URL), a fresh app per test, clients that keep CSRF on, and helpers
 import os
 import re
 import socket
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 from sqlalchemy import create_engine, event, make_url, text
+from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.auth import services as auth_services
@@ -211,3 +213,28 @@ def count_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def serve(app):
+    """`app` over HTTP on a free port of 127.0.0.1, from a thread; yields its base url."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def order(app, client, user, seeded):
+    """A pending order for 2 Ethiopia + 1 mug, with its open Checkout Session."""
+    from checkout_helpers import add, checkout, orders
+
+    add(client, seeded["BEAN-ETH-250"], 2)
+    add(client, seeded["MUG-STONE"], 1)
+    checkout(client)
+    [pending] = orders(app)
+    return pending

@@ -1,11 +1,9 @@
 """The emulator over HTTP (`/emulator/stripe/v1/...`), for SDKs in other processes."""
 
-import threading
-
 import pytest
 import stripe
-from werkzeug.serving import make_server
 
+from conftest import serve
 from shop.config import EMULATOR_API_KEY
 from shop.payments import emulator
 from stripe_helpers import session_params
@@ -97,12 +95,8 @@ def test_the_api_needs_no_csrf_token_but_the_key(client):
 @pytest.fixture
 def live_server(app):
     """The app served on a real socket, as another process would reach it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serve(app) as url:
+        yield url
 
 
 def test_an_sdk_in_another_process_can_use_the_emulator(live_server):

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from checkout_helpers import add, checkout, deliver, fixture_event, orders
+from checkout_helpers import add, deliver, fixture_event, orders
 from shop.extensions import db
 from shop.models import CartItem, Order
 from shop.payments import emulator
@@ -29,16 +29,6 @@ def unmark_paid(app):
     with app.app_context():
         db.session.execute(update(Order).values(status="pending", paid_at=None))
         db.session.commit()
-
-
-@pytest.fixture
-def order(app, client, user, seeded):
-    """A pending order for 2 Ethiopia + 1 mug, with its open Checkout Session."""
-    add(client, seeded["BEAN-ETH-250"], 2)
-    add(client, seeded["MUG-STONE"], 1)
-    checkout(client)
-    [order] = orders(app)
-    return order
 
 
 def test_paying_marks_the_order_paid_and_empties_the_cart_of_it(app, client, user, order):

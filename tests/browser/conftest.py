@@ -7,15 +7,13 @@ CSP, or saw a request fail or answer 4xx/5xx, unless the test allowed that one p
 """
 
 import re
-import threading
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
 from browser.helpers import DESKTOP, log_in
 from chromium import require_chromium
-from conftest import FAST_HASH, PASSWORD, app_config
+from conftest import FAST_HASH, PASSWORD, app_config, serve
 from shop import create_app
 from shop.auth import services as auth_services
 from shop.catalog import services as catalog_services
@@ -151,12 +149,8 @@ def live_app(migrated, chromium_path):
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """The app over HTTP on a free port of 127.0.0.1, served from a thread."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serve(live_app) as url:
+        yield url
     with live_app.app_context():
         db.engine.dispose()
 

@@ -1,12 +1,11 @@
 """The real browser enforces the CSP: the pages, with htmx running, violate none of it."""
 
 import subprocess
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from chromium import require_chromium
+from conftest import serve
 from shop.payments import gateway
 from stripe_helpers import session_params
 
@@ -17,12 +16,8 @@ pytestmark = pytest.mark.browser
 def live_url(app, seeded):
     """The test app served over HTTP on a free local port, for the browser."""
     require_chromium()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serve(app) as url:
+        yield url
 
 
 def console_of(url: str) -> list[str]:

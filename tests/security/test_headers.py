@@ -142,7 +142,7 @@ def test_the_hosted_checkout_page_carries_them_and_needs_no_inline_code(client, 
     assert inline_code(html) == []
     # The pay form posts to this same host ('self' in form-action) and, paid, is sent back
     # to the shop's own success page: no JavaScript and no other origin on the way.
-    action = re.search(r'<form class="checkout-form" method="post" action="([^"]+)"', html)[1]
+    action = re.search(r'<form class="pay-form" method="post" action="([^"]+)"', html)[1]
     assert action == hosted_page
     token = csrf_token(client, hosted_page)
     paid = client.post(action, data={"card_number": "4242424242424242", "csrf_token": token})

@@ -13,23 +13,13 @@ import time
 import pytest
 from sqlalchemy import select
 
-from checkout_helpers import add, checkout, fixture_event, orders, signed
+from checkout_helpers import add, fixture_event, orders, signed
 from shop.extensions import db
 from shop.models import CartItem
 from shop.payments import webhooks
 from shop.payments.models import StripeEvent
 
 URL = "/stripe/webhook"
-
-
-@pytest.fixture
-def order(app, client, user, seeded):
-    """A pending order for 2 Ethiopia + 1 mug with its open Checkout Session; cart as bought."""
-    add(client, seeded["BEAN-ETH-250"], 2)
-    add(client, seeded["MUG-STONE"], 1)
-    checkout(client)
-    [order] = orders(app)
-    return order
 
 
 def state(app) -> dict:
