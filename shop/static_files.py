@@ -24,6 +24,8 @@ from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
+from .security import SECURITY_HEADERS
+
 MANIFEST = "manifest.json"  # beside the served `files/` folder, so it is not served itself
 HASH_LENGTH = 12
 
@@ -71,6 +73,12 @@ def build(source: Path, target: Path) -> tuple[Path, dict[str, str]]:
     return folder / "files", manifest
 
 
+def _add_security_headers(headers, path: str, url: str) -> None:
+    """The headers every response of the shop carries (CSP, nosniff...), on static files too."""
+    for name, value in SECURITY_HEADERS.items():
+        headers[name] = value
+
+
 def init_app(app: Flask) -> None:
     """Serve hashed static files through WhiteNoise when STATIC_BUILD_DIR is set."""
     build_dir = app.config.get("STATIC_BUILD_DIR")
@@ -83,6 +91,8 @@ def init_app(app: Flask) -> None:
         prefix=app.static_url_path,
         # Every file here has its content hash in its name: cache it for good.
         immutable_file_test=lambda path, url: True,
+        # WhiteNoise answers before Flask, so its answers get the security headers here.
+        add_headers_function=_add_security_headers,
     )
 
     @app.url_defaults

@@ -59,6 +59,14 @@ def test_hashed_assets_are_compressed_and_cached_for_a_year(
     assert decode(response.get_data()) == (STATIC / "css" / "shop.css").read_bytes()
 
 
+def test_static_files_carry_the_security_headers(production_static):
+    url = stylesheet_url(production_static.get("/").get_data(as_text=True))
+    response = production_static.get(url)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"]
+
+
 def test_a_browser_without_compression_gets_the_plain_file(production_static):
     url = stylesheet_url(production_static.get("/").get_data(as_text=True))
     response = production_static.get(url, headers={"Accept-Encoding": "identity"})
