@@ -35,6 +35,20 @@ def open_orders(page):
     return dialog
 
 
+def check_out_one(page, name: str, double_click: bool = False) -> str:
+    """Add one of `name`, press Checkout in the cart (twice if asked) and return the
+    hosted page's url the browser lands on."""
+    add(page, name)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    checkout = open_cart(page).get_by_role("button", name="Checkout")
+    if double_click:
+        checkout.dblclick()
+    else:
+        checkout.click()
+    expect(page).to_have_url(SESSION_PAGE)
+    return page.url
+
+
 def pay(page, card: str = PAYS) -> None:
     """Type a card number on the hosted page and press Pay."""
     page.get_by_label("Card number").fill(card)
@@ -83,12 +97,7 @@ def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_
 ):
     problems.allow_status(402, r"/emulator/checkout/cs_\w+")  # the declined card, on purpose
     page = signed_in
-    grinder = shop.products["GEAR-GRINDER"]
-    add(page, grinder.name)
-    expect(page.locator("#cart-count")).to_have_text("1")
-    open_cart(page).get_by_role("button", name="Checkout").click()
-    expect(page).to_have_url(SESSION_PAGE)
-    session_url = page.url
+    session_url = check_out_one(page, shop.products["GEAR-GRINDER"].name)
 
     pay(page, DECLINED)
     expect(page.get_by_role("alert")).to_have_text("Your card was declined. Nothing was charged.")
@@ -121,12 +130,7 @@ def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_
 
 def test_a_double_click_and_a_second_tab_share_one_checkout_session(signed_in, context, shop):
     page = signed_in
-    scale = shop.products["GEAR-SCALE"]
-    add(page, scale.name)
-    expect(page.locator("#cart-count")).to_have_text("1")
-    open_cart(page).get_by_role("button", name="Checkout").dblclick()
-    expect(page).to_have_url(SESSION_PAGE)
-    first = page.url
+    first = check_out_one(page, shop.products["GEAR-SCALE"].name, double_click=True)
 
     second_tab = context.new_page()
     second_tab.goto("/cart")
@@ -140,9 +144,7 @@ def test_a_double_click_and_a_second_tab_share_one_checkout_session(signed_in, c
 
 def test_my_orders_polls_while_open_and_stops_when_closed(signed_in, shop):
     page = signed_in
-    add(page, shop.products["MUG-STONE"].name)
-    open_cart(page).get_by_role("button", name="Checkout").click()
-    expect(page).to_have_url(SESSION_PAGE)
+    check_out_one(page, shop.products["MUG-STONE"].name)
     page.go_back()  # left the hosted page unpaid: the order is pending
     polls: list[str] = []
     page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/orders") else None)
