@@ -3,6 +3,7 @@
 from flask import Flask, current_app, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .extensions import db, login_manager
@@ -20,6 +21,10 @@ MESSAGES = {
     500: "Something went wrong on our side; nothing was charged. Please try again.",
     503: "The shop is briefly unavailable; please try again in a moment.",
 }
+
+
+#: Seconds a client is asked to wait after a 503 (the database was down or busy).
+RETRY_AFTER = "5"
 
 
 def error_response(status: int, message: str | None = None, headers=None):
@@ -64,15 +69,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
     def database_unavailable(error: Exception):
-        """The database is down or dropped us: a clear 503, never a stack trace."""
+        """The database is down, dropped us, or has no connection free within DB_POOL_TIMEOUT:
+        a clear 503 with Retry-After, one log line, never a stack trace."""
         db.session.rollback()
         current_app.logger.error("database unavailable: %s", error.__class__.__name__)
         # Render as for a visitor: the page header would load the signed-in user and their
         # cart badge from the database that just failed, and failing again in here would
         # turn this 503 into a bare 500. The session cookie is left alone: nobody is logged out.
         login_manager._update_request_context_with_user()
-        return error_response(ServiceUnavailable.code)
+        return error_response(ServiceUnavailable.code, headers={"Retry-After": RETRY_AFTER})
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):

@@ -14,11 +14,13 @@ def confirm(order: Order) -> Order:
     """Fulfil `order` if its session is paid at Stripe; the webhook may have done it already."""
     if order.status == OrderStatus.PAID:
         return order
+    session_id = order.stripe_session_id
+    db.session.rollback()  # hold no pooled connection while Stripe answers
     try:
-        session = gateway.retrieve_checkout_session(order.stripe_session_id)
+        session = gateway.retrieve_checkout_session(session_id)
     except gateway.PaymentsError as error:
         # Stripe unreachable: the webhook will settle it; the page polls meanwhile.
-        log.warning("success page: could not retrieve %s: %s", order.stripe_session_id, error)
+        log.warning("success page: could not retrieve %s: %s", session_id, error)
         return order
     fulfilled = fulfilment.fulfil(session)
     if fulfilled is None:

@@ -31,6 +31,8 @@ RESUME_MARGIN = timedelta(minutes=2)
 STALE_AFTER = timedelta(minutes=2)
 #: How long a request waits for a concurrent request that is creating the session.
 WAIT_FOR_PEER_SECONDS = 15.0
+#: The first and longest pause between two looks at a session being created by a peer.
+FIRST_PAUSE, MAX_PAUSE = 0.02, 0.25
 
 
 @dataclass(frozen=True)
@@ -100,18 +102,23 @@ def cart_fingerprint(cart: Cart) -> str:
 
 def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
     """Resume the user's open Checkout Session or replace it with a new one for the cart."""
-    cart = load_cart(user.id)
+    # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
+    # take a pooled connection on every pass of the loop below.
+    user_id, email = user.id, user.email
+    cart = load_cart(user_id)
     _check_cart(cart)
     snapshot = Snapshot.of(cart)
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
+    pause = FIRST_PAUSE
     while time.monotonic() < deadline:
         db.session.rollback()  # see what concurrent requests committed meanwhile
-        pending = _pending_order(user.id)
+        pending = _pending_order(user_id)
         if pending is None:
-            order = _claim_slot(user.id, snapshot)
-            if order is None:
+            order_id = _claim_slot(user_id, snapshot)
+            if order_id is None:
                 continue  # another request claimed the slot first: resume its session
-            return Started(order.id, _create_session(order, user, urls, ttl), resumed=False)
+            url = _create_session(order_id, user_id, email, snapshot, urls, ttl)
+            return Started(order_id, url, resumed=False)
         if pending.stripe_session_id is None:
             if pending.created_at < utcnow() - STALE_AFTER:
                 # Left by a crash between claiming and creating: free the slot.
@@ -119,14 +126,17 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
                 move(pending.id, OrderStatus.FAILED, where=[Order.stripe_session_id.is_(None)])
                 db.session.commit()
             else:
-                # A concurrent request is creating the session right now: wait without
-                # holding a pooled connection, which that request (or the emulator) needs.
+                # A concurrent request is creating the session right now: wait holding no
+                # pooled connection (the rollback returns it), backing off, so the request
+                # that creates the session never queues behind the ones waiting for it.
                 db.session.rollback()
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_PAUSE)
             continue
+        pending_id = pending.id
         url = _resume_or_retire(pending, snapshot.fingerprint)
         if url is not None:
-            return Started(pending.id, url, resumed=True)
+            return Started(pending_id, url, resumed=True)
     raise CheckoutUnavailable("Your checkout is still being prepared; please try again.")
 
 
@@ -148,8 +158,8 @@ def _pending_order(user_id: int) -> Order | None:
     )
 
 
-def _claim_slot(user_id: int, snapshot: Snapshot) -> Order | None:
-    """Insert the pending order with its snapshot, or None if another request won the slot."""
+def _claim_slot(user_id: int, snapshot: Snapshot) -> int | None:
+    """Insert the pending order with its snapshot: its id, or None if another request won."""
     order = Order(
         user_id=user_id,
         status=OrderStatus.PENDING,
@@ -164,41 +174,48 @@ def _claim_slot(user_id: int, snapshot: Snapshot) -> Order | None:
     db.session.add(order)
     try:
         # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
+        db.session.flush()
+        order_id = order.id
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
-    return order
+    return order_id
 
 
-def _create_session(order: Order, user: User, urls: CheckoutUrls, ttl: timedelta) -> str:
-    """Create the Checkout Session for a freshly claimed order and record it."""
+def _create_session(
+    order_id: int, user_id: int, email: str, snapshot: Snapshot, urls: CheckoutUrls, ttl: timedelta
+) -> str:
+    """Create the Checkout Session for a freshly claimed order and record it.
+
+    Everything Stripe needs comes from the snapshot, so no connection is held while it answers.
+    """
     expires_at = utcnow() + ttl
     params = {
         "mode": "payment",
-        "client_reference_id": str(user.id),
-        "metadata": {"order_id": str(order.id)},
-        "customer_email": user.email,
+        "client_reference_id": str(user_id),
+        "metadata": {"order_id": str(order_id)},
+        "customer_email": email,
         "line_items": [
             {
                 "price_data": {
-                    "currency": order.currency,
-                    "unit_amount": item.unit_price_cents,
-                    "product_data": {"name": item.name},
+                    "currency": snapshot.currency,
+                    "unit_amount": price,
+                    "product_data": {"name": name},
                 },
-                "quantity": item.quantity,
+                "quantity": quantity,
             }
-            for item in order.items
+            for _, name, price, quantity in snapshot.items
         ],
         "success_url": urls.success,
         "cancel_url": urls.cancel,
         "expires_at": int(expires_at.timestamp()),
     }
     try:
-        session = gateway.create_checkout_session(params, idempotency_key=f"order-{order.id}")
+        session = gateway.create_checkout_session(params, idempotency_key=f"order-{order_id}")
     except gateway.PaymentsError as error:
-        log.warning("checkout: creating the session for order %s failed: %s", order.id, error)
-        move(order.id, OrderStatus.FAILED, only_from=[OrderStatus.PENDING])
+        log.warning("checkout: creating the session for order %s failed: %s", order_id, error)
+        move(order_id, OrderStatus.FAILED, only_from=[OrderStatus.PENDING])
         db.session.commit()
         raise CheckoutUnavailable(
             "Payment could not be started. Nothing was charged; please try again."
@@ -207,7 +224,7 @@ def _create_session(order: Order, user: User, urls: CheckoutUrls, ttl: timedelta
         # Lock: guarded UPDATE; only a still-pending order without a session takes it.
         update(Order)
         .where(
-            Order.id == order.id,
+            Order.id == order_id,
             Order.status == OrderStatus.PENDING,
             Order.stripe_session_id.is_(None),
         )
@@ -230,28 +247,31 @@ def _create_session(order: Order, user: User, urls: CheckoutUrls, ttl: timedelta
 
 def _resume_or_retire(pending: Order, fingerprint: str) -> str | None:
     """The pending order's url if it can be resumed; otherwise retire it and return None."""
+    session_id, session_url = pending.stripe_session_id, pending.session_url
     same_cart = pending.cart_fingerprint == fingerprint
-    if same_cart and pending.expires_at and pending.expires_at > utcnow() + RESUME_MARGIN:
+    resumable = same_cart and pending.expires_at and pending.expires_at > utcnow() + RESUME_MARGIN
+    db.session.rollback()  # hold no pooled connection while Stripe answers
+    if resumable:
         try:
-            session = gateway.retrieve_checkout_session(pending.stripe_session_id)
+            session = gateway.retrieve_checkout_session(session_id)
         except gateway.PaymentsUnavailable:
-            return pending.session_url  # cannot check now; Stripe's page shows its state
+            return session_url  # cannot check now; Stripe's page shows its state
         except gateway.PaymentsRejected:
             session = None
         if session is not None and session["status"] == "open":
-            return pending.session_url
+            return session_url
         if session is not None and session["status"] == "complete":
             _reconcile_completed(pending, session)
         _retire(pending, OrderStatus.EXPIRED)
         return None
     try:
-        gateway.expire_checkout_session(pending.stripe_session_id)
+        gateway.expire_checkout_session(session_id)
     except gateway.SessionNotFound:
         pass  # Stripe has no such session: nothing can be paid on it
     except gateway.PaymentsRejected:
         # No longer open: it expired, or the customer just paid it.
         try:
-            session = gateway.retrieve_checkout_session(pending.stripe_session_id)
+            session = gateway.retrieve_checkout_session(session_id)
         except gateway.PaymentsError:
             raise CheckoutUnavailable("Payment could not be started; please try again.") from None
         if session["status"] == "complete":

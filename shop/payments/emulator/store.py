@@ -6,11 +6,13 @@ so every function here works on a `Session` from `transaction()`.
 """
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from flask import current_app
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,12 +21,45 @@ from . import errors, shapes
 from .models import EmulatorDelivery, EmulatorEvent, EmulatorIdempotencyKey, EmulatorSession
 
 KIND = "checkout.session"
+#: Connections the emulator keeps, and may add, per process: its own pool, never the shop's.
+POOL_SIZE, MAX_OVERFLOW = 2, 10
+
+
+def engine() -> Engine:
+    """The emulator's own engine on the shop's database, made once per app.
+
+    Stripe is a remote system with its own resources. Sharing the shop's pool would let
+    requests that hold a shop connection while calling "Stripe" in-process wait on each
+    other for a second one, until the pool times out (a click storm on `make run` did).
+    """
+    app = current_app._get_current_object()
+    found = app.extensions.get("stripe_emulator_engine")
+    if found is None:
+        found = app.extensions["stripe_emulator_engine"] = _make_engine(db.engine)
+    return found
+
+
+def _make_engine(shop: Engine) -> Engine:
+    """A small pool on the same database as `shop`, disposed whenever `shop` is."""
+    if shop.url.database in (None, "", ":memory:"):
+        return shop  # one in-memory SQLite database lives in one connection: share it
+    options = dict(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    own = create_engine(shop.url, **options)
+    created_in = os.getpid()
+
+    @event.listens_for(shop, "engine_disposed")
+    def follow(_engine: Engine) -> None:
+        """Dispose with the shop's engine; after a fork, drop inherited connections unclosed."""
+        own.dispose(close=os.getpid() == created_in)
+
+    return own
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
     """A session on its own connection, committed when the block ends without error."""
-    with Session(db.engine, expire_on_commit=False) as session, session.begin():
+    with Session(engine(), expire_on_commit=False) as session, session.begin():
         yield session
 
 
