@@ -5,14 +5,14 @@ cookie jar would not send over http://127.0.0.1, yet it is just a header to wrk.
 """
 
 import gzip
-import hashlib
-import hmac
 import http.client
 import json
 import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
+
+from shop.payments.emulator.events import sign
 
 #: Sent with every request: Flask-Login ties the session to the client's address and
 #: user agent, so the login and the load must look like the same browser.
@@ -100,7 +100,6 @@ def csrf_token(html: str) -> str:
 
 def signed_event(event: dict, secret: str, timestamp: int | None = None) -> tuple[bytes, str]:
     """The body and `Stripe-Signature` header Stripe would send for `event`."""
-    payload = json.dumps(event).encode()
+    payload = json.dumps(event)
     stamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return payload, f"t={stamp},v1={digest.hexdigest()}"
+    return payload.encode(), sign(payload, secret, stamp)

@@ -13,9 +13,12 @@ from flask import Flask
 from sqlalchemy import delete, select
 
 from shop.auth import services as auth_services
+from shop.cart.models import CartItem
 from shop.catalog import services as catalog_services
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import CartItem, Order, OrderItem, OrderStatus, Product, utcnow
+from shop.models import utcnow
+from shop.orders.models import Order, OrderItem, OrderStatus
 
 PASSWORD = "bench-password-123"
 #: The customer wrk logs in as: a 10-line cart and 50 past orders.

@@ -3,6 +3,7 @@
 `create_app` reads as the table of contents of the application.
 """
 
+import importlib
 import os
 from typing import Any
 
@@ -14,6 +15,15 @@ from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Every module holding tables, all on the one metadata that migrations compare against.
+MODEL_MODULES = (
+    "auth.models",
+    "catalog.models",
+    "cart.models",
+    "orders.models",
+    "payments.models",
+    "payments.emulator.models",
+)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_payments(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -44,6 +55,8 @@ def register_extensions(app: Flask) -> None:
     from . import auth, security
     from .auth import services as auth_services
 
+    for name in MODEL_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
@@ -62,8 +75,6 @@ def register_blueprints(app: Flask) -> None:
     from .checkout.routes import bp as checkout_bp
     from .health import bp as health_bp
     from .orders.routes import bp as orders_bp
-    from .payments.emulator.routes import bp as emulator_bp
-    from .payments.routes import bp as payments_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cart_bp)
@@ -71,9 +82,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
-    app.register_blueprint(payments_bp)
-    if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
-        app.register_blueprint(emulator_bp)
+
+
+def register_payments(app: Flask) -> None:
+    """Stripe (or the emulator) and what each area does with its events."""
+    from . import payments
+    from .orders import settlement
+
+    payments.init_app(app)
+    settlement.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -91,12 +108,10 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask seed`, `flask create-admin`, `flask demo-user`, `flask emulator ...`."""
+    """`flask seed`, `flask create-admin`, `flask demo-user` (payments adds its own)."""
     from .cli import register
-    from .payments.emulator.cli import emulator_cli
 
     register(app)
-    app.cli.add_command(emulator_cli)
 
 
 def register_deploy(app: Flask) -> None:

@@ -25,7 +25,7 @@ from flask_login import current_user
 
 from .errors import error_response
 from .extensions import limiter
-from .models import User
+from .models import ID_MAX, normalise_email
 
 #: Sent on every response. `'self'` covers the emulator's hosted checkout page (same host);
 #: `form-action` also governs the redirect a form POST answers with, so Stripe's host is
@@ -48,10 +48,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=()",
 }
-
-#: Ids are 32-bit integers in the database; larger path ids cannot exist (and would make
-#: PostgreSQL raise instead of answering "not found").
-MAX_ID = 2**31 - 1
 
 
 def init_app(app: Flask) -> None:
@@ -78,7 +74,7 @@ def _digest(value: str) -> str:
 def email_key() -> str:
     """The account a login or registration form names, however the email was typed."""
     email = request.form.get("email", "")
-    return "email:" + _digest(User.normalise_email(email))
+    return "email:" + _digest(normalise_email(email))
 
 
 def ip_key() -> str:
@@ -198,5 +194,5 @@ def reject_hostile_input() -> None:
     if any("\x00" in key or "\x00" in str(value) for key, value in fields):
         abort(400, "That request contains characters the shop does not accept.")
     for value in (request.view_args or {}).values():
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ID_MAX:
             abort(404)

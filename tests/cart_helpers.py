@@ -5,8 +5,9 @@ import re
 from sqlalchemy import delete, select
 
 from conftest import PASSWORD, csrf_token
+from shop.cart.models import CartItem
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import CartItem, Product
 
 HTMX = {"HX-Request": "true"}
 

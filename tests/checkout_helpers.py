@@ -1,16 +1,15 @@
 """Helpers for checkout tests: fill the cart, check out, pay, and sign webhook events."""
 
-import hashlib
-import hmac
 import json
-import time
 from pathlib import Path
 
 from sqlalchemy import select
 
 from conftest import csrf_token
 from shop.extensions import db
-from shop.models import Order
+from shop.orders.models import Order
+from shop.payments import emulator
+from stripe_helpers import signed_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 
@@ -31,6 +30,12 @@ def checkout(client, htmx: bool = True):
     return client.post("/checkout", data={"csrf_token": token})
 
 
+def pay(app, session_id: str, card: str = "4242424242424242") -> dict:
+    """Pay a session on the emulator's hosted page (its seam): the delivery of the event."""
+    with app.test_request_context():
+        return emulator.pay(session_id, card)
+
+
 def session_url(response) -> str:
     """Where a checkout answer sends the browser (HX-Redirect or Location)."""
     return response.headers.get("HX-Redirect") or response.headers["Location"]
@@ -49,15 +54,6 @@ def orders(app, user_id: int | None = None) -> list[Order]:
         return found
 
 
-def signed(payload: dict, secret: str, timestamp: int | None = None) -> tuple[bytes, dict]:
-    """The raw body and headers Stripe would send for `payload`."""
-    body = json.dumps(payload).encode()
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    header = f"t={timestamp},v1={signature.hexdigest()}"
-    return body, {"Stripe-Signature": header, "Content-Type": "application/json"}
-
-
 def fixture_event(name: str, order: Order, event_id: str | None = None) -> dict:
     """A real Stripe payload from tests/fixtures/stripe, adapted to `order`."""
     event = json.loads((FIXTURES / name).read_text())
@@ -74,5 +70,5 @@ def fixture_event(name: str, order: Order, event_id: str | None = None) -> dict:
 
 def deliver(client, app, event: dict):
     """POST a signed event to the webhook."""
-    body, headers = signed(event, app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(event, app.config["STRIPE_WEBHOOK_SECRET"])
     return client.post("/stripe/webhook", data=body, headers=headers)

@@ -130,19 +130,23 @@ def runner(app):
 def seeded(app):
     """The catalogue loaded from the shipped seed file; returns the products by SKU."""
     from shop.catalog import services
-    from shop.models import Product
+    from shop.catalog.models import Product
 
     with app.app_context():
         services.seed_products(services.read_seed_file())
         return {p.sku: p.id for p in db.session.scalars(db.select(Product))}
 
 
-def csrf_token(client, path: str = "/") -> str:
-    """The CSRF token a page hands out, read from its `<meta name="csrf-token">`."""
-    page = client.get(path).get_data(as_text=True)
+def csrf_token_of(page: str) -> str:
+    """The CSRF token a page's html hands out, read from its `<meta name="csrf-token">`."""
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    assert match, f"no csrf-token meta on {path}"
+    assert match, f"no csrf-token meta in {page[:300]!r}"
     return match.group(1)
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token the page at `path` hands out to `client`."""
+    return csrf_token_of(client.get(path).get_data(as_text=True))
 
 
 def hx_headers(client, **extra) -> dict:
@@ -196,6 +200,14 @@ def user(auth, client):
     response = auth.login()
     assert response.status_code == 302
     return user_id
+
+
+@pytest.fixture
+def shopper(user, client):
+    """The logged-in customer's cart actions (through the real forms, CSRF on)."""
+    from cart_helpers import Shopper
+
+    return Shopper(client)
 
 
 @contextmanager

@@ -1,12 +1,16 @@
 """Helpers for tests of the payments layer: session parameters, signing, fixtures."""
 
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
 
 import stripe
 
+from shop import payments
 from shop.config import EMULATOR_WEBHOOK_SECRET
+from shop.payments import webhooks
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 EVENT_FIXTURES = [
@@ -72,6 +76,34 @@ def load_event(name: str, **object_changes) -> dict:
 
 
 def signed(payload: str, secret: str = EMULATOR_WEBHOOK_SECRET, timestamp=None) -> dict:
-    """Headers for a webhook POST signed as Stripe signs it."""
+    """Headers for a webhook POST signed as Stripe signs it (the SDK's own signer)."""
     header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
     return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def signed_event(event: dict, secret: str = EMULATOR_WEBHOOK_SECRET, timestamp=None):
+    """The raw body and headers Stripe would send for `event`: (bytes, headers)."""
+    payload = json.dumps(event)
+    return payload.encode(), signed(payload, secret, timestamp)
+
+
+def v1_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """Just the `v1` digest of `body` at `timestamp`, for hand-made (hostile) headers; over
+    raw bytes, so a body that is not even UTF-8 can be signed too."""
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def handle_only(app, handlers: dict) -> None:
+    """Make `app` do exactly this with Stripe's events: {event type: [handler, ...]}."""
+    app.extensions[webhooks.EXTENSION] = {}
+    for event_type, functions in handlers.items():
+        for function in functions:
+            payments.on(app, event_type, function)
+
+
+def record_events(app, *event_types: str) -> list:
+    """Make `app` only record the typed events of these types it receives; the list."""
+    calls: list = []
+    handle_only(app, {event_type: [calls.append] for event_type in event_types})
+    return calls

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORD, csrf_token
+from shop.auth.models import User
 from shop.extensions import db
-from shop.models import User
 
 
 def user_count(app) -> int:

@@ -17,14 +17,8 @@ from cart_helpers import (
 from conftest import AuthActions, app_config, csrf_token
 from shop import create_app
 from shop.cart.services import MAX_LINES
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import Product
-
-
-@pytest.fixture
-def shopper(user, client):
-    """The logged-in customer's cart actions."""
-    return Shopper(client)
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ def test_plain_page_also_varies_on_hx_request(client):
 
 
 def test_inactive_products_are_not_listed(app, client, seeded):
+    from shop.catalog.models import Product
     from shop.extensions import db
-    from shop.models import Product
 
     with app.app_context():
         db.session.get(Product, seeded["TOTE-CANVAS"]).active = False

@@ -6,21 +6,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from checkout_helpers import add, checkout, orders, session_url
+from checkout_helpers import add, checkout, orders, pay, session_url
 from conftest import csrf_token
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import Order, Product, utcnow
+from shop.models import utcnow
+from shop.orders.models import Order
 from shop.payments import emulator, gateway
 
 
 def stripe_session(app, session_id: str) -> dict:
     with app.test_request_context():
         return gateway.retrieve_checkout_session(session_id)
-
-
-def pay(app, session_id: str, card: str = "4242424242424242"):
-    with app.test_request_context():
-        return emulator.pay(session_id, card)
 
 
 def session_count(app, status: str | None = None) -> int:

@@ -18,9 +18,10 @@ from conftest import FAST_HASH, PASSWORD, app_config, scratch_database, serve
 from shop import create_app
 from shop.auth import services as auth_services
 from shop.catalog import services as catalog
+from shop.catalog.models import Product
 from shop.config import engine_options
 from shop.extensions import db
-from shop.models import Order, Product
+from shop.orders.models import Order
 
 CLICKS = 50
 ROUNDS = 5

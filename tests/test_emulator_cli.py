@@ -7,19 +7,15 @@ import pytest
 from conftest import app_config
 from shop import create_app
 from shop.extensions import db
-from shop.payments import emulator, gateway, webhooks
+from shop.payments import emulator, gateway
 from shop.payments.emulator.models import EmulatorDelivery
-from stripe_helpers import session_params
+from stripe_helpers import record_events, session_params
 
 
 @pytest.fixture
-def received(monkeypatch):
+def received(app):
     """Record the checkout events the shop receives."""
-    monkeypatch.setattr(webhooks, "_handlers", {})
-    calls: list[dict] = []
-    webhooks.handler("checkout.session.expired")(calls.append)
-    webhooks.handler("checkout.session.completed")(calls.append)
-    return calls
+    return record_events(app, "checkout.session.expired", "checkout.session.completed")
 
 
 def create(app, key):
@@ -38,8 +34,8 @@ def test_expire_due_expires_overdue_sessions_and_delivers_the_event(
     result = runner.invoke(args=["emulator", "expire-due"])
     assert result.exit_code == 0, result.output
     assert "checkout.session.expired -> 200" in result.output
-    assert [e["data"]["object"]["id"] for e in received] == [overdue["id"]]
-    assert received[0]["data"]["object"]["status"] == "expired"
+    assert [e.session.id for e in received] == [overdue["id"]]
+    assert received[0].session.status == "expired"
     with app.app_context():
         assert emulator.count_sessions("expired") == 1
         assert gateway.retrieve_checkout_session(fresh["id"])["status"] == "open"
@@ -54,7 +50,7 @@ def test_expiry_through_the_api_is_delivered_by_expire_due(app, runner, received
     assert received == []  # never pushed inside the caller's own request
     result = runner.invoke(args=["emulator", "expire-due"])
     assert "delivered: 1" in result.output
-    assert received[0]["type"] == "checkout.session.expired"
+    assert received[0].type == "checkout.session.expired"
 
 
 def test_resend_delivers_again_and_the_shop_ignores_the_duplicate(app, runner, received):

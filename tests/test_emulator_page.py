@@ -12,20 +12,17 @@ from conftest import app_config, csrf_token
 from shop import create_app
 from shop.config import EMULATOR_WEBHOOK_SECRET
 from shop.extensions import db
-from shop.payments import emulator, gateway, webhooks
+from shop.payments import emulator, gateway
 from shop.payments.emulator import events
 from shop.payments.emulator.models import EmulatorDelivery, EmulatorEvent
 from shop.payments.models import StripeEvent
-from stripe_helpers import session_params
+from stripe_helpers import handle_only, record_events, session_params
 
 
 @pytest.fixture
-def completed(monkeypatch):
+def completed(app):
     """Record the `checkout.session.completed` events the shop receives."""
-    monkeypatch.setattr(webhooks, "_handlers", {})
-    calls: list[dict] = []
-    webhooks.handler("checkout.session.completed")(calls.append)
-    return calls
+    return record_events(app, "checkout.session.completed")
 
 
 @pytest.fixture
@@ -71,13 +68,14 @@ def test_paying_with_4242_completes_delivers_the_webhook_and_redirects(
         paid = gateway.retrieve_checkout_session(session["id"])
         assert (paid["status"], paid["payment_status"]) == ("complete", "paid")
         assert paid["payment_intent"].startswith("pi_")
-        assert db.session.get(StripeEvent, completed[0]["id"]).type == "checkout.session.completed"
+        assert db.session.get(StripeEvent, completed[0].id).type == "checkout.session.completed"
         delivery = db.session.scalars(db.select(EmulatorDelivery)).one()
         assert (delivery.status_code, delivery.url) == (200, "http://localhost/stripe/webhook")
-    event = completed[0]
+        event = json.loads(db.session.get(EmulatorEvent, completed[0].id).payload)
     assert event["id"].startswith("evt_") and event["object"] == "event"
     assert event["type"] == "checkout.session.completed"
     assert event["data"]["object"]["id"] == session["id"]
+    assert completed[0].session.id == session["id"]
     assert event["data"]["object"]["payment_status"] == "paid"
     assert event["data"]["object"]["metadata"] == {"order_id": "1001"}
 
@@ -148,18 +146,17 @@ def test_pay_seam_returns_the_delivery_and_refuses_bad_cards(app, session, compl
         result = emulator.pay(session["id"])
     assert result["status_code"] == 200 and result["type"] == "checkout.session.completed"
     assert result["redirect_url"].endswith(session["id"])
-    assert completed[0]["id"] == result["event_id"]
+    assert completed[0].id == result["event_id"]
 
 
 def test_a_failing_webhook_is_recorded_and_the_customer_still_gets_the_success_page(
     app, client, session, monkeypatch
 ):
-    monkeypatch.setattr(webhooks, "_handlers", {})
-
-    @webhooks.handler("checkout.session.completed")
     def broken(event):
         """The shop's handler failing: Stripe would retry later."""
         raise RuntimeError("boom")
+
+    handle_only(app, {"checkout.session.completed": [broken]})
 
     assert pay(client, session, "4242424242424242").status_code == 303
     with app.app_context():

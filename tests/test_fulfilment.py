@@ -5,10 +5,10 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from checkout_helpers import add, deliver, fixture_event, orders
+from checkout_helpers import add, deliver, fixture_event, orders, pay
+from shop.cart.models import CartItem
 from shop.extensions import db
-from shop.models import CartItem, Order
-from shop.payments import emulator
+from shop.orders.models import Order
 
 
 def cart(app, user_id) -> dict[int, int]:
@@ -17,11 +17,6 @@ def cart(app, user_id) -> dict[int, int]:
             select(CartItem.product_id, CartItem.quantity).where(CartItem.user_id == user_id)
         )
         return dict(rows.all())
-
-
-def pay(app, session_id: str, card: str = "4242424242424242"):
-    with app.test_request_context():
-        return emulator.pay(session_id, card)
 
 
 def unmark_paid(app):

@@ -7,8 +7,9 @@ from sqlalchemy import update
 from checkout_helpers import add, checkout, orders
 from conftest import count_queries
 from shop.extensions import db
-from shop.models import Order, OrderItem, utcnow
-from shop.orders.transitions import ALLOWED, TransitionError, move
+from shop.models import utcnow
+from shop.orders.lifecycle import ALLOWED, Origin, TransitionError, move
+from shop.orders.models import Order, OrderItem, Source
 
 
 def make_orders(app, user_id, product_id, count, status="paid"):
@@ -102,16 +103,17 @@ def test_orders_need_login(client):
 def test_transitions_allow_only_the_documented_moves(app, user, seeded):
     make_orders(app, user, seeded["MUG-STONE"], 1, status="pending")
     [order] = orders(app)
+    by = Origin(Source.SYSTEM)
     with app.app_context():
-        assert move(order.id, "paid") is True
-        assert move(order.id, "paid") is False  # already paid: the guard does nothing
+        assert move(order.id, "paid", by) is True
+        assert move(order.id, "paid", by) is False  # already paid: the guard does nothing
         try:
-            move(order.id, "pending")
+            move(order.id, "pending", by)
         except TransitionError:
             pass
         else:
             raise AssertionError("paid -> pending must be refused")
-        assert move(order.id, "refunded") is True
+        assert move(order.id, "refunded", by) is True
         db.session.commit()
     assert orders(app)[0].status == "refunded"
     assert all(target != "pending" for targets in ALLOWED.values() for target in targets)

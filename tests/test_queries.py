@@ -12,8 +12,10 @@ from test_orders import make_orders
 
 from bench.prepare import CUSTOMER, CUSTOMER_LINES, CUSTOMER_ORDERS, LARGE, SMALL, prepare
 from conftest import count_queries
+from shop.auth.models import User
+from shop.cart.models import CartItem
 from shop.extensions import db
-from shop.models import CartItem, Order, User
+from shop.orders.models import Order
 from stripe_helpers import load_event, signed
 
 

@@ -5,9 +5,10 @@ import json
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from shop.auth.models import User
+from shop.catalog.models import Product
 from shop.catalog.services import SEED_FILE
 from shop.extensions import db
-from shop.models import Product, User
 
 
 def products(app) -> dict[str, Product]:

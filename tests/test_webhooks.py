@@ -8,26 +8,23 @@ import time
 import pytest
 
 from shop.extensions import db
-from shop.payments import webhooks
+from shop.payments import CheckoutEvent, webhooks
 from shop.payments.models import StripeEvent
-from stripe_helpers import EVENT_FIXTURES, load_event, signed
+from stripe_helpers import EVENT_FIXTURES, handle_only, load_event, record_events, signed
 
 URL = "/stripe/webhook"
 
 
 @pytest.fixture
-def received(monkeypatch):
+def received(app):
     """Handlers for the checkout events that record what they were given."""
-    monkeypatch.setattr(webhooks, "_handlers", {})
-    calls: list[dict] = []
-    for event_type in (
+    return record_events(
+        app,
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
         "checkout.session.async_payment_failed",
         "checkout.session.expired",
-    ):
-        webhooks.handler(event_type)(calls.append)
-    return calls
+    )
 
 
 def recorded(app) -> list[str]:
@@ -49,7 +46,12 @@ def test_every_stripe_fixture_is_accepted_when_signed(app, client, received, nam
     assert response.status_code == 200
     assert recorded(app) == [event["id"]]
     if event["type"].startswith("checkout.session."):
-        assert received == [event] and isinstance(received[0], dict)
+        # Handlers get the shop's typed event, never Stripe's dict.
+        assert [(e.id, e.type, e.via) for e in received] == [
+            (event["id"], event["type"], "webhook")
+        ]
+        assert isinstance(received[0], CheckoutEvent)
+        assert received[0].session.id == event["data"]["object"]["id"]
     else:
         assert received == []  # plan.created: nobody registered, still acknowledged
 
@@ -63,9 +65,10 @@ def test_handler_sees_the_fields_set_for_our_order(client, received):
         amount_total=3650,
     )
     assert post(client, event).status_code == 200
-    session = received[0]["data"]["object"]
-    assert (session["id"], session["metadata"]["order_id"], session["amount_total"]) == (
+    session = received[0].session
+    assert (session.id, session.order_id, session.customer_id, session.amount_total) == (
         "cs_test_ours",
+        7,
         "7",
         3650,
     )
@@ -155,16 +158,16 @@ def test_unknown_event_type_is_acknowledged_with_a_log_line(app, client, receive
     assert any("no handler for plan.created" in r.getMessage() for r in caplog.records)
 
 
-def test_failing_handler_answers_500_records_nothing_and_a_retry_succeeds(app, client, monkeypatch):
-    monkeypatch.setattr(webhooks, "_handlers", {})
+def test_failing_handler_answers_500_records_nothing_and_a_retry_succeeds(app, client):
     attempts = []
 
-    @webhooks.handler("checkout.session.completed")
     def flaky(event):
         """Fails the first time, as a handler hitting a transient error would."""
-        attempts.append(event["id"])
+        attempts.append(event.id)
         if len(attempts) == 1:
             raise RuntimeError("database hiccup")
+
+    handle_only(app, {"checkout.session.completed": [flaky]})
 
     event = load_event("checkout.session.completed.json")
     assert post(client, event).status_code == 500
@@ -173,13 +176,12 @@ def test_failing_handler_answers_500_records_nothing_and_a_retry_succeeds(app, c
     assert recorded(app) == [event["id"]] and len(attempts) == 2
 
 
-def test_handler_work_commits_with_the_event_record(app, client, monkeypatch):
-    monkeypatch.setattr(webhooks, "_handlers", {})
-
-    @webhooks.handler("checkout.session.expired")
+def test_handler_work_commits_with_the_event_record(app, client):
     def note(event):
         """Writes a row in the same transaction as the event id."""
-        db.session.add(StripeEvent(id="side-effect-" + event["id"], type="note"))
+        db.session.add(StripeEvent(id="side-effect-" + event.id, type="note"))
+
+    handle_only(app, {"checkout.session.expired": [note]})
 
     event = load_event("checkout.session.expired.json")
     assert post(client, event).status_code == 200
@@ -190,15 +192,15 @@ def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
 
 
-def test_concurrent_duplicates_are_handled_once(app, monkeypatch):
-    monkeypatch.setattr(webhooks, "_handlers", {})
+def test_concurrent_duplicates_are_handled_once(app):
     handled, statuses = [], []
 
-    @webhooks.handler("checkout.session.completed")
     def slow(event):
         """Holds the transaction open a moment so the duplicates really overlap."""
         time.sleep(0.2)
-        handled.append(event["id"])
+        handled.append(event.id)
+
+    handle_only(app, {"checkout.session.completed": [slow]})
 
     payload = json.dumps(load_event("checkout.session.completed.json"))
 

@@ -5,7 +5,7 @@ from flask_login import LoginManager
 
 from ..extensions import db
 from ..htmx import hx_redirect, is_htmx
-from ..models import User
+from .models import User
 
 
 def configure_login(manager: LoginManager) -> None:

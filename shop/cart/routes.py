@@ -7,7 +7,7 @@ band and a `cart-changed` event; plain form posts get a 303 to the page with the
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from ..catalog.services import search_products
+from .. import pages
 from ..htmx import hx_trigger, is_htmx, render
 from . import forms, services
 
@@ -30,6 +30,22 @@ def _status(error: Exception) -> int:
     return REFUSAL_STATUS.get(type(error), 422)
 
 
+@bp.app_context_processor
+def cart_globals() -> dict:
+    """`cart_count()` for the header badge and `current_cart()` for the cart dialog."""
+    return {"cart_count": _cart_count, "current_cart": _current_cart}
+
+
+def _cart_count() -> int:
+    """Units in the signed-in customer's cart (0 for visitors)."""
+    return services.count_units(current_user.id) if current_user.is_authenticated else 0
+
+
+def _current_cart() -> services.Cart:
+    """The signed-in customer's cart."""
+    return services.load_cart(current_user.id)
+
+
 def render_cart(
     cart: services.Cart | None = None,
     message: str | None = None,
@@ -37,17 +53,8 @@ def render_cart(
     status: int = 200,
 ):
     """The cart body and the badge (out of band) for htmx; the page with the cart open else."""
-    context = {
-        "cart": services.load_cart(current_user.id) if cart is None else cart,
-        "message": message,
-        "message_kind": message_kind,
-        "max_quantity": _max_quantity(),
-        "open_dialog": "cart",
-        "oob": is_htmx(),
-    }
-    if not is_htmx():
-        context["products"] = search_products()
-    return render(PAGE, ["cart_body", "cart_badge"], status=status, **context)
+    cart = services.load_cart(current_user.id) if cart is None else cart
+    return pages.with_dialog(pages.CART, message, message_kind, status, cart=cart)
 
 
 def _changed(cart: services.Cart, message: str):

@@ -11,13 +11,14 @@ from sqlalchemy import case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
+from ..auth.models import User
+from ..catalog.models import Product
 from ..extensions import db
-from ..models import CartItem, Product, User, UTCDateTime, utcnow
+from ..models import ID_MAX, UTCDateTime, utcnow
+from .models import CartItem
 
 #: Most distinct products one cart may hold.
 MAX_LINES = 50
-#: Ids above this cannot exist (PostgreSQL `integer`); looking them up would be an error.
-ID_MAX = 2**31 - 1
 #: Currency of an empty cart's (zero) subtotal.
 DEFAULT_CURRENCY = "usd"
 
@@ -214,3 +215,19 @@ def remove_item(user_id: int, product_id: int) -> Cart:
         )
         db.session.commit()
     return load_cart(user_id)
+
+
+def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:
+    """Remove units that were just paid for, as (product id, quantity) pairs; lines added
+    or raised since the checkout keep the rest. The caller commits (with the paid mark)."""
+    # Lock: row locks; PostgreSQL re-checks each WHERE on the row an add just committed.
+    # Lines are taken in product order, the same for every fulfilment, so two fulfilments
+    # of one user's orders cannot lock the same lines in opposite orders (a deadlock).
+    for product_id, quantity in sorted(bought):
+        line = (CartItem.user_id == user_id, CartItem.product_id == product_id)
+        db.session.execute(delete(CartItem).where(*line, CartItem.quantity <= quantity))
+        db.session.execute(
+            update(CartItem)
+            .where(*line, CartItem.quantity > quantity)
+            .values(quantity=CartItem.quantity - quantity)
+        )

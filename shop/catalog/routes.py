@@ -8,6 +8,12 @@ from . import services
 bp = Blueprint("catalog", __name__)
 
 
+@bp.app_context_processor
+def catalogue_globals() -> dict:
+    """`catalogue()`: the active products, for any page drawn over the catalogue."""
+    return {"catalogue": services.search_products}
+
+
 @bp.get("/")
 def index():
     """The page; with htmx (active search) only the grid, whose URL is pushed to history."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Product
+from .models import Product
 
 SEED_FILE = Path(__file__).with_name("products.json")
 SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")

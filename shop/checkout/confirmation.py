@@ -2,10 +2,11 @@
 
 import logging
 
+from .. import payments
 from ..extensions import db
-from ..models import Order, OrderStatus
-from ..payments import gateway
-from . import fulfilment
+from ..orders import settlement
+from ..orders.lifecycle import Origin
+from ..orders.models import Order, OrderStatus, Source
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +18,12 @@ def confirm(order: Order) -> Order:
     session_id = order.stripe_session_id
     db.session.rollback()  # hold no pooled connection while Stripe answers
     try:
-        session = gateway.retrieve_checkout_session(session_id)
-    except gateway.PaymentsError as error:
+        session = payments.get_session(session_id)
+    except payments.PaymentsError as error:
         # Stripe unreachable: the webhook will settle it; the page polls meanwhile.
         log.warning("success page: could not retrieve %s: %s", session_id, error)
         return order
-    fulfilled = fulfilment.fulfil(session)
+    fulfilled = settlement.fulfil(session, Origin(Source.SUCCESS_PAGE, session.id))
     if fulfilled is None:
         db.session.refresh(order)
         return order

@@ -6,11 +6,10 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from .. import security
-from ..cart.routes import render_cart
 from ..htmx import hx_redirect
-from ..models import OrderStatus
 from ..orders import services as orders
-from ..orders.routes import render_orders
+from ..orders.models import OrderStatus
+from ..pages import CART, ORDERS, with_dialog
 from . import confirmation, services
 
 bp = Blueprint("checkout", __name__)
@@ -29,15 +28,15 @@ def start():
     """Send the customer to their one Checkout Session, resuming it when it still fits."""
     ttl = timedelta(minutes=current_app.config["CHECKOUT_SESSION_TTL_MINUTES"])
     try:
-        started = services.start_checkout(current_user, _urls(), ttl)
+        outcome = services.start_checkout(current_user, _urls(), ttl)
     except services.CheckoutRefused as refusal:
-        return render_cart(message=str(refusal), status=409)
+        return with_dialog(CART, str(refusal), "error", 409)
     except services.CheckoutUnavailable as outage:
-        return render_cart(message=str(outage), status=503)
-    except services.AlreadyPaid:
+        return with_dialog(CART, str(outage), "error", 503)
+    if isinstance(outcome, services.AlreadyPaid):
         flash("Your previous checkout was already paid; nothing was charged again.", "success")
         return hx_redirect(url_for("orders.show"))
-    return hx_redirect(started.url)
+    return hx_redirect(outcome.url)
 
 
 @bp.get("/checkout/success")
@@ -49,21 +48,20 @@ def success():
         abort(404)
     order = confirmation.confirm(order)
     if order.status == OrderStatus.PAID:
-        return render_orders(f"Thank you! Order #{order.id} is paid.")
+        return with_dialog(ORDERS, f"Thank you! Order #{order.id} is paid.")
     if order.status == OrderStatus.PENDING:
-        return render_orders(
+        return with_dialog(
+            ORDERS,
             f"Order #{order.id} is waiting for Stripe to confirm the payment; "
             "this list updates by itself.",
             "info",
         )
-    return render_orders(f"Order #{order.id} was not paid; nothing was charged.", "warning")
+    return with_dialog(ORDERS, f"Order #{order.id} was not paid; nothing was charged.", "warning")
 
 
 @bp.get("/checkout/cancel")
 @login_required
 def cancel():
     """Back from Stripe without paying: the cart, open, and a reassuring note."""
-    return render_cart(
-        message="Checkout cancelled; nothing was charged. Your cart is as you left it.",
-        message_kind="info",
-    )
+    message = "Checkout cancelled; nothing was charged. Your cart is as you left it."
+    return with_dialog(CART, message, "info")

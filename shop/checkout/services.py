@@ -1,10 +1,13 @@
 """Starting or resuming a customer's one Checkout Session.
 
-The rules (DESIGN.md "Orders and payments"): a pending order whose session is open and
-whose cart is unchanged is resumed; otherwise it is expired at Stripe and replaced; a new
-order claims the user's single pending slot *before* Stripe is called, so the partial
-unique index decides races between workers, and the idempotency key derived from the
-order id makes a retried create return the same session.
+The rules (docs/architecture.md, "Checkout"): a pending order whose session is open and
+whose cart is unchanged is resumed; otherwise its session is closed at Stripe and the order
+replaced; a new order claims the customer's single pending slot *before* Stripe is called,
+so the partial unique index decides races between workers, and the order's random checkout
+key makes a retried create return the same session.
+
+No database connection is held while Stripe answers, or while waiting for a concurrent
+request that is creating the session (it would be one that request needs).
 """
 
 import hashlib
@@ -16,12 +19,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import payments
+from ..auth.models import User
 from ..cart.services import Cart, load_cart
 from ..extensions import db
-from ..models import Order, OrderItem, OrderStatus, User, utcnow
-from ..orders.transitions import move
-from ..payments import gateway
-from . import fulfilment
+from ..models import utcnow
+from ..orders import lifecycle, settlement
+from ..orders.lifecycle import Origin
+from ..orders.models import Order, OrderItem, OrderStatus, Source
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,8 @@ STALE_AFTER = timedelta(minutes=2)
 WAIT_FOR_PEER_SECONDS = 15.0
 #: The first and longest pause between two looks at a session being created by a peer.
 FIRST_PAUSE, MAX_PAUSE = 0.02, 0.25
+#: How the customer's own checkout appears on an order's timeline.
+BY_CUSTOMER = Origin(Source.CHECKOUT)
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,22 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class Started:
-    """The Checkout Session to send the customer to."""
+class GoPay:
+    """Send the customer to this Checkout Session."""
 
     order_id: int
     url: str
     resumed: bool
+
+
+@dataclass(frozen=True)
+class AlreadyPaid:
+    """The pending checkout turned out to be paid already; no new charge was started."""
+
+    order_id: int
+
+
+Outcome = GoPay | AlreadyPaid
 
 
 class CheckoutRefused(Exception):
@@ -81,14 +98,6 @@ class CheckoutRefused(Exception):
 
 class CheckoutUnavailable(Exception):
     """Stripe could not be reached or refused; nothing was charged, the slot is free."""
-
-
-class AlreadyPaid(Exception):
-    """The pending checkout turned out to be paid already; no new charge was started."""
-
-    def __init__(self, order_id: int):
-        super().__init__(order_id)
-        self.order_id = order_id
 
 
 def cart_fingerprint(cart: Cart) -> str:
@@ -100,8 +109,8 @@ def cart_fingerprint(cart: Cart) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
-    """Resume the user's open Checkout Session or replace it with a new one for the cart."""
+def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
+    """Resume the customer's open Checkout Session, or replace it with one for the cart."""
     # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
     # take a pooled connection on every pass of the loop below.
     user_id, email = user.id, user.email
@@ -114,17 +123,15 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
         db.session.rollback()  # see what concurrent requests committed meanwhile
         pending = _pending_order(user_id)
         if pending is None:
-            order_id = _claim_slot(user_id, snapshot)
-            if order_id is None:
+            claimed = _claim_slot(user_id, snapshot)
+            if claimed is None:
                 continue  # another request claimed the slot first: resume its session
-            url = _create_session(order_id, user_id, email, snapshot, urls, ttl)
-            return Started(order_id, url, resumed=False)
+            order_id, key = claimed
+            request = _request(order_id, user_id, email, snapshot, urls, utcnow() + ttl)
+            return _open_session(request, key)
         if pending.stripe_session_id is None:
             if pending.created_at < utcnow() - STALE_AFTER:
-                # Left by a crash between claiming and creating: free the slot.
-                # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
-                move(pending.id, OrderStatus.FAILED, where=[Order.stripe_session_id.is_(None)])
-                db.session.commit()
+                _free_stale_slot(pending.id)
             else:
                 # A concurrent request is creating the session right now: wait holding no
                 # pooled connection (the rollback returns it), backing off, so the request
@@ -133,10 +140,9 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Started:
                 time.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE)
             continue
-        pending_id = pending.id
-        url = _resume_or_retire(pending, snapshot.fingerprint)
-        if url is not None:
-            return Started(pending_id, url, resumed=True)
+        outcome = _resume_or_close(pending, snapshot.fingerprint)
+        if outcome is not None:
+            return outcome
     raise CheckoutUnavailable("Your checkout is still being prepared; please try again.")
 
 
@@ -151,15 +157,16 @@ def _check_cart(cart: Cart) -> None:
 
 
 def _pending_order(user_id: int) -> Order | None:
-    """The user's pending order, if any (there is at most one)."""
+    """The customer's pending order, if any (there is at most one)."""
     # Lock: none; a plain read, re-read after each rollback; every write it leads to is guarded.
     return db.session.scalar(
         select(Order).where(Order.user_id == user_id, Order.status == OrderStatus.PENDING)
     )
 
 
-def _claim_slot(user_id: int, snapshot: Snapshot) -> int | None:
-    """Insert the pending order with its snapshot: its id, or None if another request won."""
+def _claim_slot(user_id: int, snapshot: Snapshot) -> tuple[int, str] | None:
+    """Insert the pending order with its snapshot and a "created" timeline entry:
+    (order id, checkout key), or None if another request won the slot."""
     order = Order(
         user_id=user_id,
         status=OrderStatus.PENDING,
@@ -175,47 +182,53 @@ def _claim_slot(user_id: int, snapshot: Snapshot) -> int | None:
     try:
         # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
         db.session.flush()
-        order_id = order.id
+        claimed = order.id, order.checkout_key
+        lifecycle.record(order.id, "created", BY_CUSTOMER)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
-    return order_id
+    return claimed
 
 
-def _create_session(
-    order_id: int, user_id: int, email: str, snapshot: Snapshot, urls: CheckoutUrls, ttl: timedelta
-) -> str:
-    """Create the Checkout Session for a freshly claimed order and record it.
-
-    Everything Stripe needs comes from the snapshot, so no connection is held while it answers.
-    """
-    expires_at = utcnow() + ttl
-    params = {
-        "mode": "payment",
-        "client_reference_id": str(user_id),
-        "metadata": {"order_id": str(order_id)},
-        "customer_email": email,
-        "line_items": [
-            {
-                "price_data": {
-                    "currency": snapshot.currency,
-                    "unit_amount": price,
-                    "product_data": {"name": name},
-                },
-                "quantity": quantity,
-            }
+def _request(
+    order_id: int,
+    user_id: int,
+    email: str,
+    snapshot: Snapshot,
+    urls: CheckoutUrls,
+    expires_at: datetime,
+) -> payments.CheckoutRequest:
+    """What Stripe is asked for, from values in hand (no database needed)."""
+    return payments.CheckoutRequest(
+        order_id=order_id,
+        customer_id=user_id,
+        customer_email=email,
+        currency=snapshot.currency,
+        lines=tuple(
+            payments.CheckoutLine(name=name, unit_amount=price, quantity=quantity)
             for _, name, price, quantity in snapshot.items
-        ],
-        "success_url": urls.success,
-        "cancel_url": urls.cancel,
-        "expires_at": int(expires_at.timestamp()),
-    }
+        ),
+        success_url=urls.success,
+        cancel_url=urls.cancel,
+        expires_at=expires_at,
+    )
+
+
+def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
+    """Create the Checkout Session for a freshly claimed order and record it on the order."""
+    order_id = request.order_id
     try:
-        session = gateway.create_checkout_session(params, idempotency_key=f"order-{order_id}")
-    except gateway.PaymentsError as error:
+        session = payments.open_session(request, key)
+    except payments.PaymentsError as error:
         log.warning("checkout: creating the session for order %s failed: %s", order_id, error)
-        move(order_id, OrderStatus.FAILED, only_from=[OrderStatus.PENDING])
+        lifecycle.move(
+            order_id,
+            OrderStatus.FAILED,
+            BY_CUSTOMER,
+            only_from=[OrderStatus.PENDING],
+            note=f"Stripe did not open a session: {error.message}",
+        )
         db.session.commit()
         raise CheckoutUnavailable(
             "Payment could not be started. Nothing was charged; please try again."
@@ -229,9 +242,9 @@ def _create_session(
             Order.stripe_session_id.is_(None),
         )
         .values(
-            stripe_session_id=session["id"],
-            session_url=session["url"],
-            expires_at=datetime.fromtimestamp(session["expires_at"], expires_at.tzinfo),
+            stripe_session_id=session.id,
+            session_url=session.url,
+            expires_at=session.expires_at,
             updated_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
@@ -240,69 +253,75 @@ def _create_session(
     if recorded != 1:
         # The order was given up as stale meanwhile: close the session so it cannot be paid
         # unnoticed (if it was paid already, fulfilment still finds the order by metadata).
-        _expire_quietly(session["id"])
+        _close_quietly(session.id)
         raise CheckoutUnavailable("Payment could not be started. Nothing was charged; try again.")
-    return session["url"]
+    return GoPay(order_id, session.url or "", resumed=False)
 
 
-def _resume_or_retire(pending: Order, fingerprint: str) -> str | None:
-    """The pending order's url if it can be resumed; otherwise retire it and return None."""
-    session_id, session_url = pending.stripe_session_id, pending.session_url
+def _free_stale_slot(order_id: int) -> None:
+    """A pending order left without a session by a crash: fail it so the slot is free."""
+    # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
+    lifecycle.move(
+        order_id,
+        OrderStatus.FAILED,
+        Origin(Source.SYSTEM),
+        where=[Order.stripe_session_id.is_(None)],
+        note="the checkout stopped before Stripe answered",
+    )
+    db.session.commit()
+
+
+def _resume_or_close(pending: Order, fingerprint: str) -> Outcome | None:
+    """Resume the pending order's session if it still fits the cart; otherwise close it
+    and retire the order (None: the slot is free for a new one).
+
+    One question to Stripe either way: "how is it?" to resume, "close it" to replace.
+    """
+    order_id, session_id, url = pending.id, pending.stripe_session_id, pending.session_url
     same_cart = pending.cart_fingerprint == fingerprint
-    resumable = same_cart and pending.expires_at and pending.expires_at > utcnow() + RESUME_MARGIN
+    fits = same_cart and pending.expires_at and pending.expires_at > utcnow() + RESUME_MARGIN
     db.session.rollback()  # hold no pooled connection while Stripe answers
-    if resumable:
-        try:
-            session = gateway.retrieve_checkout_session(session_id)
-        except gateway.PaymentsUnavailable:
-            return session_url  # cannot check now; Stripe's page shows its state
-        except gateway.PaymentsRejected:
-            session = None
-        if session is not None and session["status"] == "open":
-            return session_url
-        if session is not None and session["status"] == "complete":
-            _reconcile_completed(pending, session)
-        _retire(pending, OrderStatus.EXPIRED)
-        return None
     try:
-        gateway.expire_checkout_session(session_id)
-    except gateway.SessionNotFound:
-        pass  # Stripe has no such session: nothing can be paid on it
-    except gateway.PaymentsRejected:
-        # No longer open: it expired, or the customer just paid it.
-        try:
-            session = gateway.retrieve_checkout_session(session_id)
-        except gateway.PaymentsError:
-            raise CheckoutUnavailable("Payment could not be started; please try again.") from None
-        if session["status"] == "complete":
-            _reconcile_completed(pending, session)
-        _retire(pending, OrderStatus.EXPIRED)
-        return None
-    except gateway.PaymentsUnavailable:
+        session = payments.get_session(session_id) if fits else payments.close_session(session_id)
+    except payments.SessionNotFound:
+        session = None  # Stripe has no such session: nothing can be paid on it
+    except payments.PaymentsUnavailable:
+        if fits:
+            return GoPay(order_id, url, resumed=True)  # cannot check now; its page will say
         raise CheckoutUnavailable("Payment could not be started; please try again.") from None
-    _retire(pending, OrderStatus.EXPIRED if same_cart else OrderStatus.CANCELLED)
+    except payments.PaymentsRejected:
+        session = None
+    if session is not None and session.is_open:
+        return GoPay(order_id, url, resumed=True)
+    if session is not None and session.status == "complete":
+        return _already_completed(session)
+    # Stripe expired it by time (or had no such session): expired; the shop closed it early
+    # because the cart changed: cancelled.
+    timed_out = session is not None and session.expires_at and session.expires_at <= utcnow()
+    lifecycle.move(
+        order_id,
+        OrderStatus.EXPIRED if same_cart or timed_out else OrderStatus.CANCELLED,
+        Origin(Source.CHECKOUT, session_id),
+        only_from=[OrderStatus.PENDING],  # Lock: guarded UPDATE; a payment meanwhile wins
+        note="" if same_cart else "replaced: the cart changed",
+    )
+    db.session.commit()
     return None
 
 
-def _reconcile_completed(pending: Order, session: dict) -> None:
-    """A session we meant to replace was completed: fulfil it instead of charging again."""
-    order = fulfilment.fulfil(session)
+def _already_completed(session: payments.CheckoutSession) -> AlreadyPaid:
+    """A session we meant to resume or replace was completed: record the payment instead of
+    charging again."""
+    order = settlement.fulfil(session, Origin(Source.CHECKOUT, session.id))
     if order is not None and order.status == OrderStatus.PAID:
-        raise AlreadyPaid(order.id)
+        return AlreadyPaid(order.id)
     # Completed but not yet paid (a delayed payment method): keep waiting for Stripe.
     raise CheckoutRefused("Your last payment is still being processed; see My Orders.")
 
 
-def _retire(order: Order, status: OrderStatus) -> None:
-    """Mark a replaced pending order expired or cancelled (a no-op if it moved meanwhile)."""
-    # Lock: move()'s UPDATE ... WHERE status = 'pending'; a payment recorded meanwhile wins.
-    move(order.id, status, only_from=[OrderStatus.PENDING])
-    db.session.commit()
-
-
-def _expire_quietly(session_id: str) -> None:
-    """Best-effort expiry of a session nobody will use."""
+def _close_quietly(session_id: str) -> None:
+    """Best-effort close of a session nobody will use."""
     try:
-        gateway.expire_checkout_session(session_id)
-    except gateway.PaymentsError as error:
+        payments.close_session(session_id)
+    except payments.PaymentsError as error:
         log.warning("checkout: could not expire orphan session %s: %s", session_id, error)

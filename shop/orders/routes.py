@@ -3,43 +3,38 @@
 from flask import Blueprint
 from flask_login import current_user, login_required
 
-from ..catalog.services import search_products
-from ..htmx import is_htmx, render
 from ..models import utcnow
+from ..pages import ORDERS, with_dialog
 from . import services
+from .models import OrderStatus
 
 bp = Blueprint("orders", __name__)
 
 #: What customers read for each status (rows also carry the raw status in data-status).
 STATUS_LABELS = {
-    "pending": "Awaiting payment",
-    "paid": "Paid",
-    "failed": "Payment failed",
-    "expired": "Expired",
-    "cancelled": "Cancelled",
-    "refunded": "Refunded",
+    OrderStatus.PENDING: "Awaiting payment",
+    OrderStatus.PAID: "Paid",
+    OrderStatus.FAILED: "Payment failed",
+    OrderStatus.EXPIRED: "Expired",
+    OrderStatus.CANCELLED: "Cancelled",
+    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
+    OrderStatus.REFUNDED: "Refunded",
 }
 
 
-def render_orders(message: str | None = None, message_kind: str = "success", status: int = 200):
-    """My Orders: the modal body for htmx, else the whole page with the modal open."""
-    orders = services.list_orders(current_user.id)
-    context = {
-        "orders": orders,
-        "polling": services.any_pending(orders),
-        "now": utcnow(),
-        "message": message,
-        "message_kind": message_kind,
-        "open_dialog": "orders",
+@bp.app_context_processor
+def orders_globals() -> dict:
+    """`my_orders()` and the words for each status, for the My Orders dialog."""
+    return {
+        "my_orders": lambda: services.list_orders(current_user.id),
+        "any_pending": services.any_pending,
         "status_labels": STATUS_LABELS,
+        "utcnow": utcnow,
     }
-    if not is_htmx():
-        context["products"] = search_products()
-    return render("orders/orders.html", ["orders_body"], status=status, **context)
 
 
 @bp.get("/orders")
 @login_required
 def show():
     """The customer's orders, newest first."""
-    return render_orders()
+    return with_dialog(ORDERS)

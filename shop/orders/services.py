@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Order, OrderStatus
+from .models import Order, OrderStatus
 
 
 def list_orders(user_id: int) -> list[Order]:

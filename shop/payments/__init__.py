@@ -1,9 +1,48 @@
-"""Everything Stripe-facing; the only package that imports `stripe`.
+"""Everything Stripe-facing; the only package that imports `stripe` or the emulator.
 
-`gateway` creates, reads and expires Checkout Sessions; `webhooks` verifies and
-dispatches Stripe's events; `emulator` is the built-in Stripe used without a key.
+The rest of the shop speaks to it in its own terms (`types`): it opens, reads and closes
+Checkout Sessions through `checkout`, and receives typed events through the handlers it
+registers with `on`. `gateway` is the one door to the SDK, `translate` the one place that
+knows Stripe's names, `webhooks` verifies and dispatches events, and `emulator` is the
+built-in Stripe used without a key.
 """
 
-from . import emulator, gateway, webhooks
+from flask import Flask
 
-__all__ = ["emulator", "gateway", "webhooks"]
+from . import webhooks
+from .checkout import close_session, get_session, open_session
+from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
+from .types import CheckoutEvent, CheckoutLine, CheckoutRequest, CheckoutSession, PaymentEvent
+from .webhooks import on
+
+__all__ = [
+    "CheckoutEvent",
+    "CheckoutLine",
+    "CheckoutRequest",
+    "CheckoutSession",
+    "PaymentEvent",
+    "PaymentsError",
+    "PaymentsRejected",
+    "PaymentsUnavailable",
+    "SessionNotFound",
+    "close_session",
+    "get_session",
+    "init_app",
+    "on",
+    "open_session",
+]
+
+
+def init_app(app: Flask) -> None:
+    """The webhook route, an empty handler table, `flask emulator ...` (which refuses with a
+    real key), and in emulator mode the emulator's API and hosted page."""
+    from .emulator.cli import emulator_cli
+    from .routes import bp
+
+    webhooks.init_app(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(emulator_cli)
+    if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
+        from .emulator.routes import bp as emulator_bp
+
+        app.register_blueprint(emulator_bp)

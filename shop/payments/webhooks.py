@@ -1,66 +1,59 @@
-"""Stripe webhooks: verify, record once, dispatch to the handlers other areas register.
+"""Stripe's events: verify a webhook delivery, record each event once, dispatch it typed.
 
-    @webhooks.handler("checkout.session.completed")
-    def fulfil(event: dict) -> None: ...
+Areas register what they do with an event when the app is built (`create_app`), never as a
+side effect of importing a module:
 
-`receive` inserts the event id and runs the handlers in one transaction: a handler
-may commit (which records the event with its work); if it raises, everything rolls
-back, the event stays unrecorded and Stripe is told 500 so it retries. A handler that
-finds the event's object malformed raises `MalformedEvent`: 400, nothing recorded.
+    payments.on(app, "checkout.session.completed", fulfil_paid_session)
+
+A handler gets a typed shop event (`shop.payments.types`), never Stripe's dict. `handle`
+inserts the event id and runs the handlers in one transaction: a handler may commit (which
+records the event with its work); if it raises, everything rolls back, the event stays
+unrecorded and Stripe is told 500 so it retries. An event whose object is malformed is
+answered 400 with nothing recorded. The webhook route and `flask payments reconcile` both
+go through `handle`, so an event is applied once whichever path brings it first.
 """
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from . import translate
 from .models import StripeEvent
+from .types import PaymentEvent
 
 #: Stripe's default: signatures older than five minutes are refused (replay protection).
 TOLERANCE = 300
 #: Stripe's events are a few KB; anything this large is not one.
 MAX_BODY_BYTES = 256 * 1024
-#: Stripe's ids and event types: printable ASCII, no spaces (and never a NUL, which
-#: PostgreSQL refuses in text).
-STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
+#: Where each app keeps its handlers.
+EXTENSION = "payments.handlers"
 
-Handler = Callable[[dict[str, Any]], None]
-_handlers: dict[str, list[Handler]] = {}
+Handler = Callable[[PaymentEvent], None]
 
 
-def handler(event_type: str) -> Callable[[Handler], Handler]:
-    """Register `fn(event: dict) -> None` for events of `event_type`."""
-
-    def register(fn: Handler) -> Handler:
-        """Add `fn` once to the handlers of this type."""
-        handlers = _handlers.setdefault(event_type, [])
-        if fn not in handlers:
-            handlers.append(fn)
-        return fn
-
-    return register
+def init_app(app: Flask) -> None:
+    """Give the app an empty handler table."""
+    app.extensions[EXTENSION] = {}
 
 
-class MalformedEvent(ValueError):
-    """A verified event whose object is not what its type promises (answered 400)."""
-
-
-def is_stripe_id(value: Any) -> bool:
-    """Whether `value` looks like a Stripe id (a string of printable ASCII, at most 255)."""
-    return isinstance(value, str) and STRIPE_ID.fullmatch(value) is not None
+def on(app: Flask, event_type: str, handler: Handler) -> None:
+    """Run `handler(event)` for every event of `event_type` this app receives."""
+    handlers = app.extensions[EXTENSION].setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
 
 
 def handlers_for(event_type: str) -> list[Handler]:
-    """The handlers registered for an event type (empty if none)."""
-    return list(_handlers.get(event_type, ()))
+    """The current app's handlers for an event type (empty if none)."""
+    return list(current_app.extensions[EXTENSION].get(event_type, ()))
 
 
 @dataclass(frozen=True)
@@ -79,16 +72,21 @@ def _parse(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise ValueError(str(error).splitlines()[0] if str(error) else "invalid") from None
-    if not (
-        isinstance(event, dict)
-        and event.get("object") == "event"
-        and is_stripe_id(event.get("id"))
-        and is_stripe_id(event.get("type"))
-        and isinstance(event.get("data"), dict)
-        and isinstance(event["data"].get("object"), dict)
-    ):
+    if not is_event(event):
         raise ValueError("not a Stripe event")
     return event
+
+
+def is_event(event: Any) -> bool:
+    """Whether `event` has the envelope of a Stripe event (id, type, data.object)."""
+    return (
+        isinstance(event, dict)
+        and event.get("object") == "event"
+        and translate.is_stripe_id(event.get("id"))
+        and translate.is_stripe_id(event.get("type"))
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )
 
 
 def _refuse_future_timestamp(signature: str) -> None:
@@ -110,8 +108,23 @@ def receive(payload: bytes, signature: str | None, secret: str) -> Outcome:
     except ValueError as error:
         current_app.logger.warning("webhook refused: %s", error)
         return Outcome(400, f"invalid webhook: {error}")
-    event_id, event_type = event["id"], event["type"]
-    if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)):
+    return handle(event, via="webhook")
+
+
+def already_recorded(event_id: str) -> bool:
+    """Whether the shop has handled this event already."""
+    return db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None
+
+
+def handle(data: dict[str, Any], via: str) -> Outcome:
+    """Record a verified event once and run its handlers, all in one transaction."""
+    event_id, event_type = data["id"], data["type"]
+    try:
+        typed = translate.event(data, via)
+    except translate.Malformed as error:
+        current_app.logger.warning("%s %s (%s) refused: %s", via, event_id, event_type, error)
+        return Outcome(400, f"invalid webhook: {error}")
+    if already_recorded(event_id):
         return Outcome(200, "duplicate event ignored")
     try:
         # Lock: stripe_events' primary key; a duplicate's insert waits for the first, then fails.
@@ -122,19 +135,15 @@ def receive(payload: bytes, signature: str | None, secret: str) -> Outcome:
         return Outcome(200, "duplicate event ignored")
     handlers = handlers_for(event_type)
     if not handlers:
-        current_app.logger.info("webhook %s: no handler for %s", event_id, event_type)
+        current_app.logger.info("%s %s: no handler for %s", via, event_id, event_type)
     try:
         for fn in handlers:
-            fn(event)
+            fn(typed)
         db.session.commit()
-    except MalformedEvent as error:
-        db.session.rollback()
-        current_app.logger.warning("webhook %s (%s) refused: %s", event_id, event_type, error)
-        return Outcome(400, f"invalid webhook: {error}")
     except Exception:
         db.session.rollback()
         current_app.logger.exception(
-            "webhook %s (%s) failed; Stripe will retry", event_id, event_type
+            "%s %s (%s) failed; Stripe will retry", via, event_id, event_type
         )
         return Outcome(500, "handler failed; retry later")
     return Outcome(200, "handled" if handlers else "ignored")

@@ -17,8 +17,8 @@ from conftest import FAST_HASH, PASSWORD, app_config, serve
 from shop import create_app
 from shop.auth import services as auth_services
 from shop.catalog import services as catalog_services
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import Product
 
 LAUNCH_ARGS = [
     "--no-sandbox",

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import add, no_page_load, snap
-from shop.models import Order
 from shop.money import format_money
+from shop.orders.models import Order
 from shop.payments.emulator.models import EmulatorSession
 
 pytestmark = pytest.mark.browser

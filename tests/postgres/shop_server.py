@@ -8,7 +8,6 @@ stands: it has "terminated TLS" and talks plain http to the dyno with
 https urls, CSRF's same-origin Referer check), with no debug switch anywhere.
 """
 
-import json
 import os
 import re
 import signal
@@ -26,12 +25,13 @@ import stripe
 from sqlalchemy import Engine, create_engine, text
 from test_deploy import free_port, paas_env, procfile
 
-from conftest import FAST_HASH, PASSWORD, app_config
+from conftest import FAST_HASH, PASSWORD, app_config, csrf_token_of
 from shop import ROOT, create_app
 from shop.auth import services as auth_services
 from shop.catalog import services as catalog
 from shop.config import EMULATOR_API_KEY
 from shop.extensions import db
+from stripe_helpers import signed_event
 
 WORKERS = 4
 SECRET_KEY = "multi-worker-proof-secret-key"
@@ -97,13 +97,6 @@ class RouterSession(requests.Session):
         if self.cookies:
             prepared.headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
         return prepared
-
-
-def csrf_token_of(page: str) -> str:
-    """The token a page hands out in `<meta name="csrf-token">`."""
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    assert match, page[:500]
-    return match.group(1)
 
 
 @dataclass
@@ -234,9 +227,7 @@ class ShopServer:
 
     def webhook(self, event: dict) -> tuple[bytes, dict]:
         """The raw body and headers Stripe would send for `event`, signed with our secret."""
-        body = json.dumps(event)
-        header = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
-        return body.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"}
+        return signed_event(event, WEBHOOK_SECRET)
 
     def booted_workers(self) -> int:
         """How many worker boots the log shows (more than WORKERS means some died)."""

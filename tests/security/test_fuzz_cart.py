@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from conftest import csrf_token
 from shop.extensions import db
-from shop.models import Order
+from shop.orders.models import Order
 from shop.payments.emulator.models import EmulatorSession
 
 FUZZ = settings(

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from conftest import PASSWORD, csrf_token
+from shop.auth.models import User
 from shop.extensions import db
-from shop.models import User
 
 FUZZ = settings(
     max_examples=60,

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from conftest import PASSWORD, csrf_token
 from route_table import all_rules, methods, rule_for, sample_path
+from shop.auth.models import User
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import Product, User
 
 XSS = [
     "<script>alert(1)</script>",

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from checkout_helpers import add, checkout, orders, session_url
 from conftest import csrf_token
 from shop.extensions import db
-from shop.models import Order
+from shop.orders.models import Order
 from shop.payments import emulator, gateway
 
 EVE = "eve.private@example.com"

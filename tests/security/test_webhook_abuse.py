@@ -5,19 +5,18 @@ still pending, the cart untouched. A genuine one must get through whatever else 
 about it (several signatures, the Content-Type), and the endpoint is never rate limited.
 """
 
-import hashlib
-import hmac
 import json
 import time
 
 import pytest
 from sqlalchemy import select
 
-from checkout_helpers import add, fixture_event, orders, signed
+from checkout_helpers import add, fixture_event, orders
+from shop.cart.models import CartItem
 from shop.extensions import db
-from shop.models import CartItem
 from shop.payments import webhooks
 from shop.payments.models import StripeEvent
+from stripe_helpers import signed_event, v1_signature
 
 URL = "/stripe/webhook"
 
@@ -30,12 +29,6 @@ def state(app) -> dict:
             "orders": [(o.id, o.status, o.payment_intent_id) for o in orders(app)],
             "cart": sorted(db.session.execute(select(CartItem.product_id, CartItem.quantity))),
         }
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The v1 signature Stripe computes for `body` at `timestamp`."""
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def completed(order, event_id="evt_abuse_1") -> dict:
@@ -61,7 +54,7 @@ def assert_refused(response, status=400):
 
 
 def test_the_control_a_genuine_delivery_pays_the_order(app, client, order):
-    body, headers = signed(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
     assert client.post(URL, data=body, headers=headers).status_code == 200
     after = state(app)
     assert after["events"] == ["evt_abuse_1"] and after["orders"][0][1] == "paid"
@@ -71,21 +64,21 @@ def test_the_control_a_genuine_delivery_pays_the_order(app, client, order):
 def bad_headers(secret: str, body: bytes) -> dict[str, str | None]:
     """Stripe-Signature values that must not pass, by what is wrong with them."""
     now = int(time.time())
-    good = signature(secret, now, body)
+    good = v1_signature(secret, now, body)
     return {
         "missing": None,
         "empty": "",
-        "forged with another secret": f"t={now},v1={signature('whsec_attacker', now, body)}",
-        "signature of another body": f"t={now},v1={signature(secret, now, body + b' ')}",
+        "forged with another secret": f"t={now},v1={v1_signature('whsec_attacker', now, body)}",
+        "signature of another body": f"t={now},v1={v1_signature(secret, now, body + b' ')}",
         "timestamp not a number": "t=abc,v1=",
         "no timestamp": f"v1={good}",
         "no signature": f"t={now}",
         "empty signature": f"t={now},v1=",
         "only the v0 scheme": f"t={now},v0={good}",
         "signed with a different timestamp": f"t={now - 1},v1={good}",
-        "stale (older than 300 s)": f"t={now - 301},v1={signature(secret, now - 301, body)}",
-        "an hour ahead": f"t={now + 3600},v1={signature(secret, now + 3600, body)}",
-        "years ahead": f"t={now + 10**8},v1={signature(secret, now + 10**8, body)}",
+        "stale (older than 300 s)": f"t={now - 301},v1={v1_signature(secret, now - 301, body)}",
+        "an hour ahead": f"t={now + 3600},v1={v1_signature(secret, now + 3600, body)}",
+        "years ahead": f"t={now + 10**8},v1={v1_signature(secret, now + 10**8, body)}",
         "garbage": "\u00e9\u00e9\u00e9",
     }
 
@@ -94,7 +87,7 @@ def bad_headers(secret: str, body: bytes) -> dict[str, str | None]:
     "case", list(bad_headers("whsec_x", b"{}")), ids=lambda case: case.replace(" ", "-")
 )
 def test_a_delivery_without_a_valid_recent_signature_changes_nothing(app, client, order, case):
-    body, _ = signed(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
+    body, _ = signed_event(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
     before = state(app)
     header = bad_headers(app.config["STRIPE_WEBHOOK_SECRET"], body)[case]
     assert_refused(post_raw(client, body, header))
@@ -104,7 +97,7 @@ def test_a_delivery_without_a_valid_recent_signature_changes_nothing(app, client
 def test_a_little_clock_skew_ahead_is_accepted(app, client, order):
     """Stripe's clock may run a little ahead of ours; that is not a replay."""
     ahead = int(time.time()) + 60
-    body, headers = signed(completed(order), app.config["STRIPE_WEBHOOK_SECRET"], ahead)
+    body, headers = signed_event(completed(order), app.config["STRIPE_WEBHOOK_SECRET"], ahead)
     assert client.post(URL, data=body, headers=headers).status_code == 200
 
 
@@ -113,7 +106,7 @@ def test_several_v1_signatures_pass_when_one_matches(app, client, order):
     secret = app.config["STRIPE_WEBHOOK_SECRET"]
     body = json.dumps(completed(order)).encode()
     now = int(time.time())
-    header = f"t={now},v1={'0' * 64},v1={signature(secret, now, body)},v1=deadbeef"
+    header = f"t={now},v1={'0' * 64},v1={v1_signature(secret, now, body)},v1=deadbeef"
     assert post_raw(client, body, header).status_code == 200
     assert state(app)["orders"][0][1] == "paid"
 
@@ -123,7 +116,7 @@ def test_a_second_timestamp_cannot_smuggle_a_future_date_past_the_check(app, cli
     secret = app.config["STRIPE_WEBHOOK_SECRET"]
     body = json.dumps(completed(order)).encode()
     future, now = int(time.time()) + 10**6, int(time.time())
-    header = f"t={future},v1={signature(secret, future, body)},t={now}"
+    header = f"t={future},v1={v1_signature(secret, future, body)},t={now}"
     before = state(app)
     assert_refused(post_raw(client, body, header))
     assert state(app) == before
@@ -136,7 +129,7 @@ def test_a_second_timestamp_cannot_smuggle_a_future_date_past_the_check(app, cli
 def test_the_signature_is_checked_on_the_raw_bytes_whatever_the_content_type(
     app, client, order, content_type
 ):
-    body, headers = signed(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
     if content_type is None:
         del headers["Content-Type"]
     else:
@@ -151,7 +144,7 @@ def test_the_signature_is_checked_on_the_raw_bytes_whatever_the_content_type(
 def test_a_replayed_delivery_is_handled_once_then_refused_once_stale(
     app, client, user, seeded, order, monkeypatch
 ):
-    body, headers = signed(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(completed(order), app.config["STRIPE_WEBHOOK_SECRET"])
     assert client.post(URL, data=body, headers=headers).status_code == 200
     add(client, seeded["BEAN-ETH-250"], 2)  # bought again after paying
     paid = state(app)
@@ -167,11 +160,11 @@ def test_a_replayed_delivery_is_handled_once_then_refused_once_stale(
 
 def test_a_new_event_id_for_a_paid_session_does_not_fulfil_it_again(app, client, seeded, order):
     secret = app.config["STRIPE_WEBHOOK_SECRET"]
-    body, headers = signed(completed(order, "evt_first"), secret)
+    body, headers = signed_event(completed(order, "evt_first"), secret)
     assert client.post(URL, data=body, headers=headers).status_code == 200
     add(client, seeded["MUG-STONE"], 1)
     paid = state(app)
-    body, headers = signed(completed(order, "evt_second"), secret)
+    body, headers = signed_event(completed(order, "evt_second"), secret)
     assert client.post(URL, data=body, headers=headers).status_code == 200
     after = state(app)
     assert after["cart"] == paid["cart"] and after["orders"] == paid["orders"]
@@ -224,7 +217,7 @@ def test_a_signed_but_malformed_body_is_400_and_changes_nothing(app, client, ord
     body = malformed_bodies(completed(order)["data"]["object"])[case]
     secret = app.config["STRIPE_WEBHOOK_SECRET"]
     now = int(time.time())
-    header = f"t={now},v1={signature(secret, now, body)}"
+    header = f"t={now},v1={v1_signature(secret, now, body)}"
     before = state(app)
     assert_refused(post_raw(client, body, header))
     assert state(app) == before
@@ -236,7 +229,7 @@ def test_an_unusable_order_id_in_metadata_is_just_an_unknown_session(app, client
     event = completed(order)
     event["data"]["object"].update(id="cs_test_unrecorded", metadata={"order_id": order_id})
     before = state(app)
-    body, headers = signed(event, app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(event, app.config["STRIPE_WEBHOOK_SECRET"])
     assert client.post(URL, data=body, headers=headers).status_code == 200
     after = state(app)
     assert after["events"] == ["evt_abuse_1"] and after["orders"] == before["orders"]
@@ -249,7 +242,7 @@ def test_an_oversized_body_is_413_and_changes_nothing(app, client, order, size):
     event["data"]["object"]["metadata"]["pad"] = ""
     padding = size - len(json.dumps(event).encode())
     event["data"]["object"]["metadata"]["pad"] = "x" * padding
-    body, headers = signed(event, app.config["STRIPE_WEBHOOK_SECRET"])
+    body, headers = signed_event(event, app.config["STRIPE_WEBHOOK_SECRET"])
     assert len(body) == size
     before = state(app)
     response = client.post(URL, data=body, headers=headers)
@@ -262,7 +255,7 @@ def test_the_webhook_is_not_rate_limited(app, client, order):
     secret = app.config["STRIPE_WEBHOOK_SECRET"]
     for n in range(200):
         event = fixture_event("event.json", order, f"evt_burst_{n}")
-        body, headers = signed(event, secret)
+        body, headers = signed_event(event, secret)
         response = client.post(URL, data=body, headers=headers)
         assert response.status_code == 200, (n, response.status_code)
     assert len(state(app)["events"]) == 200

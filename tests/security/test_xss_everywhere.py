@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from checkout_helpers import session_url
 from conftest import csrf_token
+from shop.catalog.models import Product
 from shop.extensions import db
-from shop.models import Product
 
 PAYLOADS = [
     "<script>alert(1)</script>",

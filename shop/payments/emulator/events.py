@@ -4,11 +4,10 @@ Delivery goes through the app's full WSGI stack in-process (the real route, its
 signature check and handlers), and each attempt is recorded with the answer.
 """
 
-import hashlib
-import hmac
 import time
 from typing import Any
 
+import stripe
 from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import select
 from werkzeug.test import Client
@@ -18,9 +17,9 @@ from .models import EmulatorDelivery, EmulatorEvent
 
 
 def sign(payload: str, secret: str, timestamp: int) -> str:
-    """The `Stripe-Signature` header: `t=<ts>,v1=<HMAC-SHA256(secret, "<ts>.<payload>")>`."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+    """The `Stripe-Signature` header: `t=<ts>,v1=<HMAC-SHA256(secret, "<ts>.<payload>")>`,
+    computed by the SDK's own signer (the one the shop verifies against)."""
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
 
 
 def _webhook_target() -> tuple[str, str]:

@@ -1,0 +1,107 @@
+"""The one place an order changes: every move is a guarded UPDATE plus a timeline entry,
+written in the same transaction, so the timeline holds exactly the changes that happened.
+
+    pending ──> paid | failed | expired | cancelled
+    failed | expired | cancelled ──> paid        (money taken is never lost)
+    paid ──> partially_refunded ──> refunded;  paid ──> refunded
+
+Callers commit (each service owns its one commit); nothing here calls Stripe.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import utcnow
+from ..payments import PaymentEvent
+from .models import Order, OrderEvent, OrderStatus, Source
+
+S = OrderStatus
+
+#: Allowed moves. A paid session always wins: money taken is never lost, even for an
+#: order the shop had already given up on (failed, expired or cancelled).
+ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
+    S.FAILED: frozenset({S.PAID}),
+    S.EXPIRED: frozenset({S.PAID}),
+    S.CANCELLED: frozenset({S.PAID}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+}
+
+
+class TransitionError(ValueError):
+    """A move the shop never makes (e.g. paid back to pending)."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a change comes from, as the timeline records it."""
+
+    source: Source
+    #: The webhook or reconciled event id, or the Stripe object concerned.
+    reference: str | None = None
+    #: The admin who acted.
+    actor_id: int | None = None
+
+    @classmethod
+    def of_event(cls, event: PaymentEvent) -> "Origin":
+        """A Stripe event, delivered to the webhook or fetched by reconcile."""
+        source = Source.RECONCILE if event.via == "reconcile" else Source.WEBHOOK
+        return cls(source, event.id)
+
+
+def sources(target: OrderStatus) -> frozenset[OrderStatus]:
+    """Every status an order may leave for `target`."""
+    return frozenset(status for status, targets in ALLOWED.items() if target in targets)
+
+
+def move(
+    order_id: int,
+    target: OrderStatus,
+    origin: Origin,
+    *,
+    only_from: Iterable[OrderStatus] | None = None,
+    where: Iterable = (),
+    note: str = "",
+    **values,
+) -> bool:
+    """Move one order to `target` if it is in an allowed status, and record it on the
+    timeline; True if this call moved it.
+
+    Lock: a guarded `UPDATE ... WHERE status IN (...)`; of two racing moves only one
+    matches (PostgreSQL re-checks the condition once the first commits), so only one
+    timeline entry is written. The caller commits.
+    """
+    allowed = sources(target)
+    wanted = allowed if only_from is None else frozenset(only_from)
+    if not wanted or not wanted <= allowed:
+        raise TransitionError(f"cannot move an order from {sorted(wanted)} to {target}")
+    statement = (
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_([str(s) for s in wanted]), *where)
+        .values(status=str(target), updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = db.session.execute(statement).rowcount == 1
+    if moved:
+        record(order_id, str(target), origin, note)
+    return moved
+
+
+def record(order_id: int, kind: str, origin: Origin, note: str = "") -> None:
+    """Add an entry to an order's timeline (the caller commits it with the change)."""
+    db.session.add(
+        OrderEvent(
+            order_id=order_id,
+            at=utcnow(),
+            kind=kind,
+            source=str(origin.source),
+            reference=origin.reference,
+            actor_id=origin.actor_id,
+            note=note,
+        )
+    )

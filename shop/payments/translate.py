@@ -1,0 +1,117 @@
+"""Shop-level requests to Stripe's parameters, and Stripe's objects to shop-level views.
+
+The only place that knows Stripe's names (`price_data`, `line_items`, `payment_intent`...).
+Objects arrive from the SDK or from a webhook body; anything that is not what its type
+promises raises `Malformed`, so a garbled payload never reaches a query.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import ID_MAX
+from .types import CheckoutEvent, CheckoutRequest, CheckoutSession, PaymentEvent
+
+#: Stripe's ids and event types: printable ASCII, no spaces (and never a NUL, which
+#: PostgreSQL refuses in text).
+STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class Malformed(ValueError):
+    """A Stripe object (or event) that is not what its type promises."""
+
+
+def is_stripe_id(value: Any) -> bool:
+    """Whether `value` looks like a Stripe id (a string of printable ASCII, at most 255)."""
+    return isinstance(value, str) and STRIPE_ID.fullmatch(value) is not None
+
+
+def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
+    """`POST /v1/checkout/sessions` parameters for a hosted payment page."""
+    return {
+        "mode": "payment",
+        "client_reference_id": str(request.customer_id),
+        "metadata": {"order_id": str(request.order_id)},
+        "customer_email": request.customer_email,
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": request.currency,
+                    "unit_amount": line.unit_amount,
+                    "product_data": {"name": line.name},
+                },
+                "quantity": line.quantity,
+            }
+            for line in request.lines
+        ],
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+        "expires_at": int(request.expires_at.timestamp()),
+    }
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field's id: the string itself, or the expanded object's `id`."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return None
+    if not is_stripe_id(value):
+        raise Malformed("an expandable field holds no Stripe id")
+    return value
+
+
+def _order_id(metadata: dict[str, Any]) -> int | None:
+    """`metadata.order_id` as an order id, or None when absent or not one of ours."""
+    raw = str(metadata.get("order_id", ""))
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= ID_MAX:
+        return int(raw)
+    return None
+
+
+def _time(value: Any) -> datetime | None:
+    """A Unix timestamp as an aware UTC datetime."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def checkout_session(data: Any) -> CheckoutSession:
+    """A `checkout.session` object (from the SDK or an event) as the shop's view of it."""
+    if not (
+        isinstance(data, dict)
+        and data.get("object") == "checkout.session"
+        and is_stripe_id(data.get("id"))
+        and isinstance(data.get("metadata") or {}, dict)
+        and isinstance(data.get("client_reference_id") or "", str | int)
+        and isinstance(data.get("payment_status") or "", str)
+        and isinstance(data.get("status") or "", str)
+    ):
+        raise Malformed("not a Checkout Session")
+    reference = data.get("client_reference_id")
+    total = data.get("amount_total")
+    return CheckoutSession(
+        id=data["id"],
+        url=data.get("url") if isinstance(data.get("url"), str) else None,
+        status=data.get("status") or "",
+        payment_status=data.get("payment_status") or "",
+        amount_total=total if isinstance(total, int) else None,
+        currency=data.get("currency") if isinstance(data.get("currency"), str) else None,
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        expires_at=_time(data.get("expires_at")),
+        order_id=_order_id(data.get("metadata") or {}),
+        customer_id=None if reference is None else str(reference),
+    )
+
+
+def event(data: dict[str, Any], via: str) -> PaymentEvent:
+    """A verified event envelope as a typed shop event (`Malformed` if its object is not
+    what the type promises)."""
+    event_id, event_type = data["id"], data["type"]
+    if event_type.startswith("checkout.session."):
+        try:
+            session = checkout_session(data["data"]["object"])
+        except Malformed:
+            raise Malformed(f"{event_type} without a Checkout Session") from None
+        return CheckoutEvent(id=event_id, type=event_type, via=via, session=session)
+    return PaymentEvent(id=event_id, type=event_type, via=via)

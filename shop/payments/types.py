@@ -1,0 +1,85 @@
+"""What the shop hands to payments and gets back: shop-level requests, views and events.
+
+Nothing here knows Stripe's parameter names or object shapes; `shop.payments.stripe_shapes`
+translates both ways, so the rest of the shop never reads or builds a Stripe dict.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+#: Checkout's payment_status values meaning the money is taken.
+PAID_STATUSES = frozenset({"paid", "no_payment_required"})
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    """One line to pay for: a name, a unit price in minor units and a quantity."""
+
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A hosted payment page for one order.
+
+    `order_id` and `customer_id` travel with the session (metadata and client reference),
+    so a payment can be tied back to its order even if the session id was never recorded.
+    """
+
+    order_id: int
+    customer_id: int
+    customer_email: str
+    currency: str
+    lines: tuple[CheckoutLine, ...]
+    success_url: str  # contains {CHECKOUT_SESSION_ID}
+    cancel_url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A Checkout Session as the shop needs to see it."""
+
+    id: str
+    url: str | None
+    status: str  # open | complete | expired
+    payment_status: str  # unpaid | paid | no_payment_required
+    amount_total: int | None
+    currency: str | None
+    payment_intent_id: str | None
+    expires_at: datetime | None
+    #: The order and customer the session says it was made for (None if absent or garbled).
+    order_id: int | None
+    customer_id: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """Can still be paid."""
+        return self.status == "open"
+
+    @property
+    def is_paid(self) -> bool:
+        """The money is taken (cards at once; delayed methods once they succeed)."""
+        return self.payment_status in PAID_STATUSES
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """An event from Stripe: its id and type, and how it reached the shop.
+
+    `via` is "webhook" for a delivery to /stripe/webhook and "reconcile" for one that
+    `flask payments reconcile` fetched from Stripe's event list.
+    """
+
+    id: str
+    type: str
+    via: str
+
+
+@dataclass(frozen=True)
+class CheckoutEvent(PaymentEvent):
+    """`checkout.session.*`: a session completed, was paid later, failed or expired."""
+
+    session: CheckoutSession
