@@ -6,6 +6,9 @@ Everything a PaaS hands over comes from the environment: PORT and WEB_CONCURRENC
 import os
 import sys
 
+from shop.config import ConfigError as _ConfigError
+from shop.config import log_level as _log_level
+
 
 def _whole_number(name: str, default: int) -> int:
     """A positive whole number from the environment, or one clear line and exit."""
@@ -30,9 +33,11 @@ preload_app = True
 # ProxyFix and the duration; see shop/logs.py), so gunicorn's own access log stays off
 # rather than adding a second line per request. Gunicorn's error log (start-up, workers,
 # shutdown) goes to stdout in the same format; the app sets up the root logger itself.
-# LOG_LEVEL is checked by the app (shop/config.py), which names it if it is wrong.
-_level = os.environ.get("LOG_LEVEL", "").strip().upper()
-loglevel = _level.lower() if _level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "info"
+# LOG_LEVEL is read as the app reads it; a wrong value is named by the app when it starts.
+try:
+    loglevel = _log_level(os.environ).lower()
+except _ConfigError:
+    loglevel = "info"
 accesslog = None
 logconfig_dict = {
     "root": {"level": "WARNING", "handlers": []},

@@ -7,8 +7,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .auth import passwords
 from .auth import services as auth_services
-from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .catalog import services as catalog_services
 
 DEMO_EMAIL = "demo@example.com"
@@ -68,10 +68,9 @@ def create_admin(email: str) -> None:
         raise click.ClickException(f"not a valid email address: {error}") from None
     existing = auth_services.find_user(email)
     password = _read_password()
-    if (existing is None or password) and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise click.ClickException(
-            f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
-        )
+    problem = passwords.problem(password) if existing is None or password else None
+    if problem:
+        raise click.ClickException(f"that password will not do: {problem}")
     user, created = auth_services.set_admin(
         email, password, current_app.config["PASSWORD_HASH_METHOD"]
     )

@@ -61,7 +61,7 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _log_level(env: Mapping[str, str]) -> str:
+def log_level(env: Mapping[str, str]) -> str:
     """Read LOG_LEVEL (default INFO), refusing names the logging module does not know."""
     raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
     if raw not in LOG_LEVELS:
@@ -198,7 +198,7 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
-        "LOG_LEVEL": _log_level(env),
+        "LOG_LEVEL": log_level(env),
         # Production sits behind the PaaS router: trust its X-Forwarded-* headers (one hop),
         # build external urls as https, and pin browsers to https once they have seen it.
         "PROXY_FIX": production,

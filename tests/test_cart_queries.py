@@ -1,15 +1,9 @@
 """The cart runs a fixed, small number of SQL queries whatever its size (no N+1)."""
 
 import pytest
-from cart_helpers import HTMX, Shopper, clear_cart, fill_cart, make_products
+from cart_helpers import HTMX, clear_cart, fill_cart, make_products
 
 from conftest import count_queries
-
-
-@pytest.fixture
-def shopper(user, client):
-    """The logged-in customer's cart actions (the CSRF token read before counting)."""
-    return Shopper(client)
 
 
 def queries_with_lines(app, user, shopper, lines: int, action) -> list[str]:

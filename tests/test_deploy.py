@@ -17,6 +17,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, make_url, text
 
+from conftest import csrf_token_of
 from shop import ROOT
 from shop.config import database_url as normalise_url
 
@@ -170,11 +171,6 @@ def secure_cookie_attributes(response, name: str) -> list[str]:
     headers = response.raw.headers.getlist("Set-Cookie")
     [cookie] = [h for h in headers if h.startswith(f"{name}=")]
     return [part.strip().lower() for part in cookie.split(";")[1:]]
-
-
-def csrf_token_of(page: str) -> str:
-    """The CSRF token a page hands out."""
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 
 
 @pytest.mark.postgres

@@ -2,10 +2,16 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 128
+from . import passwords
+
+
+def acceptable_password(form, field) -> None:
+    """The field holds a password the shop accepts as a new one (`passwords.problem`)."""
+    problem = passwords.problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 def _strip(value):
@@ -29,11 +35,7 @@ class RegisterForm(FlaskForm):
         "Password",
         validators=[
             DataRequired("Choose a password."),
-            Length(
-                min=PASSWORD_MIN,
-                max=PASSWORD_MAX,
-                message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
-            ),
+            acceptable_password,
         ],
     )
     confirm = PasswordField(
@@ -55,6 +57,6 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired("Enter your password."), Length(max=passwords.MAX_LENGTH)],
     )
     remember = BooleanField("Remember me")
