@@ -68,3 +68,64 @@ def test_upgrade_downgrade_to_base_and_upgrade_again_without_drift(backend, tmp_
             finally:
                 db.session.remove()
                 db.engine.dispose()  # PostgreSQL cannot drop a database with open connections
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_path):
+    with scratch_database("shop_migrate_data", tmp_path, backend) as url:
+        app = create_app(app_config(url))
+        with app.app_context():
+            try:
+                flask_migrate.upgrade(revision="0004")
+                with db.engine.begin() as conn:
+                    conn.execute(text(
+                        "INSERT INTO users (id, email, password_hash, is_admin, created_at, "
+                        "updated_at) VALUES (1, 'old@example.com', 'x', false, "
+                        "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+                    ))  # fmt: skip
+                    conn.execute(text(
+                        "INSERT INTO products (id, sku, name, description, price_cents, currency, "
+                        "image, active, created_at, updated_at) VALUES (1, 'OLD', 'Old beans', "
+                        "'', 900, 'usd', '', true, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+                    ))  # fmt: skip
+                    for order_id, status, paid in ((1, "paid", "'2026-01-02 09:00:00'"),
+                                                   (2, "expired", "NULL"),
+                                                   (3, "pending", "NULL")):  # fmt: skip
+                        conn.execute(text(
+                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
+                            "cart_fingerprint, paid_at, created_at, updated_at) VALUES "
+                            f"({order_id}, 1, '{status}', 'usd', 900, 'f', {paid}, "
+                            "'2026-01-02 08:00:00', '2026-01-02 09:30:00')"
+                        ))  # fmt: skip
+                        conn.execute(text(
+                            "INSERT INTO order_items (order_id, product_id, name, unit_price_cents,"
+                            f" quantity) VALUES ({order_id}, 1, 'Old beans', 900, 1)"
+                        ))  # fmt: skip
+
+                flask_migrate.upgrade()
+                with db.engine.connect() as conn:
+                    keys = conn.scalars(text("SELECT checkout_key FROM orders ORDER BY id")).all()
+                    events = conn.execute(text(
+                        "SELECT order_id, kind, source, at FROM order_events ORDER BY order_id, id"
+                    )).all()  # fmt: skip
+                    items = conn.scalar(text("SELECT count(*) FROM order_items"))
+                assert len(set(keys)) == 3 and all(len(key) == 32 for key in keys)
+                assert [(e.order_id, e.kind, e.source) for e in events] == [
+                    (1, "created", "system"), (1, "paid", "system"),
+                    (2, "created", "system"), (2, "expired", "system"),
+                    (3, "created", "system"),
+                ]  # fmt: skip
+                assert str(events[1].at).startswith("2026-01-02 09:00")  # when it was paid
+                assert items == 3
+
+                with db.engine.begin() as conn:
+                    conn.execute(
+                        text("UPDATE orders SET status = 'partially_refunded' WHERE id = 1")
+                    )
+                flask_migrate.downgrade(revision="0004")
+                with db.engine.connect() as conn:
+                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+                assert [tuple(row) for row in rows] == [(1, "paid"), (2, "expired"), (3, "pending")]
+            finally:
+                db.session.remove()
+                db.engine.dispose()

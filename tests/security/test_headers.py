@@ -21,7 +21,7 @@ def directives(response) -> dict[str, list[str]]:
 
 
 def assert_security_headers(response):
-    """The headers DESIGN.md requires on every response."""
+    """The headers every response must carry (docs/architecture.md, Routes; shop/security.py)."""
     csp = directives(response)
     script_src = csp.get("script-src", csp.get("default-src"))
     assert script_src == ["'self'"]

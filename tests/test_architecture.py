@@ -1,0 +1,116 @@
+"""The import rules of docs/architecture.md, checked on the source (no app needed).
+
+- Only `shop/payments/` imports the Stripe SDK or the emulator.
+- The ground (the modules directly in `shop/`) imports no area; `shop/__init__.py` and
+  `shop/cli.py` are where the areas are put together, so they may.
+- No area's views import another area's views.
+- Services (the rules) never touch the request, the session, flash messages or templates.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SHOP = Path(__file__).resolve().parent.parent / "shop"
+AREAS = {path.name for path in SHOP.iterdir() if (path / "__init__.py").exists()}
+COMPOSITION = {"__init__.py", "cli.py"}
+VIEWS = "routes"
+SERVICE_MODULES = {"services", "lifecycle", "settlement", "refunds", "stock", "outbox"}
+REQUEST_BOUND = {"request", "session", "flash", "render_template", "g"}
+
+
+def module_of(path: Path) -> str:
+    """`shop/cart/routes.py` -> `shop.cart.routes`."""
+    parts = path.relative_to(SHOP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(absolute module, names imported from it) for each import in the file."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = module_of(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            names = [alias.name for alias in node.names]
+            found.append((module, names))
+            # `from . import payments` imports the module shop.payments
+            found += [(f"{module}.{name}", []) for name in names]
+    return found
+
+
+def sources() -> list[Path]:
+    """Every Python file of the package."""
+    return sorted(SHOP.rglob("*.py"))
+
+
+def area_of(module: str) -> str | None:
+    """The area a `shop.<area>...` module belongs to, if any."""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "shop" and parts[1] in AREAS:
+        return parts[1]
+    return None
+
+
+def test_only_payments_imports_stripe_or_the_emulator():
+    offenders = [
+        f"{path.relative_to(SHOP.parent)} imports {module}"
+        for path in sources()
+        if area_of(module_of(path)) != "payments"
+        for module, _ in imports(path)
+        if module == "stripe" or module.startswith("stripe.") or ".emulator" in module
+    ]
+    assert offenders == []
+
+
+def test_the_ground_imports_no_area():
+    ground = [path for path in SHOP.glob("*.py") if path.name not in COMPOSITION]
+    assert ground, "no ground modules found"
+    offenders = [
+        f"{path.name} imports {module}"
+        for path in ground
+        for module, _ in imports(path)
+        if area_of(module)
+    ]
+    assert offenders == []
+
+
+def test_no_view_imports_another_area_s_view():
+    offenders = []
+    for path in sources():
+        own = area_of(module_of(path))
+        if own is None or path.stem != VIEWS:
+            continue
+        for module, _ in imports(path):
+            other = area_of(module)
+            if other and other != own and module.split(".")[-1] == VIEWS:
+                offenders.append(f"{module_of(path)} imports {module}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("path", [p for p in sources() if p.stem in SERVICE_MODULES], ids=str)
+def test_services_never_touch_the_request_or_templates(path):
+    touched = [
+        f"{module}.{name}"
+        for module, names in imports(path)
+        if module == "flask"
+        for name in names
+        if name in REQUEST_BOUND
+    ]
+    assert touched == []
+
+
+def test_the_rules_see_the_code_they_check():
+    # The checks above would pass on an empty tree; make sure they read the real one.
+    assert {"payments", "orders", "cart", "catalog", "checkout", "auth"} <= AREAS
+    cart_views = imports(SHOP / "cart" / "routes.py")
+    assert ("shop.cart.services", []) in cart_views or any(
+        module == "shop.cart" and "services" in names for module, names in cart_views
+    )
