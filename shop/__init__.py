@@ -110,8 +110,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """`flask seed`, `flask create-admin`, `flask demo-user` (payments adds its own)."""
     from .cli import register
+    from .orders.cli import orders_cli
 
     register(app)
+    app.cli.add_command(orders_cli)
 
 
 def register_deploy(app: Flask) -> None:

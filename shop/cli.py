@@ -41,6 +41,7 @@ def seed(path: Path) -> None:
     report = catalog_services.seed_products(entries)
     for label, skus in (
         ("added", report.added),
+        ("stock set", report.stocked),
         ("updated", report.updated),
         ("deactivated", report.deactivated),
     ):

@@ -23,6 +23,17 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class StockHold(StrEnum):
+    """What an order does to stock: nothing yet, units held for its session, released
+    again, sold, or sold after the hold was released (a late payment: stock may go below 0)."""
+
+    NONE = "none"
+    HELD = "held"
+    RELEASED = "released"
+    SOLD = "sold"
+    SOLD_LATE = "sold_late"
+
+
 class Source(StrEnum):
     """Where a change to an order came from, as its timeline shows it."""
 
@@ -54,6 +65,7 @@ class Order(TimestampMixin, db.Model):
             postgresql_where=text("status = 'pending'"),
         ),
         CheckConstraint(_one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(_one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
     )
 
@@ -72,6 +84,9 @@ class Order(TimestampMixin, db.Model):
     #: checkout, and never repeated by another database sharing the Stripe account (an
     #: order id is: a fresh database starts again at 1).
     checkout_key: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    stock_hold: Mapped[str] = mapped_column(String(12), default=StockHold.NONE)
+    #: Why an admin should look at this order (e.g. paid after its stock was released).
+    attention: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
