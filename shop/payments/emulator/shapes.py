@@ -7,6 +7,7 @@ from typing import Any
 
 import stripe
 
+from . import errors
 from .models import EmulatorSession
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -62,12 +63,29 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def line_items(row: EmulatorSession) -> dict[str, Any]:
-    """The session's line items as a Stripe list object."""
+def line_items(row: EmulatorSession, query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A page of the session's line items as a Stripe list (default: the first ten)."""
+    query = query or {"limit": 10, "starting_after": None, "ending_before": None}
+    lines = row.line_items
+    ids = [line["id"] for line in lines]
+    start, stop = 0, len(lines)
+    for param in ("starting_after", "ending_before"):
+        cursor = query[param]
+        if cursor is not None and cursor not in ids:
+            raise errors.no_such("line_item", cursor, param)
+    if query["starting_after"]:
+        start = ids.index(query["starting_after"]) + 1
+        stop = min(stop, start + query["limit"])
+    elif query["ending_before"]:
+        stop = ids.index(query["ending_before"])
+        start = max(0, stop - query["limit"])
+    else:
+        stop = min(stop, query["limit"])
+    has_more = stop < len(lines) if not query["ending_before"] else start > 0
     return {
         "object": "list",
-        "data": [line_item(row, line) for line in row.line_items],
-        "has_more": False,
+        "data": [line_item(row, line) for line in lines[start:stop]],
+        "has_more": has_more,
         "url": f"/v1/checkout/sessions/{row.id}/line_items",
     }
 
@@ -150,7 +168,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "subscription": None,
         "success_url": row.success_url,
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
+        "ui_mode": "hosted_page",
         "url": row.url if status == "open" else None,
         "wallet_options": None,
     }
@@ -159,8 +177,15 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
     return body
 
 
-def event(event_id: str, event_type: str, obj: dict[str, Any], created: int) -> dict:
-    """Stripe's event envelope around a snapshot of `obj`."""
+def event(
+    event_id: str,
+    event_type: str,
+    obj: dict[str, Any],
+    created: int,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> dict:
+    """Stripe's event envelope around a snapshot of `obj`, naming the request that caused it."""
     return {
         "id": event_id,
         "object": "event",
@@ -169,6 +194,6 @@ def event(event_id: str, event_type: str, obj: dict[str, Any], created: int) -> 
         "data": {"object": obj},
         "livemode": False,
         "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
+        "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": event_type,
     }
