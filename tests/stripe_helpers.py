@@ -75,3 +75,60 @@ def signed(payload: str, secret: str = EMULATOR_WEBHOOK_SECRET, timestamp=None) 
     """Headers for a webhook POST signed as Stripe signs it."""
     header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
     return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def stripe_client():
+    """The shop's own `StripeClient` (in-process to the emulator); needs an app context."""
+    from shop.payments import gateway
+
+    return gateway.client()
+
+
+def paid_intent(key: str = "paid-1", card: str = "4242424242424242", **params) -> str:
+    """Create a session through the SDK, pay it on the hosted page; its PaymentIntent id."""
+    from shop.payments import emulator
+
+    sessions = stripe_client().v1.checkout.sessions
+    session = sessions.create(params=session_params(**params), options={"idempotency_key": key})
+    emulator.pay(session.id, card)
+    return sessions.retrieve(session.id).payment_intent
+
+
+def recorded_events() -> list[dict]:
+    """Every event the emulator recorded, oldest first (needs an app context)."""
+    from shop.extensions import db
+    from shop.payments.emulator.models import EmulatorEvent
+
+    rows = db.session.scalars(db.select(EmulatorEvent).order_by(EmulatorEvent.seq))
+    return [json.loads(row.payload) for row in rows]
+
+
+def delivered() -> list[tuple[str, int]]:
+    """(event type, status the webhook answered) of every delivery, in order."""
+    from shop.extensions import db
+    from shop.payments.emulator.models import EmulatorDelivery, EmulatorEvent
+
+    rows = db.session.execute(
+        db.select(EmulatorEvent.type, EmulatorDelivery.status_code)
+        .join(EmulatorEvent, EmulatorEvent.id == EmulatorDelivery.event_id)
+        .order_by(EmulatorDelivery.pk)
+    )
+    return [tuple(row) for row in rows]
+
+
+def in_parallel(target, count: int) -> None:
+    """Run `target(n)` for n in range(count), each on its own thread, started together."""
+    import threading
+
+    start = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        """Wait for every thread, then go."""
+        start.wait()
+        target(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

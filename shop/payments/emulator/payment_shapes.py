@@ -57,6 +57,7 @@ def payment_intent(row: EmulatorPayment, latest_charge: dict | None = None) -> d
     return {
         "id": row.payment_intent_id,
         "object": "payment_intent",
+        "allowed_payment_method_types": None,
         "amount": row.amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
@@ -75,12 +76,15 @@ def payment_intent(row: EmulatorPayment, latest_charge: dict | None = None) -> d
         "customer_account": None,
         "description": None,
         "excluded_payment_method_types": None,
+        "hooks": None,
         "last_payment_error": None if paid else _last_payment_error(row),
         "latest_charge": latest_charge or row.charge_id,
         "livemode": False,
+        "managed_payments": None,
         "metadata": dict(row.meta),
         "next_action": None,
         "on_behalf_of": None,
+        "payment_details": None,
         "payment_method": row.payment_method_id,
         "payment_method_configuration_details": None,
         "payment_method_options": {
@@ -92,6 +96,8 @@ def payment_intent(row: EmulatorPayment, latest_charge: dict | None = None) -> d
             }
         },
         "payment_method_types": ["card"],
+        "payment_record": None,
+        "presentment_details": None,
         "processing": None,
         "receipt_email": row.receipt_email,
         "review": None,
@@ -117,6 +123,7 @@ def charge(row: EmulatorPayment) -> dict[str, Any]:
         "application": None,
         "application_fee": None,
         "application_fee_amount": None,
+        "authorization_code": None,
         "balance_transaction": None,  # the emulator keeps no balance
         "billing_details": {
             "address": None,
@@ -136,6 +143,7 @@ def charge(row: EmulatorPayment) -> dict[str, Any]:
         "failure_code": None,
         "failure_message": None,
         "fraud_details": {},
+        "level3": None,
         "livemode": False,
         "metadata": dict(row.meta),
         "on_behalf_of": None,
@@ -154,6 +162,7 @@ def charge(row: EmulatorPayment) -> dict[str, Any]:
         "payment_intent": row.payment_intent_id,
         "payment_method": row.payment_method_id,
         "payment_method_details": {"card": _card(row), "type": "card"},
+        "presentment_details": None,
         "radar_options": {},
         "receipt_email": row.receipt_email,
         "receipt_number": None,
@@ -166,6 +175,7 @@ def charge(row: EmulatorPayment) -> dict[str, Any]:
         "statement_descriptor": None,
         "statement_descriptor_suffix": None,
         "status": "succeeded",
+        "transfer": None,
         "transfer_data": None,
         "transfer_group": None,
     }
@@ -182,6 +192,9 @@ def refund(row: EmulatorRefund, payment: EmulatorPayment, expanded: dict | None 
         "charge": expanded.get("charge") or payment.charge_id,
         "created": row.created,
         "currency": row.currency,
+        "customer": None,
+        "customer_account": None,
+        "description": None,
         "destination_details": {
             "card": {
                 "reference": None,
@@ -193,8 +206,13 @@ def refund(row: EmulatorRefund, payment: EmulatorPayment, expanded: dict | None 
         },
         "failure_balance_transaction": None,
         "failure_reason": row.failure_reason,
+        "instructions_email": None,
         "metadata": dict(row.meta),
+        "next_action": None,
         "payment_intent": expanded.get("payment_intent") or payment.payment_intent_id,
+        "payment_method": payment.payment_method_id,
+        "pending_reason": None,
+        "presentment_details": None,
         "reason": row.reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
