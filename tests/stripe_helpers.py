@@ -2,6 +2,7 @@
 
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import stripe
@@ -132,3 +133,30 @@ def in_parallel(target, count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def remote_client(base_url: str, key: str | None = None):
+    """An SDK client reaching the emulator over HTTP at `base_url`, as another process would."""
+    from shop.config import EMULATOR_API_KEY
+
+    api = f"{base_url}/emulator/stripe"
+    return stripe.StripeClient(key or EMULATOR_API_KEY, base_addresses={"api": api})
+
+
+@contextmanager
+def app_with(database_url: str, **settings):
+    """A test app with extra settings on the run's database; its tables are emptied after,
+    as the `app` fixture does for the default one."""
+    from conftest import app_config
+    from shop import create_app
+    from shop.extensions import db
+
+    app = create_app(app_config(database_url, **settings))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            db.engine.dispose()

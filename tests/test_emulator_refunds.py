@@ -4,17 +4,17 @@ import pytest
 import stripe
 from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
-from conftest import app_config, postgres_server_url, serve
-from shop import create_app
-from shop.config import EMULATOR_API_KEY
+from conftest import postgres_server_url, serve
 from shop.extensions import db
 from shop.payments import emulator
 from shop.payments.emulator.models import EmulatorRefund
 from stripe_helpers import (
+    app_with,
     delivered,
     in_parallel,
     paid_intent,
     recorded_events,
+    remote_client,
     session_params,
     stripe_client,
 )
@@ -224,20 +224,12 @@ def test_concurrent_refunds_with_different_keys_never_exceed_the_charge(app):
 
 
 def test_with_webhooks_off_refund_events_are_recorded_not_delivered(migrated):
-    app = create_app(app_config(migrated, STRIPE_EMULATOR_WEBHOOKS=False))
-    try:
-        with app.app_context():
-            made = refund(payment_intent=paid_intent())
-            assert delivered() == []
-            types = [event["type"] for event in recorded_events()]
-            assert types == ["checkout.session.completed", "refund.created", "charge.refunded"]
-            assert recorded_events()[1]["data"]["object"]["id"] == made.id
-    finally:
-        with app.app_context():
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
-            db.engine.dispose()
+    with app_with(migrated, STRIPE_EMULATOR_WEBHOOKS=False) as app, app.app_context():
+        made = refund(payment_intent=paid_intent())
+        assert delivered() == []
+        types = [event["type"] for event in recorded_events()]
+        assert types == ["checkout.session.completed", "refund.created", "charge.refunded"]
+        assert recorded_events()[1]["data"]["object"]["id"] == made.id
 
 
 def test_the_refund_fails_card_makes_refunds_fail_after_succeeding(ctx):
@@ -283,9 +275,7 @@ def test_refunds_over_http_answer_as_in_process(app):
     with app.app_context():
         intent_id = paid_intent()
     with serve(app) as url:
-        remote = stripe.StripeClient(
-            EMULATOR_API_KEY, base_addresses={"api": f"{url}/emulator/stripe"}
-        )
+        remote = remote_client(url)
         made = remote.v1.refunds.create(
             params={"payment_intent": intent_id, "amount": 900},
             options={"idempotency_key": "http-refund"},
