@@ -75,7 +75,8 @@ def upgrade():
     with op.batch_alter_table('emulator_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seq', sa.BigInteger(), nullable=True))
     events = sa.table('emulator_events', sa.column('seq', sa.BigInteger()), sa.column('created', sa.Integer()))
-    op.execute(events.update().values(seq=events.c.created * 1_000_000_000))
+    # BIGINT before multiplying: seconds x 10^9 overflows PostgreSQL's INTEGER.
+    op.execute(events.update().values(seq=sa.cast(events.c.created, sa.BigInteger()) * 1_000_000_000))
     with op.batch_alter_table('emulator_events', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.BigInteger(), nullable=False)
         batch_op.create_index(batch_op.f('ix_emulator_events_seq'), ['seq'], unique=False)
