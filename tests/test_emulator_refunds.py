@@ -245,9 +245,10 @@ def test_the_refund_fails_card_makes_refunds_fail_after_succeeding(ctx):
         ("refund.failed", 200),
         ("refund.updated", 200),
     ]
-    failed = recorded_events()[3]
+    failed, updated = recorded_events()[3:]
     assert failed["data"]["object"]["status"] == "failed"
     assert failed["request"] == {"id": None, "idempotency_key": None}  # not caused by a call
+    assert updated["data"]["previous_attributes"] == {"failure_reason": None, "status": "succeeded"}
 
 
 def test_refunds_list_newest_first_per_intent_or_charge_and_page(ctx):

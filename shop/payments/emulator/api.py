@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 import stripe
 
 from ...config import EMULATOR_API_KEY
-from . import endpoints, errors, events, form, shapes, store
+from . import endpoints, errors, events, form, idempotency, shapes, store
 from .endpoints import Call
 from .eventlog import Origin
 
@@ -101,7 +101,7 @@ def _write(call: Call, key: str, request: tuple[str, str, str], execute) -> tupl
             body = execute(s)
         _deliver(call)
         return 200, body, False
-    status, body, replayed = store.run_once(key, *request, execute)
+    status, body, replayed = idempotency.run_once(key, *request, execute)
     if not replayed:  # only the request that did the work announces it
         _deliver(call)
     return status, body, replayed
@@ -136,7 +136,7 @@ def handle(
             reply["Idempotency-Key"] = key
             # Replay before validating: a retry must get the first answer even if, say, its
             # `expires_at` has since drifted under the 30-minute minimum.
-            if (stored := store.replay(key, *request)) is not None:
+            if (stored := idempotency.replay(key, *request)) is not None:
                 return *stored, {**reply, "Idempotent-Replayed": "true"}
         status, answer, replayed = _write(call, key, request, endpoint(call, *ids))
         if replayed:

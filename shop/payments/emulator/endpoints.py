@@ -200,5 +200,6 @@ def _fail(call: Call, refund_id: str) -> list[str]:
             return []
         body = payment_shapes.refund(refund, ledger.payment_of(s, refund))
         failed = eventlog.add_event(s, "refund.failed", body, call.now)
-        updated = eventlog.add_event(s, "refund.updated", body, call.now)
+        previous = {"failure_reason": None, "status": "succeeded"}
+        updated = eventlog.add_event(s, "refund.updated", body, call.now, previous=previous)
         return [failed.id, updated.id]

@@ -39,11 +39,18 @@ def _next_seq() -> int:
 
 
 def add_event(
-    s: Session, event_type: str, obj: dict[str, Any], now: int, origin: Origin = AUTOMATIC
+    s: Session,
+    event_type: str,
+    obj: dict[str, Any],
+    now: int,
+    origin: Origin = AUTOMATIC,
+    previous: dict[str, Any] | None = None,
 ) -> EmulatorEvent:
     """Record an event about `obj` (delivered after the transaction commits)."""
     event_id = shapes.new_id("evt_")
-    body = shapes.event(event_id, event_type, obj, now, origin.request_id, origin.idempotency_key)
+    body = shapes.event(
+        event_id, event_type, obj, now, origin.request_id, origin.idempotency_key, previous
+    )
     event = EmulatorEvent(
         id=event_id, type=event_type, created=now, seq=_next_seq(),
         payload=json.dumps(body, indent=2),

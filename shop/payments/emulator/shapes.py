@@ -199,8 +199,10 @@ def event(
     created: int,
     request_id: str | None = None,
     idempotency_key: str | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> dict:
-    """Stripe's event envelope around a snapshot of `obj`, naming the request that caused it."""
+    """Stripe's event envelope around a snapshot of `obj`, naming the request that caused it;
+    an `*.updated` event carries the changed fields' `previous` values."""
     return {
         "id": event_id,
         "object": "event",
@@ -208,7 +210,7 @@ def event(
         "api_version": stripe.api_version,  # the version the SDK pins
         "context": None,
         "created": created,
-        "data": {"object": obj},
+        "data": {"object": obj, **({"previous_attributes": previous} if previous else {})},
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": request_id, "idempotency_key": idempotency_key},

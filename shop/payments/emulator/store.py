@@ -5,7 +5,6 @@ The emulator plays a remote system: its writes must not ride on the caller's
 so every function here works on a `Session` from `transaction()`.
 """
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,12 +12,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Engine, Select, create_engine, event, func, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...extensions import db
 from . import errors, shapes
-from .models import EmulatorIdempotencyKey, EmulatorSession
+from .models import EmulatorSession
 
 KIND = "checkout.session"
 #: Connections the emulator keeps, and may add, per process: its own pool, never the shop's.
@@ -241,45 +239,3 @@ def overdue_session_ids(s: Session, now: int) -> list[str]:
         EmulatorSession.status == "open", EmulatorSession.expires_at <= now
     )
     return list(s.scalars(stmt.order_by(EmulatorSession.pk)))
-
-
-def replay(key: str, method: str, path: str, fingerprint: str) -> tuple[int, dict] | None:
-    """The stored answer for an idempotency key, None if unused, or `idempotency_error`."""
-    with transaction() as s:
-        found = s.scalar(select(EmulatorIdempotencyKey).where(EmulatorIdempotencyKey.key == key))
-        if found is None:
-            return None
-        if (found.method, found.path, found.fingerprint) != (method, path, fingerprint):
-            raise errors.idempotency_conflict(key)
-        return found.status_code, json.loads(found.response)
-
-
-def run_once(
-    key: str, method: str, path: str, fingerprint: str, execute: Callable[[Session], dict]
-) -> tuple[int, dict, bool]:
-    """Run `execute` under an idempotency key: (status, body, replayed).
-
-    The key row is inserted first, so a concurrent request with the same key waits on
-    the unique constraint and then replays this answer instead of running twice.
-    Errors raised by `execute` write nothing and are stored as the key's answer.
-    """
-    try:
-        with transaction() as s:
-            # Lock: the key's unique index; a racing request waits on this insert, then replays.
-            record = EmulatorIdempotencyKey(
-                key=key, method=method, path=path, fingerprint=fingerprint,
-                status_code=0, response="",
-            )  # fmt: skip
-            s.add(record)
-            s.flush()
-            try:
-                status, body = 200, execute(s)
-            except errors.ApiError as error:
-                status, body = error.status, error.body()
-            record.status_code, record.response = status, json.dumps(body)
-        return status, body, False
-    except IntegrityError:
-        answer = replay(key, method, path, fingerprint)
-        if answer is None:  # the other request failed and stored nothing
-            raise errors.api_error("The request could not be completed; retry it.") from None
-        return *answer, True
