@@ -7,7 +7,7 @@ from emulator_schema import stripe_schema  # noqa: F401 (checks every answer aga
 from conftest import postgres_server_url, serve
 from shop.extensions import db
 from shop.payments import emulator
-from shop.payments.emulator.models import EmulatorRefund
+from shop.payments.emulator.models import EmulatorRefund, EmulatorSession
 from stripe_helpers import (
     app_with,
     delivered,
@@ -296,3 +296,24 @@ def test_refunds_over_http_answer_as_in_process(app):
         assert [t for t, _ in delivered()] == [
             "checkout.session.completed", "refund.created", "charge.refunded",
         ]  # fmt: skip
+
+
+def test_a_session_marked_paid_straight_in_the_table_gets_its_intent_when_asked(ctx):
+    # As the multi-process proofs "pay at Stripe": an UPDATE, no hosted page, no intent row.
+    session = stripe_client().v1.checkout.sessions.create(params=session_params())
+    db.session.execute(
+        db.update(EmulatorSession)
+        .where(EmulatorSession.id == session.id)
+        .values(status="complete", payment_status="paid", payment_intent="pi_straight")
+    )
+    db.session.commit()
+    expanded = stripe_client().v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["payment_intent"]}
+    )
+    assert (expanded.payment_intent.id, expanded.payment_intent.status) == (
+        "pi_straight", "succeeded",
+    )  # fmt: skip
+    assert refund(payment_intent="pi_straight", amount=300).amount == 300
+    assert charge_of("pi_straight").amount_refunded == 300
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client().v1.payment_intents.retrieve("pi_never_made")
