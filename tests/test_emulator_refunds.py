@@ -6,7 +6,7 @@ from emulator_schema import stripe_schema  # noqa: F401 (checks every answer aga
 
 from conftest import postgres_server_url, serve
 from shop.extensions import db
-from shop.payments import emulator
+from shop.payments import emulator, webhooks
 from shop.payments.emulator.models import EmulatorRefund, EmulatorSession
 from stripe_helpers import (
     app_with,
@@ -317,3 +317,21 @@ def test_a_session_marked_paid_straight_in_the_table_gets_its_intent_when_asked(
     assert charge_of("pi_straight").amount_refunded == 300
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client().v1.payment_intents.retrieve("pi_never_made")
+
+
+def test_the_webhook_runs_after_the_refund_committed_and_may_call_stripe_back(ctx, monkeypatch):
+    # Delivered inside the SDK call but after the emulator's transaction: a handler that
+    # reads the charge back sees the refund, and nothing waits on a lock held by the call.
+    monkeypatch.setattr(webhooks, "_handlers", {})
+    seen: list[tuple[str, int]] = []
+
+    @webhooks.handler("refund.created")
+    def read_back(event):
+        """The shop's handler asking Stripe for the charge, as a real one may."""
+        charge = stripe_client().v1.charges.retrieve(event["data"]["object"]["charge"])
+        seen.append((event["data"]["object"]["id"], charge.amount_refunded))
+
+    intent_id = paid_intent()
+    made = refund(payment_intent=intent_id, amount=1200)
+    assert seen == [(made.id, 1200)]
+    assert ("refund.created", 200) in delivered()
