@@ -14,7 +14,7 @@ from typing import Any
 
 #: The webhook secret the emulator signs with when none is configured.
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
-#: The API key the emulator accepts over HTTP.
+#: The API key the emulator accepts over HTTP outside production (it is published).
 EMULATOR_API_KEY = "sk_test_emulator"
 #: Accepted values of LOG_LEVEL.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -59,6 +59,25 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _emulator_webhooks(env: Mapping[str, str]) -> bool:
+    """Read STRIPE_EMULATOR_WEBHOOKS (default 1): 0 records events without delivering them."""
+    raw = env.get("STRIPE_EMULATOR_WEBHOOKS", "").strip().lower() or "1"
+    if raw not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
+        raise ConfigError(f"STRIPE_EMULATOR_WEBHOOKS must be 1 or 0, got {raw!r}")
+    return _flag(raw)
+
+
+def _emulator_api_key(env: Mapping[str, str], production: bool) -> str | None:
+    """Read STRIPE_EMULATOR_API_KEY, the key of the emulator's HTTP API in production."""
+    key = env.get("STRIPE_EMULATOR_API_KEY", "").strip()
+    if production and key == EMULATOR_API_KEY:
+        raise ConfigError(
+            f"STRIPE_EMULATOR_API_KEY must not be the published development key {key}: "
+            "choose a long random one"
+        )
+    return key or None
 
 
 def log_level(env: Mapping[str, str]) -> str:
@@ -188,6 +207,8 @@ def load_config(
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": webhook_secret or EMULATOR_WEBHOOK_SECRET,
         "STRIPE_EMULATOR": emulator,
+        "STRIPE_EMULATOR_WEBHOOKS": _emulator_webhooks(env),
+        "STRIPE_EMULATOR_API_KEY": _emulator_api_key(env, production),
         "CHECKOUT_SESSION_TTL_MINUTES": ttl,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -2,6 +2,7 @@
 
 import pytest
 import stripe
+from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from conftest import serve
 from shop.config import EMULATOR_API_KEY
@@ -66,7 +67,7 @@ def test_a_wrong_or_missing_key_is_401(app, client, headers):
 
 
 def test_unknown_urls_and_bad_params_are_stripe_errors(client):
-    missing = client.get(f"{API}/refunds", headers=AUTH)
+    missing = client.get(f"{API}/customers", headers=AUTH)
     assert missing.status_code == 404
     assert "Unrecognized request URL" in missing.get_json()["error"]["message"]
     negative = client.post(
