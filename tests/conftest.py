@@ -24,6 +24,9 @@ from shop.extensions import db
 for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR", "DATABASE_URL"):
     os.environ.pop(_name, None)
 
+# Every answer of the Stripe emulator, in every test, is checked against Stripe's schemas.
+pytest_plugins = ["emulator_schema"]
+
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is deliberately slow; tests need not be
 PASSWORD = "correct horse battery"
 

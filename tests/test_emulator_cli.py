@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from conftest import app_config
 from shop import create_app

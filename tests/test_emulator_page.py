@@ -7,7 +7,6 @@ import time
 
 import pytest
 import stripe
-from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from conftest import app_config, csrf_token
 from shop import create_app

@@ -2,7 +2,6 @@
 
 import pytest
 import stripe
-from emulator_schema import stripe_schema  # noqa: F401 (checks every answer against Stripe's schema)
 
 from conftest import postgres_server_url, serve
 from shop.extensions import db
