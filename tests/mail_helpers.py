@@ -5,11 +5,13 @@ recipient or to hold a message mid-send; and a worker running in a thread."""
 import asyncio
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -51,7 +53,8 @@ class Mailbox:
     def url(self) -> str:
         """MAIL_URL for this server."""
         if self.credentials:
-            return f"smtp://{self.credentials[0]}:{self.credentials[1]}@127.0.0.1:{self.port}"
+            user, password = (quote(part, safe="") for part in self.credentials)
+            return f"smtp://{user}:{password}@127.0.0.1:{self.port}"
         return f"smtp://127.0.0.1:{self.port}"
 
     def transport(self, timeout: float = 5) -> SmtpTransport:
@@ -70,7 +73,9 @@ class Mailbox:
         self._controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, **options
         )
-        self._controller.start()
+        with warnings.catch_warnings():  # AUTH without TLS: on loopback, by design
+            warnings.simplefilter("ignore", UserWarning)
+            self._controller.start()
 
     def stop(self) -> None:
         """Stop listening: connections are refused, as with a server that is down."""
