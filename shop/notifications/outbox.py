@@ -47,7 +47,8 @@ def enqueue(
             message_id=make_msgid(idstring=kind, domain=domain),
         )
         .on_conflict_do_nothing(index_elements=["cause"])
+        .returning(OutboxMessage.id)  # a row comes back only if one was inserted
     )
     # Lock: the unique index on `cause`. Of two transactions enqueueing one cause, the second
     # waits for the first to commit, then inserts nothing (or inserts if the first rolled back).
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
