@@ -44,6 +44,7 @@ class Mailbox:
         self.received: list[Received] = []
         self.refused: set[str] = set()
         self.logins: list[str] = []
+        self.delay = 0.0  # seconds each message takes to be accepted (a slower server)
         self._changed = threading.Condition()
         self._controller: Controller | None = None
         self._gate: threading.Event | None = None
@@ -134,6 +135,8 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         """Keep the message (after the gate opens, when holding) and accept it."""
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)
         gate = self.box._gate
         if gate is not None:
             self.box.arrived.set()

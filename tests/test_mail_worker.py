@@ -7,7 +7,8 @@ import subprocess
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import select, text, update
 from test_deploy import assert_one_named_error, paas_env, procfile, run_process_type
 
 from checkout_helpers import pay
@@ -146,6 +147,22 @@ def test_a_claim_that_ran_out_is_retried_and_the_late_worker_changes_nothing(app
         record_sent(retry)
         db.session.refresh(row)
         assert (row.status, row.claim_token) == ("sent", None)
+
+
+def test_on_postgresql_a_claim_skips_a_row_another_worker_has_locked(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time")
+    owe_account_mail(app, 2)
+    first, second = (row.id for row in outbox(app))
+    with app.app_context(), db.engine.connect() as other:
+        held = other.begin()  # another worker, between picking the first row and committing
+        other.execute(select(OutboxMessage.id).where(OutboxMessage.id == first).with_for_update())
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # fail, don't hang, if it waits
+        started = time.monotonic()
+        claimed = claim_next(Policy.of(app.config))
+        waited = time.monotonic() - started
+        held.rollback()
+    assert claimed.id == second and waited < 1
 
 
 def start_worker_process(app, mailbox, log_path, **settings) -> subprocess.Popen:
