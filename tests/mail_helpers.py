@@ -3,6 +3,7 @@ that keeps what it receives and can be taken down, brought back, made to refuse 
 recipient or to hold a message mid-send; and a worker running in a thread."""
 
 import asyncio
+import subprocess
 import threading
 import time
 import warnings
@@ -15,8 +16,9 @@ from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from test_deploy import free_port
+from test_deploy import free_port, paas_env, procfile
 
+from shop import ROOT
 from shop.config import mail_server
 from shop.notifications.transport import SmtpTransport
 from shop.notifications.worker import Worker
@@ -160,3 +162,32 @@ def running_worker(app, transport, **settings) -> Iterator[Worker]:
         stop.set()
         thread.join(timeout=30)
         assert not thread.is_alive(), "the worker did not stop"
+
+
+def wait_until(check, timeout: float = 20, every: float = 0.02):
+    """Poll `check()` until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(every)
+    raise AssertionError(f"not true within {timeout}s: {check}")
+
+
+def start_worker_process(database_url: str, mailbox: Mailbox, log, **settings) -> subprocess.Popen:
+    """The Procfile's `worker` command in production mode on `database_url`, sending to
+    `mailbox`, its output in the file `log`."""
+    env = paas_env(
+        DATABASE_URL=database_url,
+        SECRET_KEY="worker-test-secret",
+        STRIPE_EMULATOR="1",
+        MAIL_URL=mailbox.url,
+        MAIL_FROM="Northside Roastery <orders@shop.example.com>",
+        PUBLIC_URL="https://shop.example.com",
+        MAIL_POLL_SECONDS="1",
+        **settings,
+    )
+    with open(log, "w") as out:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", procfile()["worker"]], cwd=ROOT, env=env, stdout=out, stderr=out
+        )

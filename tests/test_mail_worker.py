@@ -3,7 +3,6 @@ goes out once however many workers look, failures end on the order's timeline, a
 SIGTERM (or a crash) in the middle of a send never loses the message."""
 
 import signal
-import subprocess
 import time
 from datetime import timedelta
 
@@ -12,8 +11,7 @@ from sqlalchemy import select, text, update
 from test_deploy import assert_one_named_error, paas_env, procfile, run_process_type
 
 from checkout_helpers import pay
-from mail_helpers import Mailbox, running_worker
-from shop import ROOT
+from mail_helpers import Mailbox, running_worker, start_worker_process, wait_until
 from shop.extensions import db
 from shop.models import utcnow
 from shop.notifications import notices
@@ -32,16 +30,6 @@ def outbox(app) -> list[OutboxMessage]:
         found = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         db.session.expunge_all()
         return found
-
-
-def wait_until(check, timeout: float = 20, every: float = 0.02):
-    """Poll `check()` until it returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(every)
-    raise AssertionError(f"not true within {timeout}s: {check}")
 
 
 def owe_account_mail(app, count: int) -> None:
@@ -165,33 +153,11 @@ def test_on_postgresql_a_claim_skips_a_row_another_worker_has_locked(app):
     assert claimed.id == second and waited < 1
 
 
-def start_worker_process(app, mailbox, log_path, **settings) -> subprocess.Popen:
-    """The Procfile's `worker` command, in production mode, on the test's database."""
-    env = paas_env(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        SECRET_KEY="worker-test-secret",
-        STRIPE_EMULATOR="1",
-        MAIL_URL=mailbox.url,
-        MAIL_FROM="Northside Roastery <orders@shop.example.com>",
-        PUBLIC_URL="https://shop.example.com",
-        MAIL_POLL_SECONDS="1",
-        **settings,
-    )
-    with open(log_path, "w") as out:
-        return subprocess.Popen(
-            ["/bin/sh", "-c", procfile()["worker"]],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def test_sigterm_during_a_send_finishes_that_message_then_stops(app, order, mailbox, tmp_path):
     pay(app, order.stripe_session_id)
     log = tmp_path / "worker.log"
     with mailbox.holding() as release:
-        worker = start_worker_process(app, mailbox, log)
+        worker = start_worker_process(app.config["SQLALCHEMY_DATABASE_URI"], mailbox, log)
         assert mailbox.arrived.wait(30), log.read_text()  # the receipt is mid-send
         worker.send_signal(signal.SIGTERM)
         release.set()
@@ -208,7 +174,13 @@ def test_a_worker_killed_during_a_send_leaves_it_to_be_retried(app, order, mailb
     pay(app, order.stripe_session_id)
     log = tmp_path / "worker.log"
     with mailbox.holding() as release:
-        worker = start_worker_process(app, mailbox, log, MAIL_TIMEOUT="1", MAIL_CLAIM_SECONDS="5")
+        worker = start_worker_process(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            mailbox,
+            log,
+            MAIL_TIMEOUT="1",
+            MAIL_CLAIM_SECONDS="5",
+        )
         assert mailbox.arrived.wait(30), log.read_text()
         worker.kill()
         worker.wait(timeout=30)

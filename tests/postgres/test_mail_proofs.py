@@ -2,18 +2,16 @@
 paid through the real webhook under gunicorn make fifty receipts, none sent twice."""
 
 import signal
-import subprocess
 import time
 import uuid
 from collections import Counter
 
 import pytest
 import requests
-from test_deploy import paas_env, procfile
 
 from conftest import FAST_HASH, PASSWORD, app_config
-from mail_helpers import Mailbox
-from shop import ROOT, create_app
+from mail_helpers import Mailbox, start_worker_process, wait_until
+from shop import create_app
 from shop.auth import services as auth_services
 from shop.extensions import db
 
@@ -50,31 +48,6 @@ def buy_and_pay(server, customer: Customer, product_id: int) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def start_worker(server, mailbox: Mailbox, log) -> subprocess.Popen:
-    """The Procfile's `worker` with production settings, on the server's database."""
-    env = paas_env(
-        DATABASE_URL=server.database_url,
-        SECRET_KEY="worker-proof-secret",
-        STRIPE_EMULATOR="1",
-        MAIL_URL=mailbox.url,
-        MAIL_FROM="Northside Roastery <orders@shop.example.com>",
-        PUBLIC_URL="https://shop.example.com",
-        MAIL_POLL_SECONDS="1",
-    )
-    with log.open("w") as out:
-        return subprocess.Popen(
-            ["/bin/sh", "-c", procfile()["worker"]], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-
-
-def wait_for(check, what: str, timeout: float = 60):
-    """Poll `check()` until it is true, or fail at the deadline naming `what`."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_two_workers_and_fifty_paid_orders_send_fifty_receipts_none_twice(
     server, products, tmp_path
 ):
@@ -82,18 +55,18 @@ def test_two_workers_and_fifty_paid_orders_send_fifty_receipts_none_twice(
     mailbox.delay = 0.02  # a server that takes a moment, so both workers have work at once
     mailbox.start()
     logs = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
-    workers = [start_worker(server, mailbox, log) for log in logs]
+    workers = [start_worker_process(server.database_url, mailbox, log) for log in logs]
     try:
-        wait_for(lambda: all("worker started" in log.read_text() for log in logs), "workers")
+        wait_until(lambda: all("worker started" in log.read_text() for log in logs))
         customers = new_customers(server, ORDERS)
         beans = products["BEAN-ETH-250"]
         started = time.monotonic()
         together(ORDERS, lambda i: buy_and_pay(server, customers[i], beans))
         paid = time.monotonic() - started
         received = mailbox.wait_for(ORDERS, timeout=60)
-        wait_for(
+        wait_until(
             lambda: server.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == ORDERS,
-            "all rows sent",
+            timeout=60,
         )
         delivered = time.monotonic() - started
     finally:
