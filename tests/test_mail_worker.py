@@ -3,6 +3,7 @@ goes out once however many workers look, failures end on the order's timeline, a
 SIGTERM (or a crash) in the middle of a send never loses the message."""
 
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -11,12 +12,14 @@ from sqlalchemy import select, text, update
 from test_deploy import assert_one_named_error, paas_env, procfile, run_process_type
 
 from checkout_helpers import pay
+from conftest import app_config, unreachable_database_url
 from mail_helpers import Mailbox, running_worker, start_worker_process, wait_until
+from shop import create_app
 from shop.extensions import db
 from shop.models import utcnow
 from shop.notifications import notices
 from shop.notifications.models import OutboxMessage
-from shop.notifications.worker import Policy, claim_next, record_sent
+from shop.notifications.worker import Policy, Worker, claim_next, record_sent
 from shop.orders.models import OrderEvent
 
 EMAIL = "ada@example.com"
@@ -194,6 +197,14 @@ def test_a_worker_killed_during_a_send_leaves_it_to_be_retried(app, order, mailb
     copies = {mail.message["Message-ID"] for mail in mailbox.received}
     assert sent.attempts == 2 and len(mailbox.received) in (1, 2)
     assert copies == {sent.message_id}
+
+
+def test_a_database_outage_pauses_the_worker_without_stopping_it(tmp_path, mailbox, caplog):
+    app = create_app(app_config(unreachable_database_url(tmp_path)))
+    worker = Worker(app, mailbox.transport(), threading.Event())
+    with app.app_context():
+        assert worker.send_next() is False and worker.send_next() is False
+    assert "cannot claim" in caplog.text
 
 
 def test_the_procfile_runs_the_worker():
