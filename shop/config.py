@@ -9,8 +9,11 @@ with one line naming the variable.
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 #: The webhook secret the emulator signs with when none is configured.
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
@@ -38,8 +41,26 @@ RATE_LIMITS = {
 }
 
 
+#: MAIL_URL schemes and their default ports: SMTP (upgraded by `?starttls=1`), SMTP over TLS.
+MAIL_PORTS = {"smtp": 25, "smtps": 465}
+#: The sender in development when MAIL_FROM is unset (production needs one with MAIL_URL).
+DEVELOPMENT_MAIL_FROM = "Northside Roastery <orders@localhost>"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or contradicts another; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """The SMTP server MAIL_URL names: where the worker hands messages over."""
+
+    host: str
+    port: int
+    #: "plain", "starttls" (upgrade after connecting) or "tls" (TLS from the first byte).
+    security: Literal["plain", "starttls", "tls"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
 
 
 def _flag(value: str | None) -> bool:
@@ -114,6 +135,67 @@ def ratelimit_storage_uri(raw: str | None) -> str:
             "RATELIMIT_STORAGE_URI must be memory:// or a redis://, rediss:// or "
             f"redis+unix:// URL, got scheme {scheme or '(none)'!r}"
         )
+    return raw
+
+
+def mail_server(raw: str | None) -> MailServer | None:
+    """Read MAIL_URL (`smtp://user:pass@host:port`, `smtps://...`, `?starttls=1`); None if unset.
+
+    Errors name the variable and the problem but never echo the URL: it holds a password.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in MAIL_PORTS:
+        raise ConfigError(
+            f"MAIL_URL must start with smtp:// or smtps://, got scheme {parts.scheme or '(none)'!r}"
+        )
+    try:
+        port = parts.port or MAIL_PORTS[parts.scheme]
+    except ValueError:
+        raise ConfigError("MAIL_URL has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ConfigError("MAIL_URL names no host")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown or parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError(f"MAIL_URL may only carry ?starttls=1 after the host, got {unknown}")
+    starttls = _flag(query.get("starttls"))
+    if starttls and parts.scheme == "smtps":
+        raise ConfigError("MAIL_URL: starttls=1 is for smtp://; smtps:// is TLS already")
+    security = "tls" if parts.scheme == "smtps" else "starttls" if starttls else "plain"
+    return MailServer(
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def mail_from(raw: str | None, required: bool) -> str:
+    """Read MAIL_FROM (`Name <address>` or an address); required in production with MAIL_URL."""
+    raw = (raw or "").strip()
+    if not raw:
+        if required:
+            raise ConfigError("MAIL_FROM is not set: it is required with MAIL_URL")
+        return DEVELOPMENT_MAIL_FROM
+    address = parseaddr(raw)[1]
+    if "@" not in address or "\n" in raw or "\r" in raw:
+        raise ConfigError(f"MAIL_FROM must read like 'Shop <orders@example.com>', got {raw!r}")
+    return raw
+
+
+def public_url(env: Mapping[str, str], production: bool) -> str | None:
+    """Read PUBLIC_URL, the absolute base of links sent out (emails): development defaults to
+    the local server; production has none unless it is set (the worker then refuses)."""
+    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return None if production else f"http://127.0.0.1:{env.get('PORT', '').strip() or 5000}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must read like https://shop.example.com, got {raw!r}")
     return raw
 
 
@@ -197,6 +279,11 @@ def load_config(
         raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
 
     db_url = database_url(env.get("DATABASE_URL"), instance_path)
+    mail = mail_server(env.get("MAIL_URL"))
+    mail_timeout = _int(env, "MAIL_TIMEOUT", 20, minimum=1)
+    # A send is a handful of round trips (connect, EHLO, TLS and login, envelope, data), each
+    # bounded by MAIL_TIMEOUT; a claim shorter than that could expire under a live send.
+    mail_claim = _int(env, "MAIL_CLAIM_SECONDS", 300, minimum=5 * mail_timeout)
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
@@ -229,6 +316,18 @@ def load_config(
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
+        # Links sent out of the shop (emails) start with this.
+        "PUBLIC_URL": public_url(env, production),
+        # Notifications: the outbox worker (shop/notifications). No MAIL_URL: .eml files in
+        # instance/mail/ (development).
+        "MAIL_SERVER": mail,
+        "MAIL_FROM": mail_from(env.get("MAIL_FROM"), required=production and mail is not None),
+        "MAIL_DIRECTORY": str(Path(instance_path) / "mail"),
+        "MAIL_TIMEOUT": mail_timeout,
+        "MAIL_CLAIM_SECONDS": mail_claim,
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 12, minimum=1),
+        "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS", 30, minimum=1),
+        "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS", 2, minimum=1),
         # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
         # app built in the same process (the extension object is shared, as in the tests).
         "RATELIMIT_ENABLED": True,

@@ -21,7 +21,15 @@ from shop.config import engine_options
 from shop.extensions import db
 
 # Settings from the developer's shell must not leak into tests (a live Stripe key least of all).
-for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR", "DATABASE_URL"):
+for _name in (
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_EMULATOR",
+    "DATABASE_URL",
+    "MAIL_URL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
+):
     os.environ.pop(_name, None)
 
 # Every answer of the Stripe emulator, in every test, is checked against Stripe's schemas.
@@ -253,3 +261,14 @@ def order(app, client, user, seeded):
     checkout(client)
     [pending] = orders(app)
     return pending
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) on a free loopback port, up for the test."""
+    from mail_helpers import Mailbox
+
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()

@@ -66,3 +66,76 @@ def test_rate_limit_storage_is_memory_unless_a_redis_url_is_given(tmp_path):
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI") as raised:
         load_config(bad, str(tmp_path))
     assert "secret" not in str(raised.value)
+
+
+def test_mail_url_reads_smtp_smtps_starttls_and_credentials():
+    from shop.config import mail_server
+
+    assert mail_server(None) is None and mail_server("  ") is None
+    plain = mail_server("smtp://mail.example.com")
+    assert (plain.host, plain.port, plain.security, plain.username) == (
+        "mail.example.com",
+        25,
+        "plain",
+        None,
+    )
+    tls = mail_server("smtps://apikey:s%40cret%2F1@smtp.example.com")
+    assert (tls.port, tls.security, tls.username, tls.password) == (
+        465,
+        "tls",
+        "apikey",
+        "s@cret/1",
+    )
+    assert "s@cret" not in repr(tls)
+    upgraded = mail_server("smtp://u:p@smtp.example.com:587?starttls=1")
+    assert (upgraded.port, upgraded.security) == (587, "starttls")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://smtp.example.com", "smtp:// or smtps://"),
+        ("smtp://u:hunter2@smtp.example.com:99999", "port"),
+        ("smtp://u:hunter2@:25", "host"),
+        ("smtps://u:hunter2@smtp.example.com?starttls=1", "starttls"),
+        ("smtp://u:hunter2@smtp.example.com?tls=yes", "starttls=1"),
+        ("smtp://u:hunter2@smtp.example.com/inbox", "starttls=1"),
+    ],
+)
+def test_a_malformed_mail_url_stops_start_up_naming_it_but_never_its_password(
+    tmp_path, url, problem
+):
+    with pytest.raises(ConfigError, match="MAIL_URL") as raised:
+        load_config({"FLASK_DEBUG": "1", "MAIL_URL": url}, str(tmp_path))
+    assert problem in str(raised.value) and "hunter2" not in str(raised.value)
+
+
+def test_production_mail_needs_a_sender_development_has_one(tmp_path):
+    prod = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "MAIL_URL": "smtp://smtp.example.com"}
+    with pytest.raises(ConfigError, match="MAIL_FROM"):
+        load_config(prod, str(tmp_path))
+    sender = "Northside Roastery <orders@shop.example.com>"
+    assert load_config({**prod, "MAIL_FROM": sender}, str(tmp_path))["MAIL_FROM"] == sender
+    assert "@" in load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["MAIL_FROM"]
+    with pytest.raises(ConfigError, match="MAIL_FROM"):
+        load_config({"FLASK_DEBUG": "1", "MAIL_FROM": "no address here"}, str(tmp_path))
+
+
+def test_a_claim_must_outlast_a_send(tmp_path):
+    env = {"FLASK_DEBUG": "1", "MAIL_TIMEOUT": "30", "MAIL_CLAIM_SECONDS": "60"}
+    with pytest.raises(ConfigError, match="MAIL_CLAIM_SECONDS must be at least 150"):
+        load_config(env, str(tmp_path))
+
+
+def test_public_url_defaults_to_the_local_server_in_development_only(tmp_path):
+    assert load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["PUBLIC_URL"] == (
+        "http://127.0.0.1:5000"
+    )
+    dev = load_config({"FLASK_DEBUG": "1", "PORT": "8000"}, str(tmp_path))
+    assert dev["PUBLIC_URL"] == "http://127.0.0.1:8000"
+    prod = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}
+    assert load_config(prod, str(tmp_path))["PUBLIC_URL"] is None
+    given = load_config({**prod, "PUBLIC_URL": "https://shop.example.com/"}, str(tmp_path))
+    assert given["PUBLIC_URL"] == "https://shop.example.com"
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config({**prod, "PUBLIC_URL": "shop.example.com"}, str(tmp_path))

@@ -37,6 +37,9 @@ NOT_INHERITED = (
     "LOG_LEVEL",
     "GUNICORN_CMD_ARGS",
     "FORWARDED_ALLOW_IPS",
+    "MAIL_URL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
 )
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
 
@@ -101,6 +104,11 @@ BAD_SETTINGS = [
         {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "WEB_CONCURRENCY": "0"},
         "WEB_CONCURRENCY",
         id="bad-web-concurrency",
+    ),
+    pytest.param(
+        {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "MAIL_URL": "smtp://u:pw@mail.test:port"},
+        "MAIL_URL",
+        id="malformed-mail-url",
     ),
 ]
 

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import TimestampMixin, UTCDateTime, utcnow
+from ..models import TimestampMixin, UTCDateTime, one_of, utcnow
 
 
 class OrderStatus(StrEnum):
@@ -45,11 +45,6 @@ class Source(StrEnum):
     SYSTEM = "system"  # the shop itself (a crashed checkout cleaned up, a migration)
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    """A CHECK condition allowing exactly the enum's values (spelled out once, in the enum)."""
-    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
-
-
 class Order(TimestampMixin, db.Model):
     """One checkout attempt: a snapshot of the cart, tied to one Stripe Checkout Session."""
 
@@ -64,8 +59,8 @@ class Order(TimestampMixin, db.Model):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
-        CheckConstraint(_one_of("status", OrderStatus), name="status_known"),
-        CheckConstraint(_one_of("stock_hold", StockHold), name="stock_hold_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
     )
 
@@ -139,7 +134,7 @@ class OrderEvent(db.Model):
     """
 
     __tablename__ = "order_events"
-    __table_args__ = (CheckConstraint(_one_of("source", Source), name="source_known"),)
+    __table_args__ = (CheckConstraint(one_of("source", Source), name="source_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
