@@ -1,6 +1,7 @@
 """Orders, their lines, and their timeline (one row per thing that happened to an order)."""
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models import TimestampMixin, UTCDateTime, utcnow
+
+#: Longest carrier name and tracking number an admin may record.
+CARRIER_MAX = 64
+TRACKING_MAX = 64
 
 
 class OrderStatus(StrEnum):
@@ -23,6 +28,19 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+#: Statuses of an order whose money was taken (whatever came back since).
+PAID_STATES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+#: Statuses an order may ship from: paid, and not all of it refunded.
+SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+
+
+class Fulfilment(StrEnum):
+    """Whether an order's goods have left, apart from its payment status."""
+
+    UNFULFILLED = "unfulfilled"
+    SHIPPED = "shipped"
+
+
 class Source(StrEnum):
     """Where a change to an order came from, as its timeline shows it."""
 
@@ -34,8 +52,8 @@ class Source(StrEnum):
     SYSTEM = "system"  # the shop itself (a crashed checkout cleaned up, a migration)
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    """A CHECK condition allowing exactly the enum's values (spelled out once, in the enum)."""
+def _one_of(column: str, values: Iterable[StrEnum]) -> str:
+    """A CHECK condition allowing exactly these values (spelled out once, in the enum)."""
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
@@ -55,6 +73,18 @@ class Order(TimestampMixin, db.Model):
         ),
         CheckConstraint(_one_of("status", OrderStatus), name="status_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint(_one_of("fulfilment", Fulfilment), name="fulfilment_known"),
+        # Only money taken ships, and a shipment has a date.
+        CheckConstraint(
+            f"fulfilment = 'unfulfilled' OR (shipped_at IS NOT NULL AND "
+            f"{_one_of('status', PAID_STATES)})",
+            name="shipped_when_paid",
+        ),
+        CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= total_cents", name="refunded_within_total"
+        ),
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_paid_at", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +102,14 @@ class Order(TimestampMixin, db.Model):
     #: checkout, and never repeated by another database sharing the Stripe account (an
     #: order id is: a fresh database starts again at 1).
     checkout_key: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    #: What of the total went back to the customer (kept by the refunds work), minor units.
+    refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    fulfilment: Mapped[str] = mapped_column(
+        String(16), default=Fulfilment.UNFULFILLED, server_default=Fulfilment.UNFULFILLED.value
+    )
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str | None] = mapped_column(String(CARRIER_MAX))
+    tracking_number: Mapped[str | None] = mapped_column(String(TRACKING_MAX))
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
@@ -90,6 +128,21 @@ class Order(TimestampMixin, db.Model):
             and self.expires_at is not None
             and self.expires_at > now
         )
+
+    @property
+    def was_paid(self) -> bool:
+        """The money was taken (it may have come back since)."""
+        return self.status in PAID_STATES
+
+    @property
+    def is_shipped(self) -> bool:
+        """The goods have left."""
+        return self.fulfilment == Fulfilment.SHIPPED
+
+    @property
+    def can_ship(self) -> bool:
+        """Paid (not wholly refunded) and not shipped yet."""
+        return self.status in SHIPPABLE and not self.is_shipped
 
     def __repr__(self) -> str:
         return f"<Order {self.id} user={self.user_id} {self.status} {self.total_cents}>"
