@@ -11,6 +11,12 @@ from conftest import app_config, scratch_database
 from shop import create_app
 from shop.extensions import db
 
+#: A customer as any revision since 0001 stores one.
+OLD_CUSTOMER = text(
+    "INSERT INTO users (id, email, password_hash, is_admin, created_at, updated_at) VALUES "
+    "(1, 'old@example.com', 'x', false, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+)
+
 
 def drift(connection) -> list:
     """What autogenerate would write to turn the database into the models (empty: none)."""
@@ -79,11 +85,7 @@ def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_p
             try:
                 flask_migrate.upgrade(revision="0004")
                 with db.engine.begin() as conn:
-                    conn.execute(text(
-                        "INSERT INTO users (id, email, password_hash, is_admin, created_at, "
-                        "updated_at) VALUES (1, 'old@example.com', 'x', false, "
-                        "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-                    ))  # fmt: skip
+                    conn.execute(OLD_CUSTOMER)
                     conn.execute(text(
                         "INSERT INTO products (id, sku, name, description, price_cents, currency, "
                         "image, active, created_at, updated_at) VALUES (1, 'OLD', 'Old beans', "
@@ -140,11 +142,7 @@ def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_pa
             try:
                 flask_migrate.upgrade(revision="0005")
                 with db.engine.begin() as conn:
-                    conn.execute(text(
-                        "INSERT INTO users (id, email, password_hash, is_admin, created_at, "
-                        "updated_at) VALUES (1, 'old@example.com', 'x', false, "
-                        "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-                    ))  # fmt: skip
+                    conn.execute(OLD_CUSTOMER)
                     for order_id, status in ((1, "paid"), (2, "pending")):
                         conn.execute(text(
                             "INSERT INTO orders (id, user_id, status, currency, total_cents, "
