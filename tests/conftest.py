@@ -227,6 +227,26 @@ def count_queries(app):
         event.remove(engine, "before_cursor_execute", record)
 
 
+def all_at_once(app, count: int, action) -> list:
+    """Run `action(n)` for n in range(count) in as many threads, released together, each in
+    an app context of its own; their results (in the order they finished)."""
+    results: list = []
+    barrier = threading.Barrier(count)
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(action(n))
+            db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 @contextmanager
 def serve(app):
     """`app` over HTTP on a free port of 127.0.0.1, from a thread; yields its base url."""
