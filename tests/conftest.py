@@ -7,10 +7,12 @@ import socket
 import threading
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.serving import make_server
 
@@ -26,6 +28,7 @@ for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR", "
 
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is deliberately slow; tests need not be
 PASSWORD = "correct horse battery"
+ADMIN_EMAIL = "boss@example.com"
 
 
 def app_config(url: str, **extra) -> dict:
@@ -166,6 +169,11 @@ class AuthActions:
         with self._app.app_context():
             return auth_services.register_user(email, password, FAST_HASH).id
 
+    def create_admin(self, email: str = ADMIN_EMAIL, password: str = PASSWORD) -> int:
+        """An admin straight in the database (as `flask create-admin` makes one)."""
+        with self._app.app_context():
+            return auth_services.set_admin(email, password, FAST_HASH)[0].id
+
     def register(self, email="ada@example.com", password=PASSWORD, confirm=None, **query):
         """Submit the registration form."""
         token = csrf_token(self._client, "/register")
@@ -200,6 +208,23 @@ def user(auth, client):
     response = auth.login()
     assert response.status_code == 302
     return user_id
+
+
+@dataclass(frozen=True)
+class SignedInAdmin:
+    """An admin's id and a test client of their own, signed in through the login form."""
+
+    id: int
+    client: FlaskClient
+
+
+@pytest.fixture
+def admin(app, auth) -> SignedInAdmin:
+    """An admin signed in on a client of their own (`client` stays the customer's)."""
+    admin_id = auth.create_admin()
+    client = app.test_client()
+    assert AuthActions(app, client).login(ADMIN_EMAIL).status_code == 302
+    return SignedInAdmin(admin_id, client)
 
 
 @pytest.fixture
