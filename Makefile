@@ -22,11 +22,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo user and the Stripe emulator
+## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo customer and admin, and the Stripe emulator
 run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask seed
 	FLASK_DEBUG=1 $(BIN)/flask demo-user
+	FLASK_DEBUG=1 $(BIN)/flask demo-admin
 	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
