@@ -216,10 +216,11 @@ def test_a_filter_the_list_does_not_know_is_a_clear_400(admin, query, message, h
 
 
 def test_the_list_answers_htmx_with_its_results_and_history_with_the_page(admin):
-    fragment = admin.client.get("/admin/orders?q=ada", headers=HTMX)
+    fragment = admin.client.get("/admin/orders?q=ada&status=&period=&page=1", headers=HTMX)
     html = fragment.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="admin-results"') and "<html" not in html
     assert "HX-Request" in fragment.headers["Vary"]
+    assert fragment.headers["HX-Push-Url"] == "/admin/orders?q=ada"  # without the empty fields
     restore = {**HTMX, "HX-History-Restore-Request": "true"}
     for headers in ({}, restore):
         page = admin.client.get("/admin/orders?q=ada", headers=headers).get_data(as_text=True)

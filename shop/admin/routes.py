@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from .. import payments, security
 from ..auth import require_admin
-from ..htmx import is_htmx, render
+from ..htmx import hx_push_url, is_htmx, render
 from ..models import utcnow
 from ..orders import shipping
 from ..orders.models import OrderStatus, Source
@@ -55,9 +55,11 @@ def orders():
     except forms.InvalidFilter as refusal:
         abort(400, str(refusal))
     listing = services.find_orders(wanted, utcnow())
-    return render(
+    response = render(
         "admin/orders.html", ("results",), wanted=wanted, listing=listing, statuses=OrderStatus
     )
+    # The form sends its empty fields too; the address bar gets the filter's short form.
+    return hx_push_url(response, url_for(".orders", **wanted.args()))
 
 
 @bp.get("/orders/<int:order_id>")
