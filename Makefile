@@ -40,9 +40,9 @@ bench: $(VENV)/.runtime
 		apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## screenshot: regenerate docs/screenshot.png (the README's picture) in headless Chromium
+## screenshot: regenerate docs/screenshot.png and docs/admin-order.png (the README's pictures) in headless Chromium
 screenshot: $(VENV)/.dev
-	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py
+	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py tests/browser/test_admin.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
