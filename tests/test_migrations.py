@@ -4,6 +4,7 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -134,13 +135,24 @@ def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_p
                 db.engine.dispose()
 
 
+#: The revision adding fulfilment, shipments and refunded_cents to orders.
+SHIPPING = "0007"
+
+
+def revision_before(revision: str) -> str:
+    """The revision `revision` follows (so a test can start just before it)."""
+    script = ScriptDirectory.from_config(flask_migrate.Migrate().get_config())
+    return script.get_revision(revision).down_revision
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_path):
     with scratch_database("shop_migrate_ship", tmp_path, backend) as url:
         app = create_app(app_config(url))
         with app.app_context():
             try:
-                flask_migrate.upgrade(revision="0005")
+                before = revision_before(SHIPPING)
+                flask_migrate.upgrade(revision=before)
                 with db.engine.begin() as conn:
                     conn.execute(OLD_CUSTOMER)
                     for order_id, status in ((1, "paid"), (2, "pending")):
@@ -184,7 +196,7 @@ def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_pa
                         "carrier = 'UPS', refunded_cents = 900, status = 'refunded' WHERE id = 1"
                     ))  # fmt: skip
 
-                flask_migrate.downgrade(revision="0005")
+                flask_migrate.downgrade(revision=before)
                 with db.engine.connect() as conn:
                     rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
                 assert [tuple(row) for row in rows] == [(1, "refunded"), (2, "pending")]
