@@ -22,12 +22,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo user and the Stripe emulator,
-## and the email worker beside it (without MAIL_URL, messages land in instance/mail/*.eml)
+## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo customer and admin, the Stripe
+## emulator, and the email worker beside it (without MAIL_URL, messages land in instance/mail/*.eml)
 run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask seed
 	FLASK_DEBUG=1 $(BIN)/flask demo-user
+	FLASK_DEBUG=1 $(BIN)/flask demo-admin
 	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
@@ -41,9 +42,9 @@ bench: $(VENV)/.runtime
 		apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## screenshot: regenerate docs/screenshot.png (the README's picture) in headless Chromium
+## screenshot: regenerate docs/screenshot.png and docs/admin-order.png (the README's pictures) in headless Chromium
 screenshot: $(VENV)/.dev
-	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py
+	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py tests/browser/test_admin.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
+    from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .cart.routes import bp as cart_bp
     from .catalog.routes import bp as catalog_bp
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_payments(app: Flask) -> None:

@@ -1,5 +1,5 @@
-"""Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`, and the
-`flask worker` process that sends the outbox."""
+"""Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`,
+`flask demo-admin`, and the `flask worker` process that sends the outbox."""
 
 import sys
 from pathlib import Path
@@ -15,6 +15,8 @@ from .notifications.worker import worker_command
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
+DEMO_ADMIN_EMAIL = "admin@example.com"
+DEMO_ADMIN_PASSWORD = "admin-password"
 
 
 def register(app: Flask) -> None:
@@ -23,6 +25,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_user)
     app.cli.add_command(worker_command)
+    app.cli.add_command(demo_admin)
 
 
 @click.command("seed")
@@ -81,11 +84,27 @@ def create_admin(email: str) -> None:
     click.echo(f"{'created' if created else 'promoted'} admin {user.email}")
 
 
+def _development_only(what: str) -> None:
+    """Refuse in production: a known password there would be anybody's account."""
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException(f"the {what} is for development only")
+
+
 @click.command("demo-user")
 @with_appcontext
 def demo_user() -> None:
     """Make sure the demo customer exists and print its login (development only)."""
-    if current_app.config["PRODUCTION"]:
-        raise click.ClickException("the demo customer is for development only")
+    _development_only("demo customer")
     auth_services.ensure_user(DEMO_EMAIL, DEMO_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
     click.echo(f"Demo customer: {DEMO_EMAIL} / password: {DEMO_PASSWORD}")
+
+
+@click.command("demo-admin")
+@with_appcontext
+def demo_admin() -> None:
+    """Make sure the demo admin exists and print its login (development only)."""
+    _development_only("demo admin")
+    auth_services.set_admin(
+        DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"]
+    )
+    click.echo(f"Demo admin: {DEMO_ADMIN_EMAIL} / password: {DEMO_ADMIN_PASSWORD} (open /admin)")

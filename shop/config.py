@@ -38,6 +38,7 @@ RATE_LIMITS = {
     "REGISTER_IP_RATE_LIMIT": "60 per minute;1000 per day",
     "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
     "CHECKOUT_RATE_LIMIT": "120 per minute",
+    "ADMIN_RATE_LIMIT": "60 per minute",
 }
 
 

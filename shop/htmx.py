@@ -76,3 +76,10 @@ def hx_trigger(response: Response, event: str) -> Response:
     existing = response.headers.get("HX-Trigger")
     response.headers["HX-Trigger"] = f"{existing}, {event}" if existing else event
     return response
+
+
+def hx_push_url(response: Response, url: str) -> Response:
+    """Put `url` in the address bar and history instead of the one htmx would push (e.g. the
+    canonical form of a filter, without its empty fields)."""
+    response.headers["HX-Push-Url"] = url
+    return response

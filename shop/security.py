@@ -11,6 +11,8 @@ The limits are Flask-Limiter decorators, ready to stack under a route decorator:
     @security.checkout_limit          # per signed-in user
     def checkout(): ...
 
+    security.admin_limit(bp)          # every POST of a blueprint, per signed-in user
+
 Counters live in memory (per process) unless `RATELIMIT_STORAGE_URI` points at Redis,
 which every gunicorn worker then shares.
 """
@@ -133,6 +135,16 @@ checkout_limit = limiter.limit(
     _setting("CHECKOUT_RATE_LIMIT"),
     key_func=user_key,
     error_message="Too many checkout attempts.",
+)
+
+
+#: Per signed-in admin, on every POST of the admin area: decorates its blueprint, so no
+#: admin action can be left out.
+admin_limit = limiter.limit(
+    _setting("ADMIN_RATE_LIMIT"),
+    key_func=user_key,
+    methods=["POST"],
+    error_message="Too many admin actions.",
 )
 
 

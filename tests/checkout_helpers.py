@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from conftest import csrf_token
 from shop.extensions import db
-from shop.orders.models import Order
+from shop.models import utcnow
+from shop.orders.models import PAID_STATES, Order, OrderItem
 from shop.payments import emulator
 from stripe_helpers import signed_event
 
@@ -72,3 +73,29 @@ def deliver(client, app, event: dict):
     """POST a signed event to the webhook."""
     body, headers = signed_event(event, app.config["STRIPE_WEBHOOK_SECRET"])
     return client.post("/stripe/webhook", data=body, headers=headers)
+
+
+def make_orders(app, user_id: int, product_id: int, count: int = 1, **values) -> list[int]:
+    """`count` orders of one line (2 units) straight in the database; their ids, oldest first.
+
+    `values` sets columns (status, currency, total_cents, paid_at, created_at...); a paid
+    order gets a payment time unless one is given.
+    """
+    values = {"status": "paid", "currency": "usd", "total_cents": 1000, **values}
+    if values["status"] in PAID_STATES:
+        values.setdefault("paid_at", utcnow())
+    with app.app_context():
+        made = [
+            Order(
+                user_id=user_id,
+                cart_fingerprint="f",
+                items=[
+                    OrderItem(product_id=product_id, name="Thing", unit_price_cents=500, quantity=2)
+                ],
+                **values,
+            )
+            for _ in range(count)
+        ]
+        db.session.add_all(made)
+        db.session.commit()
+        return [order.id for order in made]

@@ -7,10 +7,12 @@ import socket
 import threading
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.serving import make_server
 
@@ -37,6 +39,7 @@ pytest_plugins = ["emulator_schema"]
 
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is deliberately slow; tests need not be
 PASSWORD = "correct horse battery"
+ADMIN_EMAIL = "boss@example.com"
 
 
 def app_config(url: str, **extra) -> dict:
@@ -177,6 +180,11 @@ class AuthActions:
         with self._app.app_context():
             return auth_services.register_user(email, password, FAST_HASH).id
 
+    def create_admin(self, email: str = ADMIN_EMAIL, password: str = PASSWORD) -> int:
+        """An admin straight in the database (as `flask create-admin` makes one)."""
+        with self._app.app_context():
+            return auth_services.set_admin(email, password, FAST_HASH)[0].id
+
     def register(self, email="ada@example.com", password=PASSWORD, confirm=None, **query):
         """Submit the registration form."""
         token = csrf_token(self._client, "/register")
@@ -213,6 +221,23 @@ def user(auth, client):
     return user_id
 
 
+@dataclass(frozen=True)
+class SignedInAdmin:
+    """An admin's id and a test client of their own, signed in through the login form."""
+
+    id: int
+    client: FlaskClient
+
+
+@pytest.fixture
+def admin(app, auth) -> SignedInAdmin:
+    """An admin signed in on a client of their own (`client` stays the customer's)."""
+    admin_id = auth.create_admin()
+    client = app.test_client()
+    assert AuthActions(app, client).login(ADMIN_EMAIL).status_code == 302
+    return SignedInAdmin(admin_id, client)
+
+
 @pytest.fixture
 def shopper(user, client):
     """The logged-in customer's cart actions (through the real forms, CSRF on)."""
@@ -236,6 +261,26 @@ def count_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def all_at_once(app, count: int, action) -> list:
+    """Run `action(n)` for n in range(count) in as many threads, released together, each in
+    an app context of its own; their results (in the order they finished)."""
+    results: list = []
+    barrier = threading.Barrier(count)
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(action(n))
+            db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 @contextmanager

@@ -20,6 +20,7 @@ SERVICE_MODULES = {
     "services",
     "lifecycle",
     "settlement",
+    "shipping",
     "refunds",
     "stock",
     "outbox",

@@ -4,11 +4,19 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from conftest import app_config, scratch_database
 from shop import create_app
 from shop.extensions import db
+
+#: A customer as any revision since 0001 stores one.
+OLD_CUSTOMER = text(
+    "INSERT INTO users (id, email, password_hash, is_admin, created_at, updated_at) VALUES "
+    "(1, 'old@example.com', 'x', false, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+)
 
 
 def drift(connection) -> list:
@@ -78,11 +86,7 @@ def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_p
             try:
                 flask_migrate.upgrade(revision="0004")
                 with db.engine.begin() as conn:
-                    conn.execute(text(
-                        "INSERT INTO users (id, email, password_hash, is_admin, created_at, "
-                        "updated_at) VALUES (1, 'old@example.com', 'x', false, "
-                        "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-                    ))  # fmt: skip
+                    conn.execute(OLD_CUSTOMER)
                     conn.execute(text(
                         "INSERT INTO products (id, sku, name, description, price_cents, currency, "
                         "image, active, created_at, updated_at) VALUES (1, 'OLD', 'Old beans', "
@@ -126,6 +130,76 @@ def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_p
                 with db.engine.connect() as conn:
                     rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
                 assert [tuple(row) for row in rows] == [(1, "paid"), (2, "expired"), (3, "pending")]
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+#: The revision adding fulfilment, shipments and refunded_cents to orders.
+SHIPPING = "0009"
+
+
+def revision_before(revision: str) -> str:
+    """The revision `revision` follows (so a test can start just before it)."""
+    script = ScriptDirectory.from_config(flask_migrate.Migrate().get_config())
+    return script.get_revision(revision).down_revision
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_path):
+    with scratch_database("shop_migrate_ship", tmp_path, backend) as url:
+        app = create_app(app_config(url))
+        with app.app_context():
+            try:
+                before = revision_before(SHIPPING)
+                flask_migrate.upgrade(revision=before)
+                with db.engine.begin() as conn:
+                    conn.execute(OLD_CUSTOMER)
+                    for order_id, status in ((1, "paid"), (2, "pending")):
+                        conn.execute(text(
+                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
+                            "cart_fingerprint, checkout_key, stock_hold, created_at, updated_at) "
+                            f"VALUES ({order_id}, 1, '{status}', 'usd', 900, 'f', 'k{order_id}', "
+                            "'none', '2026-01-02 08:00:00', '2026-01-02 09:30:00')"
+                        ))  # fmt: skip
+
+                flask_migrate.upgrade()
+                with db.engine.connect() as conn:
+                    rows = conn.execute(text(
+                        "SELECT id, status, fulfilment, refunded_cents, shipped_at, carrier, "
+                        "tracking_number FROM orders ORDER BY id"
+                    )).all()  # fmt: skip
+                assert [tuple(row) for row in rows] == [
+                    (1, "paid", "unfulfilled", 0, None, None, None),
+                    (2, "pending", "unfulfilled", 0, None, None, None),
+                ]
+                # The table copy SQLite makes kept the old rules beside the new ones.
+                for change in (
+                    "status = 'lost'",  # ck_orders_status_known
+                    "fulfilment = 'lost'",
+                    "fulfilment = 'shipped'",  # no date
+                    "refunded_cents = -1",
+                    "refunded_cents = 901",
+                ):
+                    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+                        conn.execute(text(f"UPDATE orders SET {change} WHERE id = 1"))
+                with pytest.raises(IntegrityError), db.engine.begin() as conn:  # not paid
+                    conn.execute(text(
+                        "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at "
+                        "WHERE id = 2"
+                    ))  # fmt: skip
+                with pytest.raises(IntegrityError), db.engine.begin() as conn:  # one pending
+                    conn.execute(text("UPDATE orders SET status = 'pending' WHERE id = 1"))
+                with db.engine.begin() as conn:
+                    conn.execute(text(
+                        "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at, "
+                        "carrier = 'UPS', refunded_cents = 900, status = 'refunded' WHERE id = 1"
+                    ))  # fmt: skip
+
+                flask_migrate.downgrade(revision=before)
+                with db.engine.connect() as conn:
+                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+                assert [tuple(row) for row in rows] == [(1, "refunded"), (2, "pending")]
             finally:
                 db.session.remove()
                 db.engine.dispose()

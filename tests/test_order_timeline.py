@@ -2,12 +2,12 @@
 came from: the customer's checkout, the success page, a webhook (with the event id), the
 shop itself, and (through the same handlers) `flask payments reconcile`."""
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from checkout_helpers import add, checkout, deliver, fixture_event, orders, pay
+from conftest import all_at_once
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.lifecycle import Origin, move
@@ -129,20 +129,12 @@ def test_reconciled_events_are_recorded_as_such(app, order):
 
 
 def test_racing_moves_write_one_entry(app, order):
-    outcomes: list[bool] = []
-    barrier = threading.Barrier(6)
+    def attempt(n: int) -> bool:
+        moved = move(order.id, "expired", Origin(Source.SYSTEM, f"race-{n}"))
+        db.session.commit()
+        return moved
 
-    def attempt(n: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            outcomes.append(move(order.id, "expired", Origin(Source.SYSTEM, f"race-{n}")))
-            db.session.commit()
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = all_at_once(app, 6, attempt)
     assert sorted(outcomes) == [False] * 5 + [True]
     assert [kind for kind, *_ in timeline(app, order.id)] == ["created", "expired"]
 

@@ -4,35 +4,12 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from checkout_helpers import add, checkout, orders
+from checkout_helpers import add, checkout, make_orders, orders
 from conftest import count_queries
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.lifecycle import ALLOWED, Origin, TransitionError, move
-from shop.orders.models import Order, OrderItem, Source
-
-
-def make_orders(app, user_id, product_id, count, status="paid"):
-    with app.app_context():
-        for n in range(count):
-            db.session.add(
-                Order(
-                    user_id=user_id,
-                    status=status,
-                    currency="usd",
-                    total_cents=1000 + n,
-                    cart_fingerprint="f",
-                    items=[
-                        OrderItem(
-                            product_id=product_id,
-                            name=f"Thing {n}",
-                            unit_price_cents=500,
-                            quantity=2,
-                        )
-                    ],
-                )
-            )
-        db.session.commit()
+from shop.orders.models import Order, Source
 
 
 def test_orders_fragment_lists_newest_first_with_status_attributes(app, client, user, seeded):

@@ -8,9 +8,9 @@ import json
 
 import pytest
 from cart_helpers import HTMX, clear_cart, fill_cart, make_products
-from test_orders import make_orders
 
 from bench.prepare import CUSTOMER, CUSTOMER_LINES, CUSTOMER_ORDERS, LARGE, SMALL, prepare
+from checkout_helpers import make_orders
 from conftest import count_queries
 from shop.auth.models import User
 from shop.cart.models import CartItem

@@ -1,7 +1,8 @@
-"""`flask seed` and `flask create-admin`."""
+"""`flask seed`, `flask create-admin` and the demo accounts."""
 
 import json
 
+import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
@@ -96,3 +97,21 @@ def test_demo_user_can_log_in(runner, auth):
     result = runner.invoke(args=["demo-user"])
     assert "demo@example.com" in result.output
     assert auth.login("demo@example.com", "demo-password").status_code == 302
+
+
+def test_demo_admin_can_log_in_and_open_the_admin_area(runner, auth, client):
+    for _ in range(2):  # make run does it at every start
+        result = runner.invoke(args=["demo-admin"])
+        assert result.exit_code == 0
+    assert "Demo admin: admin@example.com / password: admin-password" in result.output
+    assert auth.login("admin@example.com", "admin-password").status_code == 302
+    assert client.get("/admin").status_code == 200
+
+
+@pytest.mark.parametrize("command", ["demo-user", "demo-admin"])
+def test_demo_accounts_are_refused_in_production(app, runner, command):
+    app.config["PRODUCTION"] = True
+    result = runner.invoke(args=[command])
+    assert result.exit_code != 0 and "for development only" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None

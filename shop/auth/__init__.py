@@ -1,9 +1,9 @@
 """Accounts: registration, login, logout, and what happens to visitors who must log in."""
 
-from flask import redirect, request, url_for
-from flask_login import LoginManager
+from flask import Response, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
 
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..htmx import hx_redirect, is_htmx
 from .models import User
 
@@ -27,3 +27,13 @@ def configure_login(manager: LoginManager) -> None:
             return hx_redirect(url_for("auth.login", next="/"), status=401)
         target = request.full_path.rstrip("?") if request.method == "GET" else "/"
         return redirect(url_for("auth.login", next=target))
+
+
+def require_admin() -> Response | None:
+    """Guard a whole blueprint (`bp.before_request(require_admin)`): visitors are sent to log
+    in and come back, and anyone but an admin gets the 404 of a page that does not exist."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(404)
+    return None

@@ -8,6 +8,8 @@ written in the same transaction, so the timeline holds exactly the changes that 
 Stock follows the moves in the same transaction: leaving pending for failed, expired or
 cancelled releases the order's held units; paid sells them (and a payment that arrives
 after its hold was released still sells them, flagging the order for an admin).
+Fulfilment is apart from the status: `ship` takes a paid (or partly refunded) order from
+unfulfilled to shipped, once.
 
 Callers commit (each service owns its one commit); nothing here calls Stripe.
 """
@@ -21,7 +23,7 @@ from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
 from ..payments import PaymentEvent
-from .models import Order, OrderEvent, OrderStatus, Source
+from .models import SHIPPABLE, Fulfilment, Order, OrderEvent, OrderStatus, Source
 
 S = OrderStatus
 #: Leaving pending for these gives the held units back.
@@ -93,13 +95,9 @@ def move(
     wanted = allowed if only_from is None else frozenset(only_from)
     if not wanted or not wanted <= allowed:
         raise TransitionError(f"cannot move an order from {sorted(wanted)} to {target}")
-    statement = (
-        update(Order)
-        .where(Order.id == order_id, Order.status.in_([str(s) for s in wanted]), *where)
-        .values(status=str(target), updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+    moved = _update_one(
+        order_id, [Order.status.in_([str(s) for s in wanted]), *where], status=str(target), **values
     )
-    moved = db.session.execute(statement).rowcount == 1
     if moved:
         change = _stock_follows(order_id, target)
         if change is not None:
@@ -129,6 +127,44 @@ def flag(order_id: int, reason: str) -> None:
         .execution_options(synchronize_session=False)
     )
     record(order_id, "attention", Origin(Source.SYSTEM), reason)
+
+
+def ship(order_id: int, origin: Origin, carrier: str = "", tracking_number: str = "") -> bool:
+    """Mark a paid or partly refunded order shipped, with its carrier and tracking number
+    (either may be empty), and record it on the timeline; True if this call shipped it.
+
+    Lock: a guarded `UPDATE ... WHERE fulfilment = 'unfulfilled' AND status IN (...)`; of two
+    racing shipments only one matches, so the order ships once with one timeline entry. The
+    caller commits.
+    """
+    shipped = _update_one(
+        order_id,
+        [
+            Order.fulfilment == str(Fulfilment.UNFULFILLED),
+            Order.status.in_([str(s) for s in SHIPPABLE]),
+        ],
+        fulfilment=str(Fulfilment.SHIPPED),
+        shipped_at=utcnow(),
+        carrier=carrier or None,
+        tracking_number=tracking_number or None,
+    )
+    if shipped:
+        tracking = f"tracking {tracking_number}" if tracking_number else "no tracking number"
+        note = f"{carrier}, {tracking}" if carrier else tracking
+        record(order_id, str(Fulfilment.SHIPPED), origin, note)
+    return shipped
+
+
+def _update_one(order_id: int, conditions: Iterable, **values) -> bool:
+    """UPDATE the order with `values` (and a new `updated_at`) only where `conditions` hold;
+    True if it matched (then this transaction holds the row until it ends)."""
+    statement = (
+        update(Order)
+        .where(Order.id == order_id, *conditions)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == 1
 
 
 def record(order_id: int, kind: str, origin: Origin, note: str = "") -> None:

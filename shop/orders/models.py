@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..models import TimestampMixin, UTCDateTime, one_of, utcnow
 
+#: Longest carrier name and tracking number an admin may record.
+CARRIER_MAX = 64
+TRACKING_MAX = 64
+
 
 class OrderStatus(StrEnum):
     """Where an order stands; the moves between them live in `shop.orders.lifecycle`."""
@@ -32,6 +36,19 @@ class StockHold(StrEnum):
     RELEASED = "released"
     SOLD = "sold"
     SOLD_LATE = "sold_late"
+
+
+#: Statuses of an order whose money was taken (whatever came back since).
+PAID_STATES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+#: Statuses an order may ship from: paid, and not all of it refunded.
+SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+
+
+class Fulfilment(StrEnum):
+    """Whether an order's goods have left, apart from its payment status."""
+
+    UNFULFILLED = "unfulfilled"
+    SHIPPED = "shipped"
 
 
 class Source(StrEnum):
@@ -62,6 +79,18 @@ class Order(TimestampMixin, db.Model):
         CheckConstraint(one_of("status", OrderStatus), name="status_known"),
         CheckConstraint(one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint(one_of("fulfilment", Fulfilment), name="fulfilment_known"),
+        # Only money taken ships, and a shipment has a date.
+        CheckConstraint(
+            f"fulfilment = 'unfulfilled' OR (shipped_at IS NOT NULL AND "
+            f"{one_of('status', PAID_STATES)})",
+            name="shipped_when_paid",
+        ),
+        CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= total_cents", name="refunded_within_total"
+        ),
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_paid_at", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +112,15 @@ class Order(TimestampMixin, db.Model):
     #: Why an admin should look at this order (e.g. paid after its stock was released).
     attention: Mapped[str | None] = mapped_column(Text)
 
+    #: What of the total went back to the customer (kept by the refunds work), minor units.
+    refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    fulfilment: Mapped[str] = mapped_column(
+        String(16), default=Fulfilment.UNFULFILLED, server_default=Fulfilment.UNFULFILLED.value
+    )
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str | None] = mapped_column(String(CARRIER_MAX))
+    tracking_number: Mapped[str | None] = mapped_column(String(TRACKING_MAX))
+
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
@@ -100,6 +138,21 @@ class Order(TimestampMixin, db.Model):
             and self.expires_at is not None
             and self.expires_at > now
         )
+
+    @property
+    def was_paid(self) -> bool:
+        """The money was taken (it may have come back since)."""
+        return self.status in PAID_STATES
+
+    @property
+    def is_shipped(self) -> bool:
+        """The goods have left."""
+        return self.fulfilment == Fulfilment.SHIPPED
+
+    @property
+    def can_ship(self) -> bool:
+        """Paid (not wholly refunded) and not shipped yet."""
+        return self.status in SHIPPABLE and not self.is_shipped
 
     def __repr__(self) -> str:
         return f"<Order {self.id} user={self.user_id} {self.status} {self.total_cents}>"

@@ -1,10 +1,10 @@
 """Everything Stripe-facing; the only package that imports `stripe` or the emulator.
 
 The rest of the shop speaks to it in its own terms (`types`): it opens, reads and closes
-Checkout Sessions through `checkout`, and receives typed events through the handlers it
-registers with `on`. `gateway` is the one door to the SDK, `translate` the one place that
-knows Stripe's names, `webhooks` verifies and dispatches events, and `emulator` is the
-built-in Stripe used without a key.
+Checkout Sessions through `checkout`, links admins to them through `links`, and receives
+typed events through the handlers it registers with `on`. `gateway` is the one door to
+the SDK, `translate` the one place that knows Stripe's names, `webhooks` verifies and
+dispatches events, and `emulator` is the built-in Stripe used without a key.
 """
 
 from flask import Flask
@@ -12,6 +12,7 @@ from flask import Flask
 from . import webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
+from .links import StripeLinks, order_links
 from .types import CheckoutEvent, CheckoutLine, CheckoutRequest, CheckoutSession, PaymentEvent
 from .webhooks import on
 
@@ -25,11 +26,13 @@ __all__ = [
     "PaymentsRejected",
     "PaymentsUnavailable",
     "SessionNotFound",
+    "StripeLinks",
     "close_session",
     "get_session",
     "init_app",
     "on",
     "open_session",
+    "order_links",
 ]
 
 

@@ -126,6 +126,11 @@ class LiveShop:
         with self.app.app_context():
             return auth_services.register_user(email, PASSWORD, FAST_HASH).id
 
+    def create_admin(self, email: str) -> int:
+        """An admin straight in the database (as `flask create-admin` makes one)."""
+        with self.app.app_context():
+            return auth_services.set_admin(email, PASSWORD, FAST_HASH)[0].id
+
     def query(self, statement):
         """Run a read in the app's database and return the rows as a list."""
         with self.app.app_context():

@@ -5,54 +5,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import add, no_page_load, snap
+from browser.helpers import (
+    DECLINED,
+    SESSION_PAGE,
+    add,
+    check_out_one,
+    open_cart,
+    open_orders,
+    pay,
+    snap,
+)
 from shop.money import format_money
 from shop.orders.models import Order
 from shop.payments.emulator.models import EmulatorSession
 
 pytestmark = pytest.mark.browser
-
-SESSION_PAGE = re.compile(r"/emulator/checkout/cs_\w+$")
-PAYS = "4242 4242 4242 4242"
-DECLINED = "4000 0000 0000 0002"
-
-
-def open_cart(page):
-    """Open the cart dialog from the header and return it."""
-    page.get_by_role("link", name=re.compile(r"^Cart")).click()
-    dialog = page.locator("#cart-dialog")
-    expect(dialog).to_be_visible()
-    return dialog
-
-
-def open_orders(page):
-    """Open My Orders from the header (in place, as the cart) and return the dialog."""
-    dialog = page.locator("#orders-dialog")
-    with no_page_load(page):
-        page.get_by_role("link", name="My Orders").click()
-        expect(dialog).to_be_visible()
-    assert dialog.evaluate("d => d.matches(':modal')"), "My Orders is not a modal dialog"
-    return dialog
-
-
-def check_out_one(page, name: str, double_click: bool = False) -> str:
-    """Add one of `name`, press Checkout in the cart (twice if asked) and return the
-    hosted page's url the browser lands on."""
-    add(page, name)
-    expect(page.locator("#cart-count")).to_have_text("1")
-    checkout = open_cart(page).get_by_role("button", name="Checkout")
-    if double_click:
-        checkout.dblclick()
-    else:
-        checkout.click()
-    expect(page).to_have_url(SESSION_PAGE)
-    return page.url
-
-
-def pay(page, card: str = PAYS) -> None:
-    """Type a card number on the hosted page and press Pay."""
-    page.get_by_label("Card number").fill(card)
-    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
 def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, shop):

@@ -13,6 +13,8 @@ PUBLIC_PATHS = {"/", "/login", "/register", "/healthz", "/favicon.ico", "/static
 #: Public because something other than a browser session authenticates them: Stripe signs
 #: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.
 PUBLIC_PREFIXES = ("/stripe/webhook", "/emulator/")
+#: Admins only: the admin blueprint's guard answers visitors with a login and customers 404.
+ADMIN_PREFIX = "/admin"
 #: CSRF-exempt by design: signed by Stripe, or called by the stripe SDK with an API key.
 CSRF_EXEMPT_PREFIXES = ("/stripe/webhook", "/emulator/stripe/")
 
@@ -31,6 +33,11 @@ def all_rules() -> list[Rule]:
 def is_public(rule: Rule) -> bool:
     """A route anyone may use without an account."""
     return rule.rule in PUBLIC_PATHS or rule.rule.startswith(PUBLIC_PREFIXES)
+
+
+def is_admin(rule: Rule) -> bool:
+    """A route of the admin area."""
+    return rule.rule == ADMIN_PREFIX or rule.rule.startswith(ADMIN_PREFIX + "/")
 
 
 def sample_path(rule: Rule, **values) -> str:

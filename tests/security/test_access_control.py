@@ -6,8 +6,9 @@ unless it is listed as public on purpose (route_table.PUBLIC_PATHS).
 
 import pytest
 
+from admin_helpers import paid, stored, timeline
 from conftest import csrf_token
-from route_table import PUBLIC_PATHS, cases, is_public, rule_for, sample_path
+from route_table import PUBLIC_PATHS, cases, is_admin, is_public, rule_for, sample_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PRIVATE = cases(METHODS, keep=lambda rule: not is_public(rule))
@@ -56,22 +57,59 @@ PUBLIC_BY_DESIGN = {
     "/emulator/stripe/v1/<path:rest>": "Stripe's API, behind the secret key",
     "/static/<path:filename>": "static files",
 }
+#: Any order, for admins only (the admin area's guard; tested below from the url_map).
+ADMIN_ONLY = {
+    "/admin/orders/<int:order_id>": "any order, read by an admin",
+    "/admin/orders/<int:order_id>/shipment": "any order, shipped by an admin",
+}
 #: Routes reading an id from the query string rather than the path.
 QUERY_IDS = {"/checkout/success": "session_id"}
 
 
 def test_every_route_naming_a_thing_is_in_the_table(app):
     with_ids = {rule.rule for rule in app.url_map.iter_rules() if rule.arguments}
-    classified = SCOPED_TO_THE_CUSTOMER.keys() | PUBLIC_BY_DESIGN.keys()
+    classified = SCOPED_TO_THE_CUSTOMER.keys() | PUBLIC_BY_DESIGN.keys() | ADMIN_ONLY.keys()
     assert with_ids | QUERY_IDS.keys() <= classified
     assert classified <= {rule.rule for rule in app.url_map.iter_rules()}
 
 
-def test_admin_pages_would_need_an_admin(app):
-    """No admin pages yet; when they come, each must refuse a customer (see the test below)."""
-    admin = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
-    if not admin:
-        pytest.skip("no /admin routes yet")
-    customer = app.test_client()
-    for path in admin:
-        assert customer.get(path).status_code in (302, 401, 403, 404)
+# --- the admin area: admins only --------------------------------------------------------------
+#
+# Read from the url_map too: an admin route added later is covered by these tests at once.
+
+ADMIN_ROUTES = cases(METHODS, keep=is_admin)
+
+
+def test_the_admin_table_covers_the_admin_routes_that_exist_now():
+    assert {("GET", "/admin"), ("POST", "/admin/orders/<int:order_id>/shipment")} <= set(
+        ADMIN_ROUTES
+    )
+    assert set(ADMIN_ROUTES) <= set(PRIVATE)  # so visitors are sent to log in (tests above)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+@pytest.mark.parametrize(("method", "pattern"), ADMIN_ROUTES)
+def test_a_customer_reaches_no_admin_route(app, client, user, order, method, pattern, htmx):
+    """With a valid token and the id of their own paid order: the 404 of a made-up page, and
+    nothing changes."""
+    order_id = paid(app, order).id
+    path = sample_path(rule_for(app, pattern), order_id=order_id)
+    token = csrf_token(client)
+    headers = {"HX-Request": "true", "X-CSRFToken": token} if htmx else {}
+    data = {"csrf_token": token, "carrier": "UPS", "tracking_number": "1Z1"}
+    response = client.open(path, method=method, data=data, headers=headers)
+    made_up = client.open("/no-such-page", method=method, data=data, headers=headers)
+    assert response.status_code == made_up.status_code == 404
+    assert response.get_data() == made_up.get_data()
+    assert stored(app, order_id).fulfilment == "unfulfilled"
+    assert [kind for kind, *_ in timeline(app, order_id)] == ["created", "paid"]
+
+
+@pytest.mark.parametrize(("method", "pattern"), ADMIN_ROUTES)
+def test_an_admin_gets_past_the_guard(app, admin, order, method, pattern):
+    """The control for the test above: the same requests from an admin are served."""
+    order_id = paid(app, order).id
+    path = sample_path(rule_for(app, pattern), order_id=order_id)
+    token = csrf_token(admin.client, "/admin")
+    response = admin.client.open(path, method=method, data={"csrf_token": token})
+    assert response.status_code in (200, 303)

@@ -29,6 +29,7 @@ def first_count(name: str) -> int:
 IP_FAILURES = first_count("LOGIN_IP_RATE_LIMIT")
 IP_REGISTRATIONS = first_count("REGISTER_IP_RATE_LIMIT")
 CHECKOUTS = first_count("CHECKOUT_RATE_LIMIT")
+ADMIN_ACTIONS = first_count("ADMIN_RATE_LIMIT")
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -155,6 +156,22 @@ def test_checkout_is_limited_per_signed_in_user(app, auth):
     assert "Too many checkout attempts" in response.get_data(as_text=True)
     grace_headers = {"X-CSRFToken": csrf_token(grace)}
     assert grace.post("/checkout", headers=grace_headers).status_code == 409
+
+
+def test_admin_actions_are_limited_per_admin_and_pages_are_not(app, auth):
+    assert RATE_LIMITS["ADMIN_RATE_LIMIT"] == "60 per minute"
+    boss, deputy = app.test_client(), app.test_client()
+    for client, email in ((boss, "boss@example.com"), (deputy, "deputy@example.com")):
+        auth.create_admin(email)
+        assert post_login(client, email, PASSWORD).status_code == 302
+    data = {"csrf_token": csrf_token(boss, "/admin")}
+    for _ in range(ADMIN_ACTIONS):
+        assert boss.post("/admin/orders/999/shipment", data=data).status_code == 404
+    response = boss.post("/admin/orders/999/shipment", data=data)
+    assert_throttled(response, "Too many admin actions.")
+    assert boss.get("/admin/orders").status_code == 200  # reading is never limited
+    deputy_data = {"csrf_token": csrf_token(deputy, "/admin")}
+    assert deputy.post("/admin/orders/999/shipment", data=deputy_data).status_code == 404
 
 
 # --- Redis storage -------------------------------------------------------------------------

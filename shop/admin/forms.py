@@ -1,0 +1,123 @@
+"""What admins send: the orders list's filters (query string) and the shipment form."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional, Regexp
+
+from ..models import ID_MAX, normalise_email
+from ..orders.models import CARRIER_MAX, TRACKING_MAX, Fulfilment, OrderStatus
+
+#: The dashboard's windows, as the orders list filters by them (paid since...).
+PERIODS = {"today": "Paid today", "week": "Paid in the last 7 days"}
+#: What the list's shipping filter offers.
+FULFILMENTS = {Fulfilment.UNFULFILLED: "To ship", Fulfilment.SHIPPED: "Shipped"}
+QUERY_MAX = 254  # the longest email address
+PAGE_MAX = 100_000
+_PAGE = re.compile(r"[0-9]{1,6}")
+_ORDER_NUMBER = re.compile(r"#?\s*([0-9]{1,10})")
+
+
+class InvalidFilter(ValueError):
+    """A filter of the orders list is not one the list knows; the message says which."""
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Which orders to list: by status, shipping, paid period and search text; one page."""
+
+    status: str = ""
+    fulfilment: str = ""
+    period: str = ""
+    attention: str = ""  # "1": only orders flagged for an admin
+    q: str = ""
+    page: int = 1
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The query string of this filter (with `changes`): no empty values, no page 1."""
+        values = {**asdict(self), **changes}
+        if values["page"] == 1:
+            del values["page"]
+        return {name: value for name, value in values.items() if value}
+
+    @property
+    def is_narrowed(self) -> bool:
+        """Whether the list shows fewer orders than all of them."""
+        return bool(self.status or self.fulfilment or self.period or self.attention or self.q)
+
+    @property
+    def order_number(self) -> int | None:
+        """The order number the search text names (`12`, `#12`), if it names one."""
+        match = _ORDER_NUMBER.fullmatch(self.q)
+        number = int(match.group(1)) if match else None
+        return number if number is not None and 1 <= number <= ID_MAX else None
+
+    @property
+    def email_part(self) -> str:
+        """The search text as stored emails spell it (trimmed, lower case)."""
+        return normalise_email(self.q)
+
+
+def _choice(args: Mapping[str, str], name: str, allowed, what: str) -> str:
+    """The field's value if it is one of `allowed` (or empty), else a refusal naming them."""
+    value = args.get(name, "").strip()
+    if value and value not in allowed:
+        known = ", ".join(str(choice) for choice in allowed)
+        raise InvalidFilter(f"“{value[:40]}” is not a {what}; use one of: {known}.")
+    return value
+
+
+def order_filter(args: Mapping[str, str]) -> OrderFilter:
+    """Read the orders list's query string: known values only, a page from 1 up."""
+    raw_page = args.get("page", "").strip() or "1"
+    if not _PAGE.fullmatch(raw_page) or not 1 <= int(raw_page) <= PAGE_MAX:
+        raise InvalidFilter(f"The page must be a whole number from 1 to {PAGE_MAX}.")
+    q = args.get("q", "").strip()
+    if len(q) > QUERY_MAX:
+        raise InvalidFilter(f"Search for at most {QUERY_MAX} characters.")
+    return OrderFilter(
+        status=_choice(args, "status", [str(s) for s in OrderStatus], "status"),
+        fulfilment=_choice(args, "fulfilment", [str(f) for f in FULFILMENTS], "shipping state"),
+        period=_choice(args, "period", list(PERIODS), "period"),
+        attention=_choice(args, "attention", ["1"], "flag"),
+        q=q,
+        page=int(raw_page),
+    )
+
+
+def _strip(value):
+    """Forgive spaces pasted around a value."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class ShipmentForm(FlaskForm):
+    """Marking an order shipped: carrier and tracking number, both optional."""
+
+    carrier = StringField(
+        "Carrier",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=CARRIER_MAX, message=f"Keep the carrier to {CARRIER_MAX} characters."),
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*$", message="The carrier holds characters that cannot be shown."
+            ),
+        ],
+    )
+    tracking_number = StringField(
+        "Tracking number",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=TRACKING_MAX, message=f"Keep the tracking number to {TRACKING_MAX} characters."
+            ),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+                message="A tracking number has only letters, digits, spaces and dashes.",
+            ),
+        ],
+    )

@@ -1,0 +1,119 @@
+"""`/admin...`: the dashboard, the orders list, one order, shipping it. Admins only.
+
+Every route sits behind the blueprint's guard (visitors log in first, anyone else gets
+404) and every POST behind the per-admin rate limit, so no view can forget either. htmx
+gets the named blocks of a page; plain requests the whole page.
+"""
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import payments, security
+from ..auth import require_admin
+from ..htmx import hx_push_url, is_htmx, render
+from ..models import utcnow
+from ..orders import shipping
+from ..orders.models import OrderStatus, Source
+from . import forms, services
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_admin)
+security.admin_limit(bp)
+
+#: How the timeline names where a change came from.
+SOURCE_LABELS = {
+    Source.CHECKOUT: "the customer's checkout",
+    Source.SUCCESS_PAGE: "the customer's return from Stripe",
+    Source.WEBHOOK: "a Stripe webhook",
+    Source.RECONCILE: "reconcile",
+    Source.ADMIN: "an admin",
+    Source.SYSTEM: "the shop",
+}
+
+
+@bp.app_context_processor
+def admin_globals() -> dict:
+    """What the admin pages share: the period and shipping names, the timeline's sources."""
+    return {
+        "admin_periods": forms.PERIODS,
+        "admin_fulfilments": forms.FULFILMENTS,
+        "source_labels": SOURCE_LABELS,
+    }
+
+
+@bp.get("")
+def dashboard():
+    """Today's and the week's paid orders and revenue, pending checkouts, orders to ship."""
+    return render("admin/dashboard.html", figures=services.dashboard(utcnow()))
+
+
+@bp.get("/orders")
+def orders():
+    """The orders a filter selects, newest first, 50 a page, with their totals."""
+    try:
+        wanted = forms.order_filter(request.args)
+    except forms.InvalidFilter as refusal:
+        abort(400, str(refusal))
+    listing = services.find_orders(wanted, utcnow())
+    response = render(
+        "admin/orders.html", ("results",), wanted=wanted, listing=listing, statuses=OrderStatus
+    )
+    # The form sends its empty fields too; the address bar gets the filter's short form.
+    return hx_push_url(response, url_for(".orders", **wanted.args()))
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    """One order in full: customer, lines, payment, shipment, refunds, timeline."""
+    return order_page(order_id)
+
+
+@bp.post("/orders/<int:order_id>/shipment")
+def ship(order_id: int):
+    """Mark a paid order shipped, once; htmx gets the order's panel back, forms a redirect."""
+    form = forms.ShipmentForm()
+    if not form.validate():
+        return order_page(order_id, form, "Nothing was changed: see the form.", "error", 422)
+    try:
+        shipment = shipping.ship_order(
+            order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or ""
+        )
+    except shipping.OrderNotFound:
+        abort(404)
+    except shipping.NotShippable as refusal:
+        return order_page(order_id, form, str(refusal), "error", 409)
+    message, kind = shipped_message(shipment)
+    if not is_htmx():
+        flash(message, kind)
+        return redirect(url_for(".order", order_id=order_id), 303)
+    return order_page(order_id, message=message, message_kind=kind)
+
+
+def shipped_message(shipment: shipping.Shipment) -> tuple[str, str]:
+    """What the admin reads after asking to ship: done, or done before (nothing changed)."""
+    order = shipment.order
+    if shipment.shipped_now:
+        return f"Order #{order.id} is marked shipped.", "success"
+    when = order.shipped_at.strftime("%d %b %Y, %H:%M UTC")
+    return f"Order #{order.id} had already shipped on {when}; nothing was changed.", "info"
+
+
+def order_page(
+    order_id: int,
+    form: forms.ShipmentForm | None = None,
+    message: str | None = None,
+    message_kind: str = "success",
+    status: int = 200,
+):
+    """The order page (htmx: the order's block), with the shipment form and a message."""
+    detail = services.order_detail(order_id) or abort(404)
+    return render(
+        "admin/order.html",
+        ("order",),
+        status=status,
+        detail=detail,
+        links=payments.order_links(detail.order.stripe_session_id, detail.order.payment_intent_id),
+        form=form or forms.ShipmentForm(formdata=None),
+        message=message,
+        message_kind=message_kind,
+    )

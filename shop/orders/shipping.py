@@ -1,0 +1,60 @@
+"""Shipping an order: the admin's action, through the lifecycle, in one transaction.
+
+The carrier and tracking number arrive checked (`shop.admin.forms`); this module decides
+whether the order may ship and says why not.
+"""
+
+from dataclasses import dataclass
+
+from ..extensions import db
+from ..notifications import notices
+from . import lifecycle
+from .lifecycle import Origin
+from .models import Order, Source
+
+
+class OrderNotFound(LookupError):
+    """No order has that id."""
+
+
+class NotShippable(ValueError):
+    """The order is not paid (or is wholly refunded): nothing leaves for it."""
+
+    def __init__(self, order: Order):
+        super().__init__(
+            f"Order #{order.id} is {order.status.replace('_', ' ')}: only paid or partly "
+            "refunded orders can ship. Nothing was changed."
+        )
+        self.order = order
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What a request to ship came to: the order as it stands, and whether it shipped now
+    (False: it had already shipped, and nothing changed)."""
+
+    order: Order
+    shipped_now: bool
+
+
+def ship_order(
+    order_id: int, admin_id: int, carrier: str = "", tracking_number: str = ""
+) -> Shipment:
+    """Ship the order once, recorded as the admin's action, and owe the customer a
+    shipping notice (sent by the worker); a second request changes nothing.
+
+    `OrderNotFound` for an unknown id, `NotShippable` for an order that is not paid.
+    """
+    shipped = lifecycle.ship(
+        order_id, Origin(Source.ADMIN, actor_id=admin_id), carrier, tracking_number
+    )
+    if shipped:
+        order = db.session.get(Order, order_id)
+        notices.enqueue_shipping_notice(order, carrier=carrier, tracking_number=tracking_number)
+    db.session.commit()  # the shipment, its timeline entry and its email, together
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    if not shipped and not order.is_shipped:
+        raise NotShippable(order)
+    return Shipment(order, shipped)
