@@ -121,3 +121,44 @@ class ShipmentForm(FlaskForm):
             ),
         ],
     )
+
+
+#: The most units an admin may put on hand (the seed file's ceiling too).
+STOCK_MAX = 1_000_000
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    """What an admin asked for one product: units on hand (None: not tracked), shown or not."""
+
+    stock: int | None
+    active: bool
+
+
+class InvalidProductChange(ValueError):
+    """A field of the product form is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def product_change(form: Mapping[str, str]) -> ProductChange:
+    """Read `stock` (whole number from 0, or empty: not tracked) and `active` (`on`/absent)."""
+    raw = form.get("stock")
+    if raw is None:
+        raise InvalidProductChange("stock", "Send the stock field (empty for not tracked).")
+    raw = raw.strip()
+    stock = None
+    if raw:
+        if not raw.isascii() or not raw.isdigit() or int(raw) > STOCK_MAX:
+            raise InvalidProductChange(
+                "stock",
+                f"Enter the units on hand as a whole number from 0 to {STOCK_MAX:,}, "
+                "or leave it empty if stock is not tracked.",
+            )
+        stock = int(raw)
+    active = form.get("active")
+    if active not in (None, "on"):
+        raise InvalidProductChange("active", "The shown switch is either on or off.")
+    return ProductChange(stock=stock, active=active == "on")

@@ -1,4 +1,5 @@
-"""`/admin...`: the dashboard, the orders list, one order, shipping it. Admins only.
+"""`/admin...`: the dashboard, the orders list, one order, shipping it, the products and
+their stock. Admins only.
 
 Every route sits behind the blueprint's guard (visitors log in first, anyone else gets
 404) and every POST behind the per-admin rate limit, so no view can forget either. htmx
@@ -10,6 +11,7 @@ from flask_login import current_user
 
 from .. import payments, security
 from ..auth import require_admin
+from ..catalog import services as catalog
 from ..htmx import hx_push_url, is_htmx, render
 from ..models import utcnow
 from ..orders import shipping
@@ -116,4 +118,48 @@ def order_page(
         form=form or forms.ShipmentForm(formdata=None),
         message=message,
         message_kind=message_kind,
+    )
+
+
+@bp.get("/products")
+def products():
+    """Every product, shown or hidden, with its stock, held units and last change."""
+    return products_page()
+
+
+@bp.post("/products/<sku>")
+def update_product(sku: str):
+    """Set a product's units on hand and whether it is shown; 422 naming the bad field."""
+    try:
+        change = forms.product_change(request.form)
+    except forms.InvalidProductChange as refusal:
+        return products_page(sku, str(refusal), "error", 422, field=refusal.field)
+    try:
+        changes = catalog.update_product(sku, change.stock, change.active, current_user.id)
+    except catalog.ProductNotFound:
+        abort(404)
+    message = f"{sku}: {'; '.join(changes)}." if changes else f"{sku}: nothing to change."
+    if not is_htmx():
+        flash(message, "success" if changes else "info")
+        return redirect(url_for(".products"), 303)
+    return products_page(sku, message, "success" if changes else "info")
+
+
+def products_page(
+    sku: str | None = None,
+    message: str | None = None,
+    message_kind: str = "success",
+    status: int = 200,
+    field: str | None = None,
+):
+    """The products page; htmx gets the rows back with the message beside the product."""
+    return render(
+        "admin/products.html",
+        ("rows",),
+        status=status,
+        rows=catalog.admin_products(),
+        changed_sku=sku,
+        message=message,
+        message_kind=message_kind,
+        error_field=field,
     )

@@ -4,10 +4,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 
+from ..auth.models import User
 from ..extensions import db
-from .models import Product
+from ..models import utcnow
+from . import stock as stock_module
+from .models import Product, ProductEvent
 
 SEED_FILE = Path(__file__).with_name("products.json")
 SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")
@@ -138,3 +141,68 @@ def seed_products(entries: list[dict]) -> SeedReport:
             report.deactivated.append(product.sku)
     db.session.commit()
     return report
+
+
+class ProductNotFound(LookupError):
+    """No product has that SKU."""
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """A product as the admin list shows it, with its last recorded change."""
+
+    product: Product
+    last_change: ProductEvent | None
+    changed_by: str | None
+
+
+def admin_products() -> list[ProductRow]:
+    """Every product, active or not, by name, each with its last change: two queries."""
+    products = list(db.session.scalars(select(Product).order_by(Product.name, Product.id)))
+    latest = select(func.max(ProductEvent.id)).group_by(ProductEvent.product_id).scalar_subquery()
+    changes = {
+        event.product_id: (event, email)
+        for event, email in db.session.execute(
+            select(ProductEvent, User.email)
+            .outerjoin(User, User.id == ProductEvent.actor_id)
+            .where(ProductEvent.id.in_(latest))
+        )
+    }
+    return [ProductRow(product, *changes.get(product.id, (None, None))) for product in products]
+
+
+def update_product(sku: str, stock: int | None, active: bool, actor_id: int) -> list[str]:
+    """Set a product's stock on hand (None: not tracked) and its hide switch, as an admin;
+    each change is recorded with who made it. What changed, in words (empty: nothing)."""
+    product = db.session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise ProductNotFound(sku)
+    changes = []
+    if stock != product.stock:
+        # Lock: one UPDATE of the row; a sale committing meanwhile is overwritten, as the
+        # admin states the count on hand now (the history keeps both).
+        note = f"stock {_units(product.stock)} → {_units(stock)}"
+        if product.reserved:
+            note += f" ({product.reserved} held by open checkouts)"
+        db.session.execute(
+            update(Product).where(Product.id == product.id).values(stock=stock, updated_at=utcnow())
+        )
+        stock_module.record(product.id, "stock_set", actor_id, note)
+        changes.append(note)
+    if active != product.active:
+        # Hidden products are the admin's: a later `flask seed` leaves them hidden.
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product.id)
+            .values(active=active, hidden=not active, updated_at=utcnow())
+        )
+        kind = "shown" if active else "hidden"
+        stock_module.record(product.id, kind, actor_id, f"{kind} in the shop")
+        changes.append(f"{kind} in the shop")
+    db.session.commit()
+    return changes
+
+
+def _units(stock: int | None) -> str:
+    """A stock level in words: a number, or 'not tracked'."""
+    return "not tracked" if stock is None else str(stock)

@@ -61,7 +61,10 @@ PUBLIC_BY_DESIGN = {
 ADMIN_ONLY = {
     "/admin/orders/<int:order_id>": "any order, read by an admin",
     "/admin/orders/<int:order_id>/shipment": "any order, shipped by an admin",
+    "/admin/products/<sku>": "any product, its stock set or hidden by an admin",
 }
+#: What a form under /admin is sent in these tests: enough for every admin form to be valid.
+ADMIN_FORM = {"carrier": "UPS", "tracking_number": "1Z1", "stock": "3", "active": "on"}
 #: Routes reading an id from the query string rather than the path.
 QUERY_IDS = {"/checkout/success": "session_id"}
 
@@ -93,23 +96,24 @@ def test_a_customer_reaches_no_admin_route(app, client, user, order, method, pat
     """With a valid token and the id of their own paid order: the 404 of a made-up page, and
     nothing changes."""
     order_id = paid(app, order).id
-    path = sample_path(rule_for(app, pattern), order_id=order_id)
+    path = sample_path(rule_for(app, pattern), order_id=order_id, sku="GEAR-GRINDER")
     token = csrf_token(client)
     headers = {"HX-Request": "true", "X-CSRFToken": token} if htmx else {}
-    data = {"csrf_token": token, "carrier": "UPS", "tracking_number": "1Z1"}
+    data = {"csrf_token": token, **ADMIN_FORM, "stock": "0"}
     response = client.open(path, method=method, data=data, headers=headers)
     made_up = client.open("/no-such-page", method=method, data=data, headers=headers)
     assert response.status_code == made_up.status_code == 404
     assert response.get_data() == made_up.get_data()
     assert stored(app, order_id).fulfilment == "unfulfilled"
     assert [kind for kind, *_ in timeline(app, order_id)] == ["created", "paid"]
+    assert "Sold out" not in client.get("/").get_data(as_text=True)  # the stock is untouched
 
 
 @pytest.mark.parametrize(("method", "pattern"), ADMIN_ROUTES)
 def test_an_admin_gets_past_the_guard(app, admin, order, method, pattern):
     """The control for the test above: the same requests from an admin are served."""
     order_id = paid(app, order).id
-    path = sample_path(rule_for(app, pattern), order_id=order_id)
+    path = sample_path(rule_for(app, pattern), order_id=order_id, sku="GEAR-GRINDER")
     token = csrf_token(admin.client, "/admin")
-    response = admin.client.open(path, method=method, data={"csrf_token": token})
+    response = admin.client.open(path, method=method, data={"csrf_token": token, **ADMIN_FORM})
     assert response.status_code in (200, 303)
