@@ -90,10 +90,11 @@ def register_blueprints(app: Flask) -> None:
 def register_payments(app: Flask) -> None:
     """Stripe (or the emulator) and what each area does with its events."""
     from . import payments
-    from .orders import settlement
+    from .orders import refunds, settlement
 
     payments.init_app(app)
     settlement.register(app)
+    refunds.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

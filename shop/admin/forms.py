@@ -1,4 +1,5 @@
-"""What admins send: the orders list's filters (query string) and the shipment form."""
+"""What admins send: the orders list's filters (query string), the shipment, refund and
+product forms."""
 
 import re
 from collections.abc import Mapping
@@ -9,7 +10,15 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional, Regexp
 
 from ..models import ID_MAX, normalise_email
-from ..orders.models import CARRIER_MAX, TRACKING_MAX, Fulfilment, OrderStatus
+from ..money import parse_amount
+from ..orders.models import (
+    CARRIER_MAX,
+    REFUND_REASONS,
+    TRACKING_MAX,
+    Fulfilment,
+    OrderStatus,
+)
+from ..orders.refunds import new_key
 
 #: The dashboard's windows, as the orders list filters by them (paid since...).
 PERIODS = {"today": "Paid today", "week": "Paid in the last 7 days"}
@@ -19,6 +28,7 @@ QUERY_MAX = 254  # the longest email address
 PAGE_MAX = 100_000
 _PAGE = re.compile(r"[0-9]{1,6}")
 _ORDER_NUMBER = re.compile(r"#?\s*([0-9]{1,10})")
+_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class InvalidFilter(ValueError):
@@ -162,3 +172,42 @@ def product_change(form: Mapping[str, str]) -> ProductChange:
     if active not in (None, "on"):
         raise InvalidProductChange("active", "The shown switch is either on or off.")
     return ProductChange(stock=stock, active=active == "on")
+
+
+@dataclass(frozen=True)
+class RefundAsked:
+    """An admin's refund: the amount in minor units (None: all that is left), the reason,
+    whether the units go back on the shelf, and the form's key (one refund per form)."""
+
+    amount_cents: int | None
+    reason: str
+    return_to_stock: bool
+    key: str
+
+
+class InvalidRefund(ValueError):
+    """A field of the refund form is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def refund_asked(form: Mapping[str, str], currency: str) -> RefundAsked:
+    """Read `amount` (major units as typed; empty: all that is left), `reason`,
+    `return_to_stock` (on/absent) and `key` (the form's own, from the page)."""
+    raw = (form.get("amount") or "").strip()
+    amount = None
+    if raw:
+        try:
+            amount = parse_amount(raw, currency)
+        except ValueError as error:
+            raise InvalidRefund("amount", str(error)) from None
+    reason = (form.get("reason") or "").strip()
+    if reason and reason not in REFUND_REASONS:
+        known = ", ".join(r.replace("_", " ") for r in REFUND_REASONS)
+        raise InvalidRefund("reason", f"Choose one of: {known}, or none.")
+    key = (form.get("key") or "").strip()
+    if not _KEY.fullmatch(key):
+        key = new_key()  # a form without one (a script): a refund of its own
+    return RefundAsked(amount, reason, form.get("return_to_stock") == "on", key)

@@ -14,8 +14,9 @@ from ..auth import require_admin
 from ..catalog import services as catalog
 from ..htmx import hx_push_url, is_htmx, render
 from ..models import utcnow
-from ..orders import shipping
-from ..orders.models import OrderStatus, Source
+from ..money import format_money
+from ..orders import refunds, shipping
+from ..orders.models import REFUND_REASONS, OrderStatus, Source
 from . import forms, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -91,6 +92,47 @@ def ship(order_id: int):
     return order_page(order_id, message=message, message_kind=kind)
 
 
+@bp.post("/orders/<int:order_id>/refunds")
+def refund(order_id: int):
+    """Refund part or all of a paid order at Stripe, once per form (a double click or a
+    retry is the same refund); refusals say why, with nothing sent or nothing changed."""
+    detail = services.order_detail(order_id) or abort(404)
+    try:
+        asked = forms.refund_asked(request.form, detail.order.currency)
+    except forms.InvalidRefund as refusal:
+        return order_page(order_id, message=str(refusal), message_kind="error", status=422)
+    try:
+        outcome = refunds.request_refund(
+            order_id, asked.amount_cents, asked.reason, current_user.id, asked.key,
+            asked.return_to_stock,
+        )  # fmt: skip
+    except refunds.RefundRefused as refusal:
+        return order_page(
+            order_id, message=str(refusal), message_kind="error", status=refusal.status
+        )
+    except refunds.RefundFailed as failure:
+        message = f"Stripe refused the refund: {failure}. Nothing was refunded."
+        return order_page(order_id, message=message, message_kind="error", status=502)
+    except refunds.RefundPending as pending:
+        return order_page(order_id, message=str(pending), message_kind="warning", status=503)
+    message, kind = refund_message(outcome)
+    if not is_htmx():
+        flash(message, kind)
+        return redirect(url_for(".order", order_id=order_id), 303)
+    return order_page(order_id, message=message, message_kind=kind)
+
+
+def refund_message(outcome: refunds.Asked) -> tuple[str, str]:
+    """What the admin reads after a refund: made, pending at Stripe, or made before."""
+    made = outcome.refund
+    amount = format_money(made.amount_cents, made.currency)
+    if not outcome.made_now:
+        return f"That refund of {amount} was already made ({made.status}); nothing more.", "info"
+    if made.status == "succeeded":
+        return f"Refunded {amount} of order #{made.order_id}.", "success"
+    return f"Refund of {amount} sent to Stripe; it is {made.status.replace('_', ' ')}.", "info"
+
+
 def shipped_message(shipment: shipping.Shipment) -> tuple[str, str]:
     """What the admin reads after asking to ship: done, or done before (nothing changed)."""
     order = shipment.order
@@ -116,6 +158,8 @@ def order_page(
         detail=detail,
         links=payments.order_links(detail.order.stripe_session_id, detail.order.payment_intent_id),
         form=form or forms.ShipmentForm(formdata=None),
+        refund_key=refunds.new_key(),
+        refund_reasons=REFUND_REASONS,
         message=message,
         message_kind=message_kind,
     )

@@ -16,12 +16,14 @@ from ..auth.models import User
 from ..extensions import db
 from ..orders.models import (
     PAID_STATES,
+    REFUND_COMMITTED,
     SHIPPABLE,
     Fulfilment,
     Order,
     OrderEvent,
     OrderItem,
     OrderStatus,
+    Refund,
 )
 from .forms import OrderFilter
 
@@ -214,16 +216,26 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class RefundEntry:
+    """A refund of the order, with the email of the admin who asked (None: made elsewhere)."""
+
+    refund: Refund
+    actor_email: str | None
+
+
+@dataclass(frozen=True)
 class OrderDetail:
-    """One order with its lines, its customer's email and its timeline, oldest first."""
+    """One order with its lines, customer's email, refunds and timeline, oldest first."""
 
     order: Order
     email: str
     timeline: list[TimelineEntry]
+    refunds: list[RefundEntry]
+    left_to_refund: int
 
 
 def order_detail(order_id: int) -> OrderDetail | None:
-    """Everything the order page shows (three queries); None for an unknown id."""
+    """Everything the order page shows (four queries); None for an unknown id."""
     found = db.session.execute(
         select(Order, User.email)
         .join(User, User.id == Order.user_id)
@@ -239,4 +251,18 @@ def order_detail(order_id: int) -> OrderDetail | None:
         .where(OrderEvent.order_id == order_id)
         .order_by(OrderEvent.at, OrderEvent.id)
     ).all()
-    return OrderDetail(found[0], found[1], [TimelineEntry(*event) for event in events])
+    refunds = db.session.execute(
+        select(Refund, actor.email)
+        .outerjoin(actor, actor.id == Refund.actor_id)
+        .where(Refund.order_id == order_id)
+        .order_by(Refund.id)
+    ).all()
+    entries = [RefundEntry(*refund) for refund in refunds]
+    committed = sum(e.refund.amount_cents for e in entries if e.refund.status in REFUND_COMMITTED)
+    return OrderDetail(
+        found[0],
+        found[1],
+        [TimelineEntry(*event) for event in events],
+        entries,
+        found[0].total_cents - committed,
+    )

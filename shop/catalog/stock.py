@@ -139,6 +139,27 @@ def sell(order_id: int) -> Change | None:
     return None
 
 
+def return_units(order_id: int, actor_id: int | None) -> Change | None:
+    """Put a refunded order's sold units back on hand (an admin ticked "return to stock"),
+    once: the hold moves from sold (or sold late) to returned."""
+    if not (
+        _move_hold(order_id, StockHold.SOLD, StockHold.RETURNED)
+        or _move_hold(order_id, StockHold.SOLD_LATE, StockHold.RETURNED)
+    ):
+        return None
+    lines = _lines(order_id)
+    for product_id, quantity in lines:
+        # Lock: the product row; the hold was moved by exactly one caller, just above.
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock=Product.stock + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        record(product_id, "stock_returned", actor_id, f"{quantity} back from order #{order_id}")
+    return Change("returned", _units(lines))
+
+
 def _units(lines: list[tuple[int, int]]) -> str:
     """`3 units of 2 products`, for the timeline."""
     units = sum(quantity for _, quantity in lines)

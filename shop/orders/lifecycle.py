@@ -17,13 +17,13 @@ Callers commit (each service owns its one commit); nothing here calls Stripe.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
 from ..payments import PaymentEvent
-from .models import SHIPPABLE, Fulfilment, Order, OrderEvent, OrderStatus, Source
+from .models import PAID_STATES, SHIPPABLE, Fulfilment, Order, OrderEvent, OrderStatus, Source
 
 S = OrderStatus
 #: Leaving pending for these gives the held units back.
@@ -153,6 +153,40 @@ def ship(order_id: int, origin: Origin, carrier: str = "", tracking_number: str 
         note = f"{carrier}, {tracking}" if carrier else tracking
         record(order_id, str(Fulfilment.SHIPPED), origin, note)
     return shipped
+
+
+def lock(order_id: int) -> bool:
+    """Hold the order's row until the transaction ends (the first statement of a change
+    that reads the order to decide, e.g. how much is left to refund); False if none."""
+    # Lock: UPDATE of the row itself: PostgreSQL's row lock, SQLite's write lock, both
+    # taken before anything is read, so the read that follows is never stale.
+    return _update_one(order_id, [])
+
+
+def settle_refunds(order_id: int, refunded_cents: int, origin: Origin, note: str = "") -> bool:
+    """Set what was refunded of a paid order, from Stripe's figures, and the status that
+    makes it: paid, partly refunded or refunded (a refund that failed after it succeeded
+    gives the money back to the order); a status change goes on the timeline. The caller
+    holds the order's row (`lock`) and commits. False if the order was never paid."""
+    found = db.session.execute(
+        select(Order.status, Order.total_cents).where(Order.id == order_id)
+    ).one_or_none()
+    if found is None or found.status not in PAID_STATES:
+        return False
+    refunded = min(max(refunded_cents, 0), found.total_cents)
+    if refunded >= found.total_cents and found.total_cents > 0:
+        target = S.REFUNDED
+    else:
+        target = S.PARTIALLY_REFUNDED if refunded > 0 else S.PAID
+    _update_one(
+        order_id,
+        [Order.status.in_([str(s) for s in PAID_STATES])],
+        status=str(target),
+        refunded_cents=refunded,
+    )
+    if target != found.status:
+        record(order_id, str(target), origin, note)
+    return True
 
 
 def _update_one(order_id: int, conditions: Iterable, **values) -> bool:

@@ -36,6 +36,7 @@ class StockHold(StrEnum):
     RELEASED = "released"
     SOLD = "sold"
     SOLD_LATE = "sold_late"
+    RETURNED = "returned"  # refunded, and an admin put the units back on the shelf
 
 
 #: Statuses of an order whose money was taken (whatever came back since).
@@ -49,6 +50,31 @@ class Fulfilment(StrEnum):
 
     UNFULFILLED = "unfulfilled"
     SHIPPED = "shipped"
+
+
+class RefundStatus(StrEnum):
+    """A refund's state, as Stripe reports it (the shop's own row starts as pending)."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+#: Refund statuses by how final they are: a status never gives way to a less final one,
+#: so events arriving in any order leave each refund as Stripe last had it.
+REFUND_FINALITY = {
+    RefundStatus.PENDING: 0,
+    RefundStatus.REQUIRES_ACTION: 0,
+    RefundStatus.SUCCEEDED: 1,
+    RefundStatus.FAILED: 2,
+    RefundStatus.CANCELED: 2,
+}
+#: Refund statuses whose amount counts against what is left to refund.
+REFUND_COMMITTED = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+#: Reasons Stripe accepts for a refund ("" gives none).
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
 class Source(StrEnum):
@@ -123,6 +149,9 @@ class Order(TimestampMixin, db.Model):
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
+    )
+    refunds: Mapped[list["Refund"]] = relationship(
+        order_by="Refund.id", cascade="all, delete-orphan", viewonly=False
     )
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order",
@@ -206,3 +235,32 @@ class OrderEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<OrderEvent {self.order_id} {self.kind} via {self.source}>"
+
+
+class Refund(TimestampMixin, db.Model):
+    """Money given back on an order: asked for by an admin here, or made at Stripe (the
+    Dashboard) and learned from its events. Stripe's own figures decide its status."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(one_of("status", RefundStatus), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    #: The shop's key for this refund: Stripe's idempotency key is made from it, and the
+    #: admin's form carries it, so a double click or a retry is the same refund.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING)
+    #: Who asked: an admin (actor_id), or nobody here ("Stripe Dashboard").
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    return_to_stock: Mapped[bool] = mapped_column(default=False)
+    failure: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Refund {self.id} order={self.order_id} {self.amount_cents} {self.status}>"

@@ -1,7 +1,8 @@
 """Everything Stripe-facing; the only package that imports `stripe` or the emulator.
 
 The rest of the shop speaks to it in its own terms (`types`): it opens, reads and closes
-Checkout Sessions through `checkout`, links admins to them through `links`, and receives
+Checkout Sessions through `checkout`, refunds through `refunds`, links admins to them
+through `links`, and receives
 typed events through the handlers it registers with `on`. `gateway` is the one door to
 the SDK, `translate` the one place that knows Stripe's names, `webhooks` verifies and
 dispatches events, and `emulator` is the built-in Stripe used without a key.
@@ -13,10 +14,23 @@ from . import webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
 from .links import StripeLinks, order_links
-from .types import CheckoutEvent, CheckoutLine, CheckoutRequest, CheckoutSession, PaymentEvent
+from .refunds import refund, refunds_of
+from .types import (
+    Charge,
+    ChargeEvent,
+    CheckoutEvent,
+    CheckoutLine,
+    CheckoutRequest,
+    CheckoutSession,
+    PaymentEvent,
+    Refund,
+    RefundEvent,
+)
 from .webhooks import on
 
 __all__ = [
+    "Charge",
+    "ChargeEvent",
     "CheckoutEvent",
     "CheckoutLine",
     "CheckoutRequest",
@@ -25,6 +39,8 @@ __all__ = [
     "PaymentsError",
     "PaymentsRejected",
     "PaymentsUnavailable",
+    "Refund",
+    "RefundEvent",
     "SessionNotFound",
     "StripeLinks",
     "close_session",
@@ -33,6 +49,8 @@ __all__ = [
     "on",
     "open_session",
     "order_links",
+    "refund",
+    "refunds_of",
 ]
 
 

@@ -132,3 +132,16 @@ def list_checkout_sessions(**filters: Any) -> list[dict]:
     """One page of sessions, newest first (filters: status, limit, starting_after...)."""
     page = _call(client().v1.checkout.sessions.list, params=filters)
     return [session.to_dict() for session in page.data]
+
+
+def create_refund(params: dict, idempotency_key: str) -> dict:
+    """Create a Refund (Stripe's parameter names); the refund as a dict."""
+    options = {"idempotency_key": idempotency_key}
+    return _call(client().v1.refunds.create, params=params, options=options).to_dict()
+
+
+def list_refunds(payment_intent_id: str) -> list[dict]:
+    """Every refund of a PaymentIntent, newest first, page by page."""
+    params = {"payment_intent": payment_intent_id, "limit": 100}
+    page = _call(client().v1.refunds.list, params=params)
+    return [refund.to_dict() for refund in _call(lambda: list(page.auto_paging_iter()))]

@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..models import ID_MAX
-from .types import CheckoutEvent, CheckoutRequest, CheckoutSession, PaymentEvent
+from .types import (
+    Charge,
+    ChargeEvent,
+    CheckoutEvent,
+    CheckoutRequest,
+    CheckoutSession,
+    PaymentEvent,
+    Refund,
+    RefundEvent,
+)
 
 #: Stripe's ids and event types: printable ASCII, no spaces (and never a NUL, which
 #: PostgreSQL refuses in text).
@@ -104,6 +113,68 @@ def checkout_session(data: Any) -> CheckoutSession:
     )
 
 
+def _amount(value: Any, name: str) -> int:
+    """A non-negative amount in minor units."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise Malformed(f"{name} is not an amount")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    """A string field, or None."""
+    return value if isinstance(value, str) else None
+
+
+def refund(data: Any) -> Refund:
+    """A `refund` object as the shop's view of it."""
+    if not (
+        isinstance(data, dict)
+        and data.get("object") == "refund"
+        and is_stripe_id(data.get("id"))
+        and isinstance(data.get("metadata") or {}, dict)
+        and isinstance(data.get("status"), str)
+    ):
+        raise Malformed("not a Refund")
+    key = (data.get("metadata") or {}).get("refund_key")
+    return Refund(
+        id=data["id"],
+        amount=_amount(data.get("amount"), "amount"),
+        currency=_text(data.get("currency")) or "",
+        status=data["status"],
+        reason=_text(data.get("reason")) or "",
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        failure_reason=_text(data.get("failure_reason")),
+        shop_key=key if isinstance(key, str) and is_stripe_id(key) else None,
+    )
+
+
+def charge(data: Any) -> Charge:
+    """A `charge` object as the shop's view of it."""
+    if not (
+        isinstance(data, dict) and data.get("object") == "charge" and is_stripe_id(data.get("id"))
+    ):
+        raise Malformed("not a Charge")
+    return Charge(
+        id=data["id"],
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        amount=_amount(data.get("amount"), "amount"),
+        amount_refunded=_amount(data.get("amount_refunded"), "amount_refunded"),
+        refunded=data.get("refunded") is True,
+    )
+
+
+def refund_params(payment_intent_id: str, amount: int, reason: str, key: str) -> dict[str, Any]:
+    """`POST /v1/refunds` parameters: this much of a PaymentIntent, tagged with the shop's key."""
+    params: dict[str, Any] = {
+        "payment_intent": payment_intent_id,
+        "amount": amount,
+        "metadata": {"refund_key": key},
+    }
+    if reason:
+        params["reason"] = reason
+    return params
+
+
 def event(data: dict[str, Any], via: str) -> PaymentEvent:
     """A verified event envelope as a typed shop event (`Malformed` if its object is not
     what the type promises)."""
@@ -114,4 +185,16 @@ def event(data: dict[str, Any], via: str) -> PaymentEvent:
         except Malformed:
             raise Malformed(f"{event_type} without a Checkout Session") from None
         return CheckoutEvent(id=event_id, type=event_type, via=via, session=session)
+    if event_type.startswith("refund."):
+        try:
+            made = refund(data["data"]["object"])
+        except Malformed:
+            raise Malformed(f"{event_type} without a Refund") from None
+        return RefundEvent(id=event_id, type=event_type, via=via, refund=made)
+    if event_type.startswith("charge."):
+        try:
+            found = charge(data["data"]["object"])
+        except Malformed:
+            raise Malformed(f"{event_type} without a Charge") from None
+        return ChargeEvent(id=event_id, type=event_type, via=via, charge=found)
     return PaymentEvent(id=event_id, type=event_type, via=via)

@@ -83,3 +83,43 @@ class CheckoutEvent(PaymentEvent):
     """`checkout.session.*`: a session completed, was paid later, failed or expired."""
 
     session: CheckoutSession
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund as Stripe has it: made by the shop or anywhere else (the Dashboard)."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
+    reason: str  # duplicate | fraudulent | requested_by_customer | "" (none given)
+    payment_intent_id: str | None
+    failure_reason: str | None
+    #: The shop's own refund key, when the shop asked for it (metadata `refund_key`).
+    shop_key: str | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    """The charge behind a PaymentIntent, with Stripe's running total of refunds."""
+
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    amount_refunded: int
+    refunded: bool
+
+
+@dataclass(frozen=True)
+class RefundEvent(PaymentEvent):
+    """`refund.created`, `refund.updated`, `refund.failed`."""
+
+    refund: Refund
+
+
+@dataclass(frozen=True)
+class ChargeEvent(PaymentEvent):
+    """`charge.refunded` (and other `charge.*` events)."""
+
+    charge: Charge

@@ -61,6 +61,7 @@ PUBLIC_BY_DESIGN = {
 ADMIN_ONLY = {
     "/admin/orders/<int:order_id>": "any order, read by an admin",
     "/admin/orders/<int:order_id>/shipment": "any order, shipped by an admin",
+    "/admin/orders/<int:order_id>/refunds": "any paid order, refunded by an admin",
     "/admin/products/<sku>": "any product, its stock set or hidden by an admin",
 }
 #: What a form under /admin is sent in these tests: enough for every admin form to be valid.
@@ -105,6 +106,7 @@ def test_a_customer_reaches_no_admin_route(app, client, user, order, method, pat
     assert response.status_code == made_up.status_code == 404
     assert response.get_data() == made_up.get_data()
     assert stored(app, order_id).fulfilment == "unfulfilled"
+    assert stored(app, order_id).refunded_cents == 0
     assert [kind for kind, *_ in timeline(app, order_id)] == ["created", "paid"]
     assert "Sold out" not in client.get("/").get_data(as_text=True)  # the stock is untouched
 
