@@ -175,26 +175,23 @@ def refund_params(payment_intent_id: str, amount: int, reason: str, key: str) ->
     return params
 
 
+#: The events the shop reads an object from: type prefix -> (reader, event class, field).
+TYPED_EVENTS = {
+    "checkout.session.": (checkout_session, CheckoutEvent, "session"),
+    "refund.": (refund, RefundEvent, "refund"),
+    "charge.": (charge, ChargeEvent, "charge"),
+}
+
+
 def event(data: dict[str, Any], via: str) -> PaymentEvent:
     """A verified event envelope as a typed shop event (`Malformed` if its object is not
     what the type promises)."""
     event_id, event_type = data["id"], data["type"]
-    if event_type.startswith("checkout.session."):
-        try:
-            session = checkout_session(data["data"]["object"])
-        except Malformed:
-            raise Malformed(f"{event_type} without a Checkout Session") from None
-        return CheckoutEvent(id=event_id, type=event_type, via=via, session=session)
-    if event_type.startswith("refund."):
-        try:
-            made = refund(data["data"]["object"])
-        except Malformed:
-            raise Malformed(f"{event_type} without a Refund") from None
-        return RefundEvent(id=event_id, type=event_type, via=via, refund=made)
-    if event_type.startswith("charge."):
-        try:
-            found = charge(data["data"]["object"])
-        except Malformed:
-            raise Malformed(f"{event_type} without a Charge") from None
-        return ChargeEvent(id=event_id, type=event_type, via=via, charge=found)
+    for prefix, (read, kind, field) in TYPED_EVENTS.items():
+        if event_type.startswith(prefix):
+            try:
+                found = read(data["data"]["object"])
+            except Malformed:
+                raise Malformed(f"{event_type} without a {kind.__name__[:-5]}") from None
+            return kind(id=event_id, type=event_type, via=via, **{field: found})
     return PaymentEvent(id=event_id, type=event_type, via=via)
