@@ -80,7 +80,8 @@
     var pageTitle = document.getElementById("page-title");
     if (dialog.dataset.continued && pageTitle) {
       pageTitle.focus(); // "Continue shopping": on to the products
-    } else if (isLost(document.activeElement)) {
+    } else if (isLost(document.activeElement) || dialog.contains(document.activeElement)) {
+      // Chrome leaves the focus inside a closed dialog that had nothing to return it to.
       var opener = document.querySelector('[data-dialog="' + dialog.id + '"]');
       if (opener) opener.focus(); // a dialog the server opened had no opener to return to
     }
