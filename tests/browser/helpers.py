@@ -62,7 +62,7 @@ def open_product(page, name: str):
     product dialog."""
     card(page, name).get_by_role("link", name=name).click()
     dialog = page.locator("#product-dialog")
-    page.wait_for_function("document.getElementById('product-dialog').matches(':modal')")
+    page.wait_for_function("() => document.getElementById('product-dialog').matches(':modal')")
     return dialog
 
 

@@ -49,7 +49,7 @@ def open_dialog(page, link_name, dialog_id: str):
     page.get_by_role("link", name=link_name).click()
     dialog = page.locator(f"#{dialog_id}")
     expect(dialog).to_be_visible()
-    page.wait_for_function(f"document.getElementById('{dialog_id}').matches(':modal')")
+    page.wait_for_function(f"() => document.getElementById('{dialog_id}').matches(':modal')")
     return dialog
 
 
