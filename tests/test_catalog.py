@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from conftest import csrf_token
+
 
 def card_titles(html: str) -> list[str]:
     return re.findall(r'<h2 class="card-title">([^<]+)</h2>', html)
@@ -99,6 +101,16 @@ def test_the_page_has_one_h1_and_a_description(client, seeded):
     html = client.get("/").get_data(as_text=True)
     assert html.count("<h1") == 1
     assert re.search(r'<meta name="description" content="[^"]{40,}">', html)
+
+
+def test_nothing_sits_outside_a_landmark(user, client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    banner = re.search(r'<aside class="banner" aria-label="Test mode">\s*<p>Stripe emulator', html)
+    assert banner and html.index("<aside") < html.index('<header class="site-header">')
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    after = client.get("/").get_data(as_text=True)  # the flash of the logout
+    main = after.split('<main id="main">')[1].split("</main>")[0]
+    assert '<p class="flash flash-info" role="status">You are logged out.</p>' in main
 
 
 def test_cards_carry_their_sku_link_to_their_page_and_name_their_button(user, client, seeded):

@@ -160,3 +160,47 @@ def test_the_audit_does_see_a_violation(page, shop):
     page.goto("/")
     page.evaluate("() => document.querySelector('main').append(document.createElement('button'))")
     assert any("button-name" in line for line in axe_violations(page, "broken on purpose"))
+
+
+def contrast(one: str, two: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+
+    def luminance(color: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", color)[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_focus_ring_stands_out_from_the_brown_buttons(signed_in, shop):
+    page = signed_in
+    button = page.locator("#grid .card .add-form button").first
+    button.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focused from the keyboard: :focus-visible
+    expect(button).to_be_focused()
+    ring = button.evaluate(
+        """el => { const s = getComputedStyle(el), card = getComputedStyle(el.closest('.card'));
+            return [s.outlineStyle, parseFloat(s.outlineWidth), parseFloat(s.outlineOffset),
+                    s.outlineColor, card.backgroundColor]; }"""
+    )
+    style, width, offset, color, card_colour = ring
+    # A solid ring set off from the button by a gap: it is drawn on the card around the
+    # brown (whose own contrast with a blue ring would be weak), where it stands out 3:1.
+    assert style == "solid" and width >= 3 and offset >= 2
+    assert contrast(color, card_colour) >= 3
+    paper = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert contrast(color, paper) >= 3
+
+
+def test_a_form_level_error_keeps_its_distance_from_the_next_label(page, customer, problems):
+    problems.allow_status(422, "/login")
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(customer)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    error = page.get_by_role("alert").bounding_box()
+    label = page.locator("label[for=email]").bounding_box()
+    assert label["y"] - (error["y"] + error["height"]) >= 12
