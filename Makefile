@@ -1,14 +1,16 @@
 # Everyday commands. `make run` and `make test` set everything up on a fresh machine.
 # htmx is vendored: static/js/htmx.min.js is htmx.org 2.0.11 from npm (`make htmx` refetches it).
+# The browser tests' axe-core is vendored too: tests/browser/vendor/axe.min.js (`make axe`).
 
 VENV    ?= .venv
 PYTHON  ?= python3
 PORT    ?= 5000
 HTMX_VERSION := 2.0.11
+AXE_VERSION  := 4.14.1
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format screenshot htmx bench clean
+.PHONY: run test lint format screenshot htmx axe bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +59,11 @@ format: $(VENV)/.dev
 htmx:
 	cd $$(mktemp -d) && npm pack -q htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz \
 		&& cp package/dist/htmx.min.js $(CURDIR)/static/js/htmx.min.js
+
+axe:
+	cd $$(mktemp -d) && npm pack -q axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz \
+		&& cp package/axe.min.js $(CURDIR)/tests/browser/vendor/axe.min.js \
+		&& cp package/LICENSE $(CURDIR)/tests/browser/vendor/axe-core.LICENSE
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -23,8 +23,8 @@ class Dialog:
     blocks: tuple[str, ...]
 
 
-#: The cart: its body, and the header badge out of band.
-CART = Dialog("cart", "cart/cart.html", ("cart_body", "cart_badge"))
+#: The cart: its body, the header badge and the dialog's live region (both out of band).
+CART = Dialog("cart", "cart/cart.html", ("cart_body", "cart_badge", "cart_status"))
 #: My Orders: its body.
 ORDERS = Dialog("orders", "orders/orders.html", ("orders_body",))
 

@@ -1,5 +1,7 @@
 """Registration, login and logout through the real forms, with CSRF on."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -141,3 +143,43 @@ def test_anonymous_plain_request_is_redirected_to_login(client):
 def test_logged_in_user_visiting_login_goes_home(user, client):
     response = client.get("/login")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+# --- What assistive technology reads on the forms (issue #18) --------------------------------
+
+
+def input_named(html: str, name: str) -> str:
+    """The `<input>` tag whose name is `name`."""
+    return re.search(rf'<input [^>]*name="{name}"[^>]*>', html).group(0)
+
+
+@pytest.mark.parametrize("path", ["/login", "/register"])
+def test_fields_without_errors_have_no_aria_describedby(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert "None" not in html
+    for name in ("email", "password"):
+        tag = input_named(html, name)
+        assert "aria-describedby" not in tag and "aria-invalid" not in tag
+        assert "autofocus" not in tag
+
+
+def test_a_refused_login_focuses_its_message_and_keeps_the_email(auth, client):
+    auth.create_user()
+    html = auth.login(password="not the password").get_data(as_text=True)
+    error = re.search(r'<p id="form-error-1" class="form-error"[^>]*>([^<]*)</p>', html)
+    assert error.group(1) == "That email and password do not match an account."
+    assert 'role="alert" tabindex="-1" autofocus' in error.group(0)
+    assert 'value="ada@example.com"' in input_named(html, "email")
+    assert "autofocus" not in input_named(html, "email")  # one focus: the message
+
+
+def test_registration_errors_describe_their_fields_and_the_first_takes_the_focus(client):
+    data = {"email": "not-an-email", "password": "short", "confirm": "other"}
+    data["csrf_token"] = csrf_token(client, "/register")
+    html = client.post("/register", data=data).get_data(as_text=True)
+    email, password = input_named(html, "email"), input_named(html, "password")
+    assert 'aria-describedby="email-errors"' in email and 'aria-invalid="true"' in email
+    assert 'aria-describedby="password-errors"' in password
+    assert "autofocus" in email and "autofocus" not in password
+    assert '<ul class="field-errors" id="email-errors">' in html
+    assert "None" not in html

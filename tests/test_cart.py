@@ -254,13 +254,13 @@ def test_cart_lines_show_image_name_price_quantity_and_total(app, user, shopper,
     assert re.search(r"Subtotal <strong[^>]*>\$43.50</strong>", html)
 
 
-def test_empty_cart_has_an_empty_state_and_a_disabled_checkout(user, client, seeded):
+def test_empty_cart_has_an_empty_state_and_a_way_back_to_the_shop(user, client, seeded):
+    # Issue #18: not a disabled Checkout, but "Continue shopping" (a dialog form: no JS needed).
     html = client.get("/cart", headers=HTMX).get_data(as_text=True)
     assert "Your cart is empty" in html
-    checkout = re.search(r'<form class="checkout-form".*?</form>', html, re.S).group(0)
-    assert 'action="/checkout"' in checkout and 'hx-post="/checkout"' in checkout
-    assert 'hx-disabled-elt="find button"' in checkout
-    assert "disabled>Checkout" in checkout
+    assert 'class="checkout-form"' not in html and ">Checkout<" not in html
+    form = re.search(r'<form class="dialog-actions" method="dialog">.*?</form>', html, re.S)
+    assert ">Continue shopping</button>" in form.group(0)
     assert badge(html) == "0"
 
 
@@ -405,7 +405,14 @@ def test_delete_removes_the_line_and_rerenders(app, user, shopper, beans, kettle
     response = shopper.remove(beans)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Ethiopia" not in html and "Gooseneck Kettle" in html
+    # The lines no longer list it; the dialog's live region says it went (issue #18).
+    lines = re.search(r'<ul class="cart-lines">.*?</ul>', html, re.S).group(0)
+    assert "Ethiopia" not in lines and "Gooseneck Kettle" in lines
+    status = re.search(r'<p id="cart-status"[^>]*hx-swap-oob="innerHTML">([^<]*)</p>', html)
+    assert status.group(1) == (
+        "Removed Ethiopia Yirgacheffe, 250 g from your cart. "
+        "Your cart holds 2 items; subtotal $108.00."
+    )
     assert re.search(r'<span id="cart-count"[^>]*hx-swap-oob="true"[^>]*>2</span>', html)
     assert response.headers["HX-Trigger"] == "cart-changed"
     assert cart_lines(app, user) == {kettle: 2}

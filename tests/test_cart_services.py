@@ -68,3 +68,15 @@ def test_add_item_refuses_an_unknown_product_without_writing(app, user):
         services.add_item(user, 424242, 1, max_quantity=10)
     with app.app_context():
         assert services.load_cart(user).is_empty
+
+
+def test_a_removal_names_the_product_it_took_out_once(app, user, seeded):
+    fill_cart(app, user, [seeded["MUG-STONE"], seeded["GEAR-SCALE"]])
+    with app.app_context():
+        cart = services.remove_item(user, seeded["MUG-STONE"])
+        assert cart.removed == "Stoneware Mug, 350 ml"
+        assert [line.product.name for line in cart.lines] == ["Coffee Scale with Timer"]
+        assert services.remove_item(user, seeded["MUG-STONE"]).removed is None
+        assert services.set_quantity(user, seeded["GEAR-SCALE"], 0).removed == (
+            "Coffee Scale with Timer"
+        )

@@ -2,9 +2,13 @@
 
 import re
 
+import pytest
+
+from conftest import csrf_token
+
 
 def card_titles(html: str) -> list[str]:
-    return re.findall(r'<h3 class="card-title">([^<]+)</h3>', html)
+    return re.findall(r'<h2 class="card-title">([^<]+)</h2>', html)
 
 
 def test_page_shows_the_seeded_catalogue_to_visitors(client, seeded):
@@ -88,3 +92,114 @@ def test_htmx_errors_come_back_as_a_toast(client):
 
 def test_favicon_exists(client):
     assert client.get("/favicon.ico").status_code == 200
+
+
+# --- Cards and the page's structure (issue #18) ----------------------------------------------
+
+
+def test_the_page_has_one_h1_and_a_description(client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("<h1") == 1
+    assert re.search(r'<meta name="description" content="[^"]{40,}">', html)
+
+
+def test_nothing_sits_outside_a_landmark(user, client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    banner = re.search(r'<aside class="banner" aria-label="Test mode">\s*<p>Stripe emulator', html)
+    assert banner and html.index("<aside") < html.index('<header class="site-header">')
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    after = client.get("/").get_data(as_text=True)  # the flash of the logout
+    main = after.split('<main id="main">')[1].split("</main>")[0]
+    assert '<p class="flash flash-info" role="status">You are logged out.</p>' in main
+
+
+def test_cards_carry_their_sku_link_to_their_page_and_name_their_button(user, client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    skus = re.findall(r'<li class="card" data-sku="([^"]+)"', html)
+    assert sorted(skus) == sorted(seeded)
+    for sku in seeded:
+        assert f'href="/products/{sku}" hx-get="/products/{sku}"' in html
+    assert '>Add<span class="visually-hidden"> Gooseneck Kettle, 0.9 L to cart</span>' in html
+
+
+def test_only_cards_below_the_first_row_load_lazily(client, seeded):
+    images = re.findall(r'<img src="/static/img/products/[^"]+"[^>]*>', client.get("/").text)
+    assert len(images) == len(seeded)
+    assert ["lazy" in tag for tag in images] == [False] * 4 + [True] * (len(seeded) - 4)
+
+
+def test_the_result_count_is_said_in_a_live_region_kept_out_of_the_grid(client, seeded):
+    html = client.get("/?q=kettle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    status = re.search(r'<p id="search-status"[^>]*hx-swap-oob="innerHTML">([^<]*)</p>', html)
+    assert 'role="status"' in status.group(0)
+    assert status.group(1) == "1 result for “kettle”"
+    assert '<p class="results-note">1 result for “kettle”</p>' in html
+
+
+def test_no_results_is_said_once_on_screen(client, seeded):
+    html = client.get("/?q=decaf+unicorn").get_data(as_text=True)
+    grid = html.split('<section id="grid"')[1].split("</section>")[0]
+    assert "No products match “decaf unicorn”" in grid and "results-note" not in grid
+    assert re.search(r'<p id="search-status"[^>]*>No products match “decaf unicorn”</p>', html)
+
+
+# --- Product pages: GET /products/<sku> -------------------------------------------------------
+
+
+def test_a_product_page_shows_the_product_without_javascript(user, client, seeded):
+    response = client.get("/products/GEAR-KETTLE")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert (
+        '<h1 id="product-title" class="product-title" tabindex="-1">Gooseneck Kettle, 0.9 L</h1>'
+        in html
+    )
+    assert html.count("<h1") == 1
+    assert "<title>Gooseneck Kettle, 0.9 L · Northside Roastery</title>" in html
+    assert 'rel="canonical" href="http://localhost/products/GEAR-KETTLE"' in html
+    assert '<article class="product" data-sku="GEAR-KETTLE"' in html
+    assert "$54.00" in html and 'class="availability"' in html
+    assert 'src="/static/img/products/gear-kettle.svg"' in html and 'width="480"' in html
+    form = re.search(r'<form class="add-form".*?</form>', html, re.S).group(0)
+    assert 'action="/cart/items"' in form
+    assert f'name="product_id" value="{seeded["GEAR-KETTLE"]}"' in form
+    assert 'id="product-qty-' in form  # not the grid's ids: the dialog opens over the grid
+
+
+def test_a_product_page_asks_a_visitor_to_log_in_and_come_back(client, seeded):
+    html = client.get("/products/MUG-STONE").get_data(as_text=True)
+    assert 'href="/login?next=/products/MUG-STONE">Log in to buy</a>' in html
+    assert 'name="product_id"' not in html
+
+
+def test_htmx_gets_the_product_as_the_dialog_body(client, seeded):
+    response = client.get("/products/MUG-STONE", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<article class="product" data-sku="MUG-STONE"')
+    assert '<h2 id="product-title"' in html  # below the page's own h1
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_grid_page_holds_the_product_dialog_shell(client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    assert '<dialog id="product-dialog"' in html and '<div id="product-body"></div>' in html
+
+
+@pytest.mark.parametrize("sku", ["NO-SUCH-SKU", "x" * 65, "gear-kettle"])
+def test_an_unknown_product_is_404(client, seeded, sku):
+    response = client.get(f"/products/{sku}")
+    assert response.status_code == 404
+    assert "That product does not exist." in response.get_data(as_text=True)
+
+
+def test_an_inactive_product_is_404(app, client, seeded):
+    from shop.catalog.models import Product
+    from shop.extensions import db
+
+    with app.app_context():
+        db.session.get(Product, seeded["TOTE-CANVAS"]).active = False
+        db.session.commit()
+    assert client.get("/products/TOTE-CANVAS").status_code == 404
+    htmx = client.get("/products/TOTE-CANVAS", headers={"HX-Request": "true"})
+    assert htmx.status_code == 404 and htmx.headers["HX-Retarget"] == "#toasts"

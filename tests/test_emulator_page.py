@@ -202,3 +202,21 @@ def test_parallel_payments_of_one_session_complete_it_once(app, session, complet
         thread.join()
     assert sorted(outcomes) == [200] + [409] * 5
     assert len(completed) == 1
+
+
+def test_a_declined_card_is_focused_linked_to_its_field_and_kept(client, session):
+    # Issue #18: the message takes the focus, describes the field, and the number stays.
+    html = pay(client, session, "4000 0000 0000 0002").get_data(as_text=True)
+    error = re.search(r'<p id="card-error"[^>]*>([^<]*)</p>', html)
+    assert error.group(1) == "Your card was declined. Nothing was charged."
+    assert 'role="alert" tabindex="-1" autofocus' in error.group(0)
+    field = re.search(r'<input id="card_number"[^>]*>', html, re.S).group(0)
+    assert 'value="4000 0000 0000 0002"' in field
+    assert 'aria-invalid="true"' in field and 'aria-describedby="card-error"' in field
+
+
+def test_an_untouched_card_field_is_not_marked_invalid(client, session):
+    html = client.get(page_path(session)).get_data(as_text=True)
+    field = re.search(r'<input id="card_number"[^>]*>', html, re.S).group(0)
+    assert 'value=""' in field and "aria-invalid" not in field and "aria-describedby" not in field
+    assert 'id="card-error"' not in html

@@ -1,5 +1,6 @@
 """Fulfilment: the webhook and the success page mark an order paid exactly once."""
 
+import re
 import threading
 
 import pytest
@@ -177,3 +178,16 @@ def test_concurrent_webhook_and_success_page_fulfil_once(app, client, user, seed
     assert statuses == [200] * len(threads)
     assert orders(app)[0].status == "paid"
     assert cart(app, user) == {seeded["BEAN-ETH-250"]: 2}
+
+
+def test_the_success_page_thanks_once_then_shows_the_order(app, client, user, seeded, order):
+    pay(app, order.stripe_session_id)
+    path = f"/checkout/success?session_id={order.stripe_session_id}"
+    first = client.get(path).get_data(as_text=True)
+    thanks = re.search(r'<p id="orders-message"[^>]*>([^<]*)</p>', first)
+    assert thanks.group(1) == f"Thank you! Order #{order.id} is paid."
+    assert 'role="status" tabindex="-1" autofocus' in thanks.group(0)
+    assert 'class="order order-detail"' in first and ">Continue shopping</button>" in first
+    again = client.get(path).get_data(as_text=True)  # a reload
+    assert "Thank you" not in again and 'id="orders-message"' not in again
+    assert f'data-order-id="{order.id}" data-status="paid"' in again

@@ -1,15 +1,17 @@
 """My Orders: the modal body and page, newest first, scoped to the customer."""
 
+import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from checkout_helpers import add, checkout, make_orders, orders
-from conftest import count_queries
+from conftest import count_queries, csrf_token
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.lifecycle import ALLOWED, Origin, TransitionError, move
-from shop.orders.models import Order, Source
+from shop.orders.models import Order, OrderStatus, Source
 
 
 def test_orders_fragment_lists_newest_first_with_status_attributes(app, client, user, seeded):
@@ -94,3 +96,75 @@ def test_transitions_allow_only_the_documented_moves(app, user, seeded):
         db.session.commit()
     assert orders(app)[0].status == "refunded"
     assert all(target != "pending" for targets in ALLOWED.values() for target in targets)
+
+
+# --- One order's detail: GET /orders/<id> ------------------------------------------------------
+
+
+def test_each_row_links_to_its_detail(app, client, user, seeded):
+    make_orders(app, user, seeded["MUG-STONE"], 2)
+    html = client.get("/orders", headers={"HX-Request": "true"}).get_data(as_text=True)
+    for order in orders(app):
+        assert (
+            f'<a id="order-link-{order.id}" class="order-number" href="/orders/{order.id}" '
+            f'hx-get="/orders/{order.id}" hx-target="#orders-body">Order #{order.id}</a>'
+        ) in html
+
+
+def test_the_detail_shows_lines_totals_and_the_timeline_in_words(app, client, user, seeded):
+    add(client, seeded["BEAN-ETH-250"], 2)
+    add(client, seeded["MUG-STONE"])
+    checkout(client)
+    [order] = orders(app)
+    with app.app_context():
+        move(order.id, OrderStatus.PAID, Origin(Source.WEBHOOK, "evt_1"), paid_at=utcnow())
+        db.session.commit()
+    response = client.get(f"/orders/{order.id}", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert f'data-order-id="{order.id}" data-status="paid"' in html
+    assert "2 × Ethiopia Yirgacheffe, 250 g" in html and "($14.50 each)" in html
+    assert '<strong class="order-total">$47.00</strong>' in html
+    kinds = re.findall(r'<li data-kind="([^"]+)">.*?<span class="timeline-what">([^<]+)', html)
+    assert kinds == [("created", "Order placed; waiting for payment"), ("paid", "Payment received")]
+    assert "evt_1" not in html and "webhook" not in html  # where a change came from is ours
+    assert "Resume payment" not in html and "every 3s" not in html
+    assert ">Continue shopping</button>" in html and 'href="/orders"' in html
+
+
+def test_a_pending_detail_offers_resume_and_polls_itself(app, client, user, seeded):
+    add(client, seeded["BEAN-ETH-250"])
+    checkout(client)
+    [order] = orders(app)
+    html = client.get(f"/orders/{order.id}", headers={"HX-Request": "true"}).text
+    assert f'hx-get="/orders/{order.id}" hx-trigger="every 3s"' in html
+    assert f'<a id="resume-{order.id}" class="button resume" href="{order.session_url}">' in html
+
+
+def test_the_detail_without_htmx_is_the_page_with_my_orders_open(app, client, user, seeded):
+    make_orders(app, user, seeded["MUG-STONE"], 1)
+    [order] = orders(app)
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "<html" in html and re.search(r'<dialog id="orders-dialog"[^>]* open data-open', html)
+    assert 'class="order order-detail"' in html and "2 × Thing" in html
+
+
+@pytest.mark.parametrize("kind", ["refund", "shipped", "partially_refunded", "refunded"])
+def test_timeline_entries_customers_see_have_words(kind):
+    from shop.orders.routes import timeline_words
+
+    words = timeline_words(kind)
+    assert words and "_" not in words
+
+
+@pytest.mark.parametrize("kind", ["attention", "email_failed", "refund_failed", "stock_returned"])
+def test_the_shops_own_notes_are_not_shown_to_customers(kind):
+    from shop.orders.routes import timeline_words
+
+    assert timeline_words(kind) is None
+
+
+def test_an_unknown_order_is_404_and_needs_login(app, client, user, seeded):
+    assert client.get("/orders/424242").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert client.get("/orders/1").status_code == 302

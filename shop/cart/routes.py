@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from .. import pages
 from ..htmx import hx_trigger, is_htmx, render
+from ..money import format_money
 from . import forms, services
 
 bp = Blueprint("cart", __name__)
@@ -55,33 +56,54 @@ def render_cart(
     message: str | None = None,
     message_kind: str = "success",
     status: int = 200,
+    announcement: str = "",
 ):
-    """The cart body and the badge (out of band) for htmx; the page with the cart open else."""
+    """The cart body, the badge (out of band) and the dialog's live region for htmx; the
+    page with the cart open else."""
     cart = services.load_cart(current_user.id) if cart is None else cart
-    return pages.with_dialog(pages.CART, message, message_kind, status, cart=cart)
+    return pages.with_dialog(
+        pages.CART, message, message_kind, status, cart=cart, announcement=announcement
+    )
+
+
+def _holds(cart: services.Cart) -> str:
+    """What the badge and the subtotal say, as one sentence for a screen reader."""
+    if cart.is_empty:
+        return "Your cart is empty."
+    items = "1 item" if cart.count == 1 else f"{cart.count} items"
+    return f"Your cart holds {items}; subtotal {format_money(cart.subtotal_cents, cart.currency)}."
 
 
 def _changed(cart: services.Cart, message: str):
-    """After a change: the new cart (htmx, with the event) or a 303 to the cart page."""
+    """After a change: the new cart (htmx, with the event, and the change said in the
+    dialog's live region) or a 303 to the cart page."""
     if not is_htmx():
         flash(message, "success")
         response = redirect(url_for("cart.show"), 303)
         response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
         return response
-    return hx_trigger(render_cart(cart), CHANGED_EVENT)
+    return hx_trigger(render_cart(cart, announcement=f"{message} {_holds(cart)}"), CHANGED_EVENT)
 
 
 def _added_note(cart: services.Cart, product_id: int) -> str:
-    """The confirmation of an add, saying when the line reached the maximum."""
+    """The confirmation of an add, saying when the line reached the maximum, and what the
+    badge now counts (the note is the card's live region; the badge is not one)."""
     line = cart.line_for(product_id)
     if line is None:  # removed again by a concurrent request: say what is true now
-        return "Added to your cart."
+        return f"Added to your cart. {_holds(cart)}"
     note = f"Added. You have {line.quantity} × {line.product.name} in your cart"
     if line.units_left is not None and line.quantity >= line.units_left:
         return f"{note}: only {line.units_left} left, so that is all you can have."
     if line.quantity >= _max_quantity():
-        return f"{note}, the most one order can hold."
-    return f"{note}."
+        note = f"{note}, the most one order can hold"
+    return f"{note}. {_holds(cart)}"
+
+
+def _removed(cart: services.Cart) -> str:
+    """What a removal says: which product went, when this request took it out."""
+    if cart.removed is None:
+        return "Removed from your cart."
+    return f"Removed {cart.removed} from your cart."
 
 
 @bp.get("/cart")
@@ -119,7 +141,7 @@ def set_quantity(product_id: int):
         cart = services.set_quantity(current_user.id, product_id, quantity)
     except (forms.InvalidInput, services.CartError) as error:
         return render_cart(message=str(error), message_kind="error", status=_status(error))
-    return _changed(cart, "Your cart is updated.")
+    return _changed(cart, _removed(cart) if quantity == 0 else "Your cart is updated.")
 
 
 @bp.delete("/cart/items/<int:product_id>")
@@ -127,4 +149,4 @@ def set_quantity(product_id: int):
 def remove_item(product_id: int):
     """Remove a line; removing it twice is fine."""
     cart = services.remove_item(current_user.id, product_id)
-    return _changed(cart, "Removed from your cart.")
+    return _changed(cart, _removed(cart))

@@ -5,7 +5,7 @@ Python), so concurrent requests of the same customer lose nothing. Each owns its
 returns the cart as it stands afterwards, loaded with one query.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,6 +73,8 @@ class Cart:
     currency: str
     count: int
     has_unavailable: bool
+    #: The name of the product the change that returned this cart took out of it, if any.
+    removed: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -265,16 +267,26 @@ def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
 
 
 def remove_item(user_id: int, product_id: int) -> Cart:
-    """Remove a line; removing one that is not there is fine (idempotent)."""
+    """Remove a line; removing one that is not there is fine (idempotent). The cart says
+    which product went (`removed`) when this call took a line out."""
+    removed = None
     if product_id <= ID_MAX:
+        # The product's name comes back with the DELETE itself: no read before it.
+        name = (
+            select(Product.name)
+            .where(Product.id == CartItem.product_id)
+            .correlate(CartItem)
+            .scalar_subquery()
+        )
         # Lock: none needed; one DELETE, and a line already gone is the same outcome.
-        db.session.execute(
+        removed = db.session.execute(
             delete(CartItem)
             .where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+            .returning(name)
             .execution_options(synchronize_session=False)
-        )
+        ).scalar()
         db.session.commit()
-    return load_cart(user_id)
+    return replace(load_cart(user_id), removed=removed)
 
 
 def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:

@@ -15,6 +15,8 @@ from .models import Product, ProductEvent
 SEED_FILE = Path(__file__).with_name("products.json")
 SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")
 QUERY_MAX = 100
+#: What the sku column holds.
+SKU_MAX = 64
 #: What the columns hold (name, image), what a product card can show (description), and
 #: Stripe's ceiling for a unit amount: a longer or larger value is refused before any write.
 NAME_MAX, DESCRIPTION_MAX, IMAGE_MAX = 200, 5000, 255
@@ -53,6 +55,13 @@ def search_products(query: str = "") -> list[Product]:
     return list(db.session.scalars(statement))
 
 
+def find_product(sku: str) -> Product | None:
+    """The active product with this SKU; None for an unknown, overlong or inactive one."""
+    if not sku or len(sku) > SKU_MAX:
+        return None
+    return db.session.scalar(select(Product).where(Product.sku == sku, Product.active))
+
+
 def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
     """Parse and validate the seed file, so a bad entry stops the load before any write."""
     try:
@@ -67,8 +76,10 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
         if not isinstance(entry, dict):
             raise SeedError(f"{where}: expected an object")
         sku = entry.get("sku")
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64 or "\x00" in sku:
-            raise SeedError(f"{where}: 'sku' must be a non-empty string of at most 64 characters")
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > SKU_MAX or "\x00" in sku:
+            raise SeedError(
+                f"{where}: 'sku' must be a non-empty string of at most {SKU_MAX} characters"
+            )
         if sku in seen:
             raise SeedError(f"{where}: duplicate sku {sku!r}")
         seen.add(sku)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required
 
 from .. import security
@@ -13,6 +13,9 @@ from ..pages import CART, ORDERS, with_dialog
 from . import confirmation, services
 
 bp = Blueprint("checkout", __name__)
+
+#: The session key remembering the last order this browser was thanked for.
+THANKED = "thanked_order_id"
 
 
 def _urls() -> services.CheckoutUrls:
@@ -39,16 +42,27 @@ def start():
     return hx_redirect(outcome.url)
 
 
+def _thank_once(order_id: int) -> str | None:
+    """The thank-you, the first time this browser comes back for `order_id`; a reload of
+    the success page shows the order without saying it again."""
+    if session.get(THANKED) == order_id:
+        return None
+    session[THANKED] = order_id
+    return f"Thank you! Order #{order_id} is paid."
+
+
 @bp.get("/checkout/success")
 @login_required
 def success():
-    """Back from Stripe: reconcile the session, then show My Orders with the outcome."""
+    """Back from Stripe: reconcile the session, then show My Orders with the outcome (a paid
+    order's detail)."""
     order = orders.find_by_session(current_user.id, request.args.get("session_id", ""))
     if order is None:
         abort(404)
     order = confirmation.confirm(order)
     if order.status == OrderStatus.PAID:
-        return with_dialog(ORDERS, f"Thank you! Order #{order.id} is paid.")
+        paid = orders.find_order(current_user.id, order.id)
+        return with_dialog(ORDERS, _thank_once(order.id), detail=paid)
     if order.status == OrderStatus.PENDING:
         return with_dialog(
             ORDERS,

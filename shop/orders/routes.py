@@ -1,6 +1,7 @@
-"""`GET /orders`: the My Orders modal body (htmx) or the page with it open."""
+"""`GET /orders` and `GET /orders/<id>`: My Orders and one order's detail, as the modal
+body (htmx) or the page with it open."""
 
-from flask import Blueprint
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
 from ..models import utcnow
@@ -22,13 +23,36 @@ STATUS_LABELS = {
 }
 
 
+#: What customers read for each entry of an order's timeline (`OrderEvent.kind`): a status
+#: the order moved to, or another kind of entry. Kinds not listed are the shop's own notes
+#: (a late payment flagged for an admin, an email that failed, stock put back) and are
+#: not shown to the customer.
+TIMELINE_WORDS = {
+    "created": "Order placed; waiting for payment",
+    OrderStatus.PAID: "Payment received",
+    OrderStatus.FAILED: "Payment failed; nothing was charged",
+    OrderStatus.EXPIRED: "Checkout expired unpaid; nothing was charged",
+    OrderStatus.CANCELLED: "Checkout closed unpaid; nothing was charged",
+    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
+    OrderStatus.REFUNDED: "Refunded in full",
+    "shipped": "Shipped",
+    "refund": "Refund issued",
+}
+
+
+def timeline_words(kind: str) -> str | None:
+    """The customer's wording for a timeline entry of `kind` (None: not for customers)."""
+    return TIMELINE_WORDS.get(kind)
+
+
 @bp.app_context_processor
 def orders_globals() -> dict:
-    """`my_orders()` and the words for each status, for the My Orders dialog."""
+    """`my_orders()` and the words for each status and timeline entry, for My Orders."""
     return {
         "my_orders": lambda: services.list_orders(current_user.id),
         "any_pending": services.any_pending,
         "status_labels": STATUS_LABELS,
+        "timeline_words": timeline_words,
         "utcnow": utcnow,
     }
 
@@ -38,3 +62,11 @@ def orders_globals() -> dict:
 def show():
     """The customer's orders, newest first."""
     return with_dialog(ORDERS)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def detail(order_id: int):
+    """One of the customer's orders: lines, totals, and what happened to it, in My Orders."""
+    order = services.find_order(current_user.id, order_id) or abort(404, "No such order.")
+    return with_dialog(ORDERS, detail=order)

@@ -1,9 +1,10 @@
 """Reading a customer's orders (always scoped to that customer)."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..models import ID_MAX
 from .models import Order, OrderStatus
 
 
@@ -18,6 +19,17 @@ def list_orders(user_id: int) -> list[Order]:
             .options(joinedload(Order.items))
             .order_by(Order.created_at.desc(), Order.id.desc())
         ).unique()
+    )
+
+
+def find_order(user_id: int, order_id: int) -> Order | None:
+    """One of the user's orders with its items and timeline; None for anyone else's."""
+    if order_id > ID_MAX:
+        return None
+    return db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id, Order.user_id == user_id)
+        .options(selectinload(Order.items), selectinload(Order.events))
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from browser.helpers import DESKTOP, log_in
+from browser.helpers import AXE, DESKTOP, log_in
 from chromium import require_chromium
 from conftest import FAST_HASH, PASSWORD, app_config, serve
 from shop import create_app
@@ -204,6 +204,7 @@ def new_context(browser, shop, problems):
     def make(**options):
         options = {"viewport": DESKTOP, "base_url": shop.url, **options}
         context = browser.new_context(**options)
+        context.add_init_script(path=str(AXE))
         problems.watch(context)
         contexts.append(context)
         return context

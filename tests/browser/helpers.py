@@ -1,5 +1,6 @@
 """What the browser scenarios share: viewports, logging in, screenshots, "no page load",
-the cart and My Orders dialogs, checking out and paying on the emulator's page."""
+the cart and My Orders dialogs, checking out and paying on the emulator's page,
+axe-core's verdict, and where the keyboard focus is."""
 
 import re
 from contextlib import contextmanager
@@ -13,6 +14,36 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+#: axe-core from npm (tests/browser/vendor/README.md): every context runs it as an init
+#: script, so the page's CSP is the one the shop sends (no inline script, no bypass).
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+
+
+def axe_violations(page, state: str) -> list[str]:
+    """axe-core's violations on the page as it is now (every rule axe runs by default:
+    WCAG 2.x A and AA and best practices), one readable line per rule and element."""
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{state}: {violation['id']} ({violation['impact']}): {violation['help']} "
+        f"at {' '.join(node['target'])}: {node['failureSummary']!r}"
+        for violation in results["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+def assert_accessible(page, state: str) -> None:
+    """No axe-core violation on the page as it is now."""
+    violations = axe_violations(page, state)
+    assert violations == [], "\n".join(violations)
+
+
+def focused(page) -> str:
+    """A short description of the focused element (for messages): tag, id, name."""
+    return page.evaluate(
+        """() => { const el = document.activeElement;
+            return `${el.tagName.toLowerCase()}#${el.id} "${(el.innerText || el.value || "")
+                .trim().slice(0, 60)}"`; }"""
+    )
 
 
 def log_in(page, email: str, password: str = PASSWORD) -> None:
@@ -27,6 +58,15 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 def card(page, name: str):
     """The product card showing `name`."""
     return page.locator("#grid .card").filter(has=page.get_by_role("heading", name=name))
+
+
+def open_product(page, name: str):
+    """Open a product from its card (its picture and name are one link) and return the
+    product dialog."""
+    card(page, name).get_by_role("link", name=name).click()
+    dialog = page.locator("#product-dialog")
+    page.wait_for_function("() => document.getElementById('product-dialog').matches(':modal')")
+    return dialog
 
 
 def add(page, name: str, quantity: int | None = None) -> None:

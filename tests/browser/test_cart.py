@@ -21,16 +21,23 @@ def test_adding_from_the_grid_updates_the_badge_without_a_page_load(signed_in, s
     with no_page_load(page):
         add(page, kettle.name)
         expect(badge).to_have_text("1")
+        # The note is the card's live region: it also says what the badge now counts.
         expect(card(page, kettle.name).get_by_role("status")).to_have_text(
-            f"Added. You have 1 × {kettle.name} in your cart."
+            f"Added. You have 1 × {kettle.name} in your cart. "
+            f"Your cart holds 1 item; subtotal {format_money(kettle.price_cents, 'usd')}."
         )
         add(page, mug.name, quantity=3)
         expect(badge).to_have_text("4")
         add(page, kettle.name)
         expect(badge).to_have_text("5")
         expect(card(page, kettle.name).get_by_role("status")).to_have_text(
-            f"Added. You have 2 × {kettle.name} in your cart."
+            re.compile(
+                rf"^Added\. You have 2 × {re.escape(kettle.name)} in your cart\. "
+                r"Your cart holds 5 items;"
+            )
         )
+        # The mug's note spoke of an earlier moment: the kettle's add cleared it.
+        expect(card(page, mug.name).get_by_role("status")).to_have_text("")
     snap(page, "added-from-grid")
 
     expect(page.get_by_role("link", name="Cart 5 items")).to_be_visible()  # what is read out
@@ -84,7 +91,7 @@ def test_cart_dialog_changes_a_quantity_removes_a_line_and_closes_with_escape(si
         expect(dialog).to_be_hidden()
 
 
-def test_emptying_the_cart_disables_checkout(signed_in, shop):
+def test_an_empty_cart_offers_to_continue_shopping_instead_of_a_disabled_checkout(signed_in, shop):
     page = signed_in
     mug = shop.products["MUG-STONE"]
     add(page, mug.name)
@@ -93,5 +100,11 @@ def test_emptying_the_cart_disables_checkout(signed_in, shop):
     dialog = page.locator("#cart-dialog")
     dialog.get_by_role("button", name=f"Remove {mug.name}").click()
     expect(dialog.locator(".cart-empty")).to_contain_text("Your cart is empty")
-    expect(dialog.get_by_role("button", name="Checkout")).to_be_disabled()
+    # Issue #18: no disabled Checkout; the way on is back to the products, with the focus on it.
+    expect(dialog.get_by_role("button", name="Checkout")).to_have_count(0)
+    continue_shopping = dialog.get_by_role("button", name="Continue shopping")
+    expect(continue_shopping).to_be_focused()
     expect(page.locator("#cart-count")).to_have_text("0")
+    continue_shopping.click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()

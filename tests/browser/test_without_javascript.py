@@ -62,3 +62,23 @@ def test_a_purchase_completes_through_plain_forms(page, customer, shop):
     expect(orders).to_be_hidden()
     page.get_by_role("link", name=re.compile(r"^Cart")).click()
     expect(cart.locator(".cart-empty")).to_be_visible()
+
+
+def test_a_product_is_a_page_of_its_own_and_its_form_adds_to_the_cart(page, customer, shop):
+    log_in(page, customer)
+    grinder = shop.products["GEAR-GRINDER"]
+    card(page, grinder.name).get_by_role("link", name=grinder.name).click()
+    expect(page).to_have_url(re.compile(r"/products/GEAR-GRINDER$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(grinder.name)
+    expect(page).to_have_title(f"{grinder.name} · Northside Roastery")
+    expect(page.locator(".product-price")).to_have_text(format_money(grinder.price_cents, "usd"))
+    snap(page, "no-js-product-page")
+    page.get_by_label(f"Quantity of {grinder.name}").fill("2")
+    page.get_by_role("button", name=f"Add {grinder.name} to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    expect(page.locator("#cart-dialog .cart-line")).to_have_count(1)
+    expect(page.locator("#cart-count")).to_have_text("2")
+
+    page.goto("/products/GEAR-GRINDER")
+    page.get_by_role("link", name="← All products").click()
+    expect(page).to_have_url(re.compile(r"/$"))

@@ -49,12 +49,14 @@ def test_a_visitor_using_htmx_gets_401_and_a_way_to_log_in(app, client, method, 
 SCOPED_TO_THE_CUSTOMER = {
     "/cart/items/<int:product_id>": "the customer's own cart line for that product",
     "/checkout/success": "session_id must be one of the customer's own orders",
+    "/orders/<int:order_id>": "one of the customer's own orders (anyone else's is a 404)",
 }
 #: Public by design: they stand for Stripe's own hosted page and API (emulator mode only);
 #: the session id is an unguessable secret, as on checkout.stripe.com, and the API needs a key.
 PUBLIC_BY_DESIGN = {
     "/emulator/checkout/<session_id>": "Stripe's hosted checkout page",
     "/emulator/stripe/v1/<path:rest>": "Stripe's API, behind the secret key",
+    "/products/<sku>": "the catalogue's product pages: active products, shown to anyone",
     "/static/<path:filename>": "static files",
 }
 #: Any order, for admins only (the admin area's guard; tested below from the url_map).

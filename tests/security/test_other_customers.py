@@ -150,6 +150,19 @@ def test_my_orders_show_nothing_of_theirs(app, client, user, eve, seeded, htmx):
     assert EVE not in html
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+def test_their_order_detail_is_the_404_of_a_made_up_one(app, client, user, eve, htmx):
+    headers = HTMX if htmx else {}
+    theirs = client.get(f"/orders/{eve['order'].id}", headers=headers)
+    made_up = client.get("/orders/999999", headers=headers)
+    assert theirs.status_code == made_up.status_code == 404
+    html = theirs.get_data(as_text=True)
+    assert without_tokens(html) == without_tokens(made_up.get_data(as_text=True))
+    for secret in secrets_of(app, eve):
+        assert secret not in html
+    assert eve["client"].get(f"/orders/{eve['order'].id}").status_code == 200
+
+
 def test_their_hosted_checkout_page_needs_the_unguessable_session_id(app, client, user, eve):
     """The emulator's page is public, as Stripe's is: only the secret session id opens it."""
     session_id = eve["order"].stripe_session_id
