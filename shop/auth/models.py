@@ -1,15 +1,31 @@
 """Accounts: customers and admins."""
 
+import secrets
+from datetime import datetime
+
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import TimestampMixin, normalise_email
+from ..models import TimestampMixin, UTCDateTime, normalise_email
+
+#: Bytes of randomness in a session token (as url-safe base64: 22 characters).
+SESSION_TOKEN_BYTES = 16
+
+
+def new_session_token() -> str:
+    """A fresh random session token (made per row, never at import)."""
+    return secrets.token_urlsafe(SESSION_TOKEN_BYTES)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
-    """A customer or an admin; the email is stored normalised (trimmed, lower case)."""
+    """A customer or an admin; the email is stored normalised (trimmed, lower case).
+
+    `session_token` is part of every login session and remember-me cookie of this user
+    (`shop.auth.sessions`): replacing it ends them all (logout, log out everywhere, a new
+    password). A deleted account keeps its row, emptied, for the orders that refer to it.
+    """
 
     __tablename__ = "users"
 
@@ -17,6 +33,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @staticmethod
     def normalise_email(email: str) -> str:

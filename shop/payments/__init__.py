@@ -9,7 +9,7 @@ built-in Stripe used without a key.
 
 from flask import Flask
 
-from . import webhooks
+from . import installation, webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
 from .types import CheckoutEvent, CheckoutLine, CheckoutRequest, CheckoutSession, PaymentEvent
@@ -34,12 +34,14 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """The webhook route, an empty handler table, `flask emulator ...` (which refuses with a
-    real key), and in emulator mode the emulator's API and hosted page."""
+    """The webhook route, an empty handler table, the installation's webhook secret where it
+    generates one, `flask emulator ...` (which refuses with a real key), and in emulator mode
+    the emulator's API and hosted page."""
     from .emulator.cli import emulator_cli
     from .routes import bp
 
     webhooks.init_app(app)
+    installation.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(emulator_cli)
     if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
