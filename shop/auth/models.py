@@ -1,6 +1,7 @@
 """Accounts: customers and admins."""
 
 import secrets
+import time
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -40,6 +41,15 @@ class User(UserMixin, TimestampMixin, db.Model):
     def normalise_email(email: str) -> str:
         """The one spelling of an address that lookups and the unique index use."""
         return normalise_email(email)
+
+    def login_id(self, at: float | None = None) -> str:
+        """The id a login begun at `at` (now) carries: `<id>.<session token>.<login time>`,
+        read back by `shop.auth.sessions.parse_login_id`."""
+        return f"{self.id}.{self.session_token}.{int(time.time() if at is None else at)}"
+
+    def get_id(self) -> str:
+        """What Flask-Login stores for a new login: the login id (see `shop.auth.sessions`)."""
+        return self.login_id()
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -83,7 +83,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and return to the catalogue."""
+    """Sign out, ending every session of this account, and return to the catalogue."""
+    # A new session token: this cookie, copies of it and remember-me cookies stop working.
+    services.end_sessions(current_user)
     session.clear()
     # After the clear: logout_user leaves the mark that makes Flask-Login delete the
     # remember-me cookie, which would otherwise sign the customer straight back in.

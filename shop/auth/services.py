@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .models import User
+from .models import User, new_session_token
 
 
 @lru_cache(maxsize=4)
@@ -51,6 +51,12 @@ def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User
         check_password_hash(decoy_hash(hash_method), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def end_sessions(user: User) -> None:
+    """End every login session and remember-me cookie of `user`: a new session token."""
+    user.session_token = new_session_token()
+    db.session.commit()
 
 
 def set_admin(email: str, password: str, hash_method: str) -> tuple[User, bool]:
