@@ -32,6 +32,9 @@ DEVELOPMENT_URL = "http://127.0.0.1:5000"
 #: The longest a login lasts, remembered or not: then the customer signs in again.
 LOGIN_MAX_AGE = timedelta(days=30)
 
+#: Have I Been Pwned's Pwned Passwords range API (PWNED_PASSWORDS=1).
+PWNED_PASSWORDS_API = "https://api.pwnedpasswords.com"
+
 #: Rate-limit storage schemes the pinned dependencies support (Flask-Limiter via `limits`).
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
@@ -290,6 +293,9 @@ def load_config(
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # New passwords are also checked against known breaches (fails open when away).
+        "PWNED_PASSWORDS": _flag(env.get("PWNED_PASSWORDS")),
+        "PWNED_PASSWORDS_API": PWNED_PASSWORDS_API,
         "LOG_LEVEL": level,
         # Every absolute url is built from PUBLIC_URL; requests naming another host get 400
         # (shop.urls). Not Flask's own TRUSTED_HOSTS: its refusal cannot render our error page.

@@ -8,8 +8,10 @@ from . import passwords
 
 
 def acceptable_password(form, field) -> None:
-    """The field holds a password the shop accepts as a new one (`passwords.problem`)."""
-    problem = passwords.problem(field.data or "")
+    """The field holds a password the shop accepts as a new one (`passwords.problem`), not
+    built from the form's email if it has one."""
+    email = getattr(form, "email", None)
+    problem = passwords.problem(field.data or "", [email.data] if email and email.data else [])
     if problem:
         raise ValidationError(problem)
 
