@@ -1,10 +1,11 @@
 """Abuse limits, security headers and hostile-input guards for every route.
 
-The limits are Flask-Limiter decorators, ready to stack under a route decorator:
+The limits are Flask-Limiter decorators, ready to stack under a route decorator (the
+login limits, which know about accounts and devices, live in `shop.auth.throttle`):
 
-    @bp.post("/login")
-    @security.login_limits
-    def login(): ...
+    @bp.post("/register")
+    @security.register_limits
+    def register(): ...
 
     @bp.post("/checkout")
     @login_required
@@ -66,7 +67,7 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     """A short stable hash, so counters never store an email address or grow with input."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -74,7 +75,7 @@ def _digest(value: str) -> str:
 def email_key() -> str:
     """The account a login or registration form names, however the email was typed."""
     email = request.form.get("email", "")
-    return "email:" + _digest(normalise_email(email))
+    return "email:" + digest(normalise_email(email))
 
 
 def ip_key() -> str:
@@ -89,40 +90,26 @@ def user_key() -> str:
     return ip_key()
 
 
-def _setting(name: str):
+def setting(name: str):
     """A limit read from the app's config at request time (so tests and env can change it)."""
     return lambda: current_app.config[name]
 
 
-def login_refused(response: Response) -> bool:
-    """Only refused logins count against the limits; a successful one costs nothing."""
+def refused(response: Response) -> bool:
+    """Only refused forms (422) count against a failure limit; a success costs nothing."""
     return response.status_code == 422
 
 
 # --- the limits, ready to decorate views ---------------------------------------------------
 
-_login_account_limit = limiter.limit(
-    _setting("LOGIN_ACCOUNT_RATE_LIMIT"),
-    key_func=email_key,
-    methods=["POST"],
-    deduct_when=login_refused,
-    error_message="Too many failed logins for this account.",
-)
-_login_ip_limit = limiter.limit(
-    _setting("LOGIN_IP_RATE_LIMIT"),
-    key_func=ip_key,
-    methods=["POST"],
-    deduct_when=login_refused,
-    error_message="Too many failed logins from your network.",
-)
 _register_ip_limit = limiter.limit(
-    _setting("REGISTER_IP_RATE_LIMIT"),
+    setting("REGISTER_IP_RATE_LIMIT"),
     key_func=ip_key,
     methods=["POST"],
     error_message="Too many registrations from your network.",
 )
 _register_email_limit = limiter.limit(
-    _setting("REGISTER_EMAIL_RATE_LIMIT"),
+    setting("REGISTER_EMAIL_RATE_LIMIT"),
     key_func=email_key,
     methods=["POST"],
     error_message="Too many registration attempts for this email address.",
@@ -130,15 +117,10 @@ _register_email_limit = limiter.limit(
 
 #: Per signed-in user; stack it under `login_required` on `POST /checkout`.
 checkout_limit = limiter.limit(
-    _setting("CHECKOUT_RATE_LIMIT"),
+    setting("CHECKOUT_RATE_LIMIT"),
     key_func=user_key,
     error_message="Too many checkout attempts.",
 )
-
-
-def login_limits(view):
-    """Throttle failed logins per account and, more generously, per IP."""
-    return _login_ip_limit(_login_account_limit(view))
 
 
 def register_limits(view):

@@ -7,6 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..models import utcnow
+from . import notices
 from .models import User, new_session_token
 
 
@@ -56,6 +58,16 @@ def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User
 def end_sessions(user: User) -> None:
     """End every login session and remember-me cookie of `user`: a new session token."""
     user.session_token = new_session_token()
+    db.session.commit()
+
+
+def warn_of_failed_logins(email: str, reset_url: str) -> None:
+    """Tell the owner of this email's account, if any, that strangers keep failing to sign
+    in to it (once an hour: the notice's cause names the hour)."""
+    user = find_user(email)
+    if user is None or user.deleted_at is not None:
+        return
+    notices.send(notices.failed_logins(user, utcnow(), reset_url))
     db.session.commit()
 
 

@@ -9,7 +9,16 @@ from conftest import app_config
 from shop import create_app
 
 #: Reachable without logging in, by design (docs/architecture.md, Routes).
-PUBLIC_PATHS = {"/", "/login", "/register", "/healthz", "/favicon.ico", "/static/<path:filename>"}
+PUBLIC_PATHS = {
+    "/",
+    "/login",
+    "/register",
+    "/reset-password",
+    "/reset-password/<token>",
+    "/healthz",
+    "/favicon.ico",
+    "/static/<path:filename>",
+}
 #: Public because something other than a browser session authenticates them: Stripe signs
 #: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.
 PUBLIC_PREFIXES = ("/stripe/webhook", "/emulator/")

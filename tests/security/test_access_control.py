@@ -55,6 +55,7 @@ PUBLIC_BY_DESIGN = {
     "/emulator/checkout/<session_id>": "Stripe's hosted checkout page",
     "/emulator/stripe/v1/<path:rest>": "Stripe's API, behind the secret key",
     "/static/<path:filename>": "static files",
+    "/reset-password/<token>": "a reset link: the token is signed, expiring and single-use",
 }
 #: Routes reading an id from the query string rather than the path.
 QUERY_IDS = {"/checkout/success": "session_id"}
