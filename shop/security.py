@@ -20,7 +20,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.before_request(reject_hostile_input)
     app.after_request(add_security_headers)
+    app.after_request(no_store_when_signed_in)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
@@ -156,6 +157,14 @@ def add_security_headers(response: Response) -> Response:
     """Every response carries the CSP and friends; a view may set its own value first."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    return response
+
+
+def no_store_when_signed_in(response: Response) -> Response:
+    """Nothing shown to a signed-in customer (pages, fragments, downloads) is kept by the
+    browser's or any shared cache: the back button after logout shows no orders."""
+    if request.endpoint != "static" and session.get("_user_id"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
