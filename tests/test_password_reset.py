@@ -9,6 +9,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import FAST_HASH, PASSWORD, AuthActions, csrf_token
 from shop.auth import notices, resets
+from shop.auth import services as auth_services
 from shop.auth.models import User
 from shop.extensions import db
 from shop.models import utcnow
@@ -128,7 +129,9 @@ def test_a_link_stops_working_when_the_password_changes(app, auth, client):
     user_id = auth.create_user()
     token = token_for(app, user_id)
     with app.app_context():
-        resets.set_password(db.session.get(User, user_id), "changed meanwhile elsewhere", FAST_HASH)
+        auth_services.set_password(
+            db.session.get(User, user_id), "changed meanwhile elsewhere", FAST_HASH
+        )
     assert client.get(f"/reset-password/{token}").status_code == 404
 
 

@@ -13,11 +13,10 @@ from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from . import notices
-from .models import User, new_session_token
+from .models import User
 from .services import find_user
 
 RESET_SALT = "shop.auth.password-reset"
@@ -64,10 +63,3 @@ def user_for_token(token: str) -> User | None:
     if user is None or user.deleted_at is not None:
         return None
     return user if hmac.compare_digest(str(data.get("f", "")), fingerprint(user)) else None
-
-
-def set_password(user: User, password: str, hash_method: str) -> None:
-    """Give `user` a new password and end every session they had (a reset or a change)."""
-    user.password_hash = generate_password_hash(password, method=hash_method)
-    user.session_token = new_session_token()
-    db.session.commit()

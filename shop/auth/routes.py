@@ -126,7 +126,7 @@ def reset_password(token: str):
     if form is not None:
         form.owner_email = user.email
         if form.validate_on_submit():
-            resets.set_password(
+            services.set_password(
                 user, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
             )
             session.clear()

@@ -49,7 +49,7 @@ def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User
     checking a real account's password does.
     """
     user = find_user(email)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         check_password_hash(decoy_hash(hash_method), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
@@ -57,6 +57,18 @@ def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User
 
 def end_sessions(user: User) -> None:
     """End every login session and remember-me cookie of `user`: a new session token."""
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's current one (a re-check before a sensitive change)."""
+    return user.deleted_at is None and check_password_hash(user.password_hash, password)
+
+
+def set_password(user: User, password: str, hash_method: str) -> None:
+    """Give `user` a new password and end every session they had (a reset or a change)."""
+    user.password_hash = generate_password_hash(password, method=hash_method)
     user.session_token = new_session_token()
     db.session.commit()
 

@@ -19,6 +19,14 @@ def test_every_listed_public_path_exists(app):
 
 def test_the_table_covers_the_routes_that_exist_now():
     assert ("POST", "/logout") in PRIVATE
+    account = {
+        ("GET", "/account"),
+        ("POST", "/account/password"),
+        ("POST", "/account/logout-everywhere"),
+        ("GET", "/account/data"),
+        ("POST", "/account/delete"),
+    }
+    assert account <= set(PRIVATE)
 
 
 @pytest.mark.parametrize(("method", "pattern"), PRIVATE)
