@@ -131,7 +131,10 @@ def reset_password(token: str):
             )
             session.clear()
             flash("Your password is changed; log in with it.", "success")
-            return redirect(url_for("auth.login"))
+            response = redirect(url_for("auth.login"))
+            # Proof of the mailbox: this browser is the owner's now, whatever strangers did.
+            throttle.remember_device(response, user.email)
+            return response
     status = 404 if form is None else 422 if form.errors else 200
     response = make_response(render_template("auth/reset_password.html", form=form), status)
     # The token is in this page's url: no cache keeps it, no Referer carries it away.

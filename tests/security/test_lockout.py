@@ -5,7 +5,9 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from conftest import PASSWORD, csrf_token
-from shop.auth import notices, throttle
+from shop.auth import notices, resets, throttle
+from shop.auth.models import User
+from shop.extensions import db
 
 WRONG = "not the password"
 
@@ -128,3 +130,21 @@ def test_the_device_cookie_is_kept_to_the_login_form(owners_browser, auth, clien
     attributes = {part.strip().lower() for part in header.split(";")[1:]}
     assert {"path=/login", "httponly", "samesite=strict"} <= attributes
     assert "ada" not in header  # the account is named by a digest, never the email
+
+
+def test_a_reset_link_makes_its_browser_known_to_the_account(app, auth, sent):
+    """An owner locked out on a new browser resets the password there, and is let in."""
+    user_id = auth.create_user()
+    stranger, owner = app.test_client(), app.test_client()
+    for _ in range(10):
+        attempt(stranger, ip="203.0.113.66")
+    assert attempt(owner, password=PASSWORD, ip="198.51.100.2").status_code == 429
+    with app.test_request_context():
+        token = resets.make_token(db.session.get(User, user_id))
+    new = "lantern meadow quartz"
+    answer = owner.post(
+        f"/reset-password/{token}",
+        data={"password": new, "confirm": new, "csrf_token": csrf_token(owner, "/login")},
+    )
+    assert answer.status_code == 302
+    assert attempt(owner, password=new, ip="198.51.100.2").status_code == 302
