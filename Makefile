@@ -22,12 +22,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo user and the Stripe emulator
+## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo user and the Stripe emulator,
+## and the email worker beside it (without MAIL_URL, messages land in instance/mail/*.eml)
 run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask seed
 	FLASK_DEBUG=1 $(BIN)/flask demo-user
-	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev

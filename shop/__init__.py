@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "catalog.models",
     "cart.models",
     "orders.models",
+    "notifications.models",
     "payments.models",
     "payments.emulator.models",
 )
@@ -110,10 +111,13 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask seed`, `flask create-admin`, `flask demo-user` (payments adds its own)."""
+    """`flask seed`, `flask create-admin`, `flask demo-user`, `flask worker` (payments adds
+    its own)."""
     from .cli import register
+    from .orders.cli import orders_cli
 
     register(app)
+    app.cli.add_command(orders_cli)
 
 
 def register_deploy(app: Flask) -> None:

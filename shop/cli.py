@@ -1,4 +1,5 @@
-"""Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`."""
+"""Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`, and the
+`flask worker` process that sends the outbox."""
 
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from flask.cli import with_appcontext
 from .auth import passwords
 from .auth import services as auth_services
 from .catalog import services as catalog_services
+from .notifications.worker import worker_command
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
@@ -20,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_user)
+    app.cli.add_command(worker_command)
 
 
 @click.command("seed")
@@ -41,6 +44,7 @@ def seed(path: Path) -> None:
     report = catalog_services.seed_products(entries)
     for label, skus in (
         ("added", report.added),
+        ("stock set", report.stocked),
         ("updated", report.updated),
         ("deactivated", report.deactivated),
     ):

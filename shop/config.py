@@ -9,15 +9,17 @@ with one line naming the variable.
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 #: The webhook secret the emulator signs with when none is configured, in development and
 #: tests only: it is published, so production refuses it (a demo gets a generated one).
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
-#: The API key the emulator accepts over HTTP.
+#: The API key the emulator accepts over HTTP outside production (it is published).
 EMULATOR_API_KEY = "sk_test_emulator"
 #: Accepted values of LOG_LEVEL.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -27,8 +29,6 @@ HSTS_SECONDS = 365 * 24 * 3600
 CART_MAX_QUANTITY_LIMIT = 9999
 
 
-#: Where absolute urls point when PUBLIC_URL is unset outside a request (development only).
-DEVELOPMENT_URL = "http://127.0.0.1:5000"
 #: The longest a login lasts, remembered or not: then the customer signs in again.
 LOGIN_MAX_AGE = timedelta(days=30)
 
@@ -55,8 +55,26 @@ RATE_LIMITS = {
 }
 
 
+#: MAIL_URL schemes and their default ports: SMTP (upgraded by `?starttls=1`), SMTP over TLS.
+MAIL_PORTS = {"smtp": 25, "smtps": 465}
+#: The sender in development when MAIL_FROM is unset (production needs one with MAIL_URL).
+DEVELOPMENT_MAIL_FROM = "Northside Roastery <orders@localhost>"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or contradicts another; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """The SMTP server MAIL_URL names: where the worker hands messages over."""
+
+    host: str
+    port: int
+    #: "plain", "starttls" (upgrade after connecting) or "tls" (TLS from the first byte).
+    security: Literal["plain", "starttls", "tls"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
 
 
 def _flag(value: str | None) -> bool:
@@ -76,6 +94,25 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _emulator_webhooks(env: Mapping[str, str]) -> bool:
+    """Read STRIPE_EMULATOR_WEBHOOKS (default 1): 0 records events without delivering them."""
+    raw = env.get("STRIPE_EMULATOR_WEBHOOKS", "").strip().lower() or "1"
+    if raw not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
+        raise ConfigError(f"STRIPE_EMULATOR_WEBHOOKS must be 1 or 0, got {raw!r}")
+    return _flag(raw)
+
+
+def _emulator_api_key(env: Mapping[str, str], production: bool) -> str | None:
+    """Read STRIPE_EMULATOR_API_KEY, the key of the emulator's HTTP API in production."""
+    key = env.get("STRIPE_EMULATOR_API_KEY", "").strip()
+    if production and key == EMULATOR_API_KEY:
+        raise ConfigError(
+            f"STRIPE_EMULATOR_API_KEY must not be the published development key {key}: "
+            "choose a long random one"
+        )
+    return key or None
 
 
 def log_level(env: Mapping[str, str]) -> str:
@@ -115,22 +152,24 @@ def ratelimit_storage_uri(raw: str | None) -> str:
     return raw
 
 
-def ratelimit_storage(env: Mapping[str, str], production: bool) -> str:
-    """RATELIMIT_STORAGE_URI, else REDIS_URL as a PaaS add-on sets it, else memory.
-
-    Production refuses to count per process behind several workers unless told so
-    explicitly (`RATELIMIT_STORAGE_URI=memory://`): each worker would allow the full limit.
-    """
+def ratelimit_storage(env: Mapping[str, str]) -> str:
+    """RATELIMIT_STORAGE_URI, else REDIS_URL as a PaaS add-on sets it, else memory."""
     explicit = env.get("RATELIMIT_STORAGE_URI", "").strip()
-    uri = ratelimit_storage_uri(explicit or env.get("REDIS_URL"))
+    return ratelimit_storage_uri(explicit or env.get("REDIS_URL"))
+
+
+def require_shared_rate_limits(env: Mapping[str, str]) -> None:
+    """The web process in production: refuse to count rate limits per worker behind several
+    workers (each would allow the full limit) unless RATELIMIT_STORAGE_URI=memory:// says
+    so. Checked by gunicorn.conf.py, since only the web process serves what is limited."""
+    explicit = env.get("RATELIMIT_STORAGE_URI", "").strip()
     workers = _int(env, "WEB_CONCURRENCY", 2, minimum=1)
-    if production and not explicit and uri == "memory://" and workers > 1:
+    if not explicit and ratelimit_storage(env) == "memory://" and workers > 1:
         raise ConfigError(
             f"REDIS_URL is not set: with WEB_CONCURRENCY={workers} each worker would count "
             "rate limits on its own; set REDIS_URL (or RATELIMIT_STORAGE_URI) to a Redis, or "
             "RATELIMIT_STORAGE_URI=memory:// to accept per-worker counting"
         )
-    return uri
 
 
 def public_url(raw: str | None, production: bool) -> str | None:
@@ -186,6 +225,55 @@ def stripe_webhook_secret(env: Mapping[str, str], production: bool, emulator: bo
     if not secret and emulator and not production:
         return EMULATOR_WEBHOOK_SECRET
     return secret or None
+
+
+def mail_server(raw: str | None) -> MailServer | None:
+    """Read MAIL_URL (`smtp://user:pass@host:port`, `smtps://...`, `?starttls=1`); None if unset.
+
+    Errors name the variable and the problem but never echo the URL: it holds a password.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in MAIL_PORTS:
+        raise ConfigError(
+            f"MAIL_URL must start with smtp:// or smtps://, got scheme {parts.scheme or '(none)'!r}"
+        )
+    try:
+        port = parts.port or MAIL_PORTS[parts.scheme]
+    except ValueError:
+        raise ConfigError("MAIL_URL has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ConfigError("MAIL_URL names no host")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown or parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError(f"MAIL_URL may only carry ?starttls=1 after the host, got {unknown}")
+    starttls = _flag(query.get("starttls"))
+    if starttls and parts.scheme == "smtps":
+        raise ConfigError("MAIL_URL: starttls=1 is for smtp://; smtps:// is TLS already")
+    security = "tls" if parts.scheme == "smtps" else "starttls" if starttls else "plain"
+    return MailServer(
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def mail_from(raw: str | None, required: bool) -> str:
+    """Read MAIL_FROM (`Name <address>` or an address); required in production with MAIL_URL."""
+    raw = (raw or "").strip()
+    if not raw:
+        if required:
+            raise ConfigError("MAIL_FROM is not set: it is required with MAIL_URL")
+        return DEVELOPMENT_MAIL_FROM
+    address = parseaddr(raw)[1]
+    if "@" not in address or "\n" in raw or "\r" in raw:
+        raise ConfigError(f"MAIL_FROM must read like 'Shop <orders@example.com>', got {raw!r}")
+    return raw
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -269,6 +357,11 @@ def load_config(
 
     db_url = database_url(env.get("DATABASE_URL"), instance_path)
     level = log_level(env)  # named before the settings below, as it was checked first
+    mail = mail_server(env.get("MAIL_URL"))
+    mail_timeout = _int(env, "MAIL_TIMEOUT", 20, minimum=1)
+    # A send is a handful of round trips (connect, EHLO, TLS and login, envelope, data), each
+    # bounded by MAIL_TIMEOUT; a claim shorter than that could expire under a live send.
+    mail_claim = _int(env, "MAIL_CLAIM_SECONDS", 300, minimum=5 * mail_timeout)
     public = public_url(overrides.get("PUBLIC_URL") or env.get("PUBLIC_URL"), production)
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
@@ -280,6 +373,8 @@ def load_config(
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": stripe_webhook_secret(env, production, emulator),
         "STRIPE_EMULATOR": emulator,
+        "STRIPE_EMULATOR_WEBHOOKS": _emulator_webhooks(env),
+        "STRIPE_EMULATOR_API_KEY": _emulator_api_key(env, production),
         "CHECKOUT_SESSION_TTL_MINUTES": ttl,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -297,9 +392,11 @@ def load_config(
         "PWNED_PASSWORDS": _flag(env.get("PWNED_PASSWORDS")),
         "PWNED_PASSWORDS_API": PWNED_PASSWORDS_API,
         "LOG_LEVEL": level,
-        # Every absolute url is built from PUBLIC_URL; requests naming another host get 400
-        # (shop.urls). Not Flask's own TRUSTED_HOSTS: its refusal cannot render our error page.
-        "PUBLIC_URL": public,
+        # Every absolute url is built from PUBLIC_URL; once it is set, requests naming another
+        # host get 400 (shop.urls; not Flask's own TRUSTED_HOSTS, whose refusal cannot render
+        # our error page). Unset (development, tests): urls follow each request's host, and
+        # links sent with no request at hand (emails) point at the local server.
+        "PUBLIC_URL": public or f"http://127.0.0.1:{env.get('PORT', '').strip() or 5000}",
         "ALLOWED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), public),
         # url_for(_external=True), in a request or not, names the public host (Flask 3.1
         # still routes requests for the other allowed hosts).
@@ -313,10 +410,20 @@ def load_config(
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
+        # Notifications: the outbox worker (shop/notifications). No MAIL_URL: .eml files in
+        # instance/mail/ (development).
+        "MAIL_SERVER": mail,
+        "MAIL_FROM": mail_from(env.get("MAIL_FROM"), required=production and mail is not None),
+        "MAIL_DIRECTORY": str(Path(instance_path) / "mail"),
+        "MAIL_TIMEOUT": mail_timeout,
+        "MAIL_CLAIM_SECONDS": mail_claim,
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 12, minimum=1),
+        "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS", 30, minimum=1),
+        "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS", 2, minimum=1),
         # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
         # app built in the same process (the extension object is shared, as in the tests).
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": ratelimit_storage(env, production),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
         "RATELIMIT_STRATEGY": "moving-window",  # "10 a minute" means any 60 s, not per clock minute
         "RATELIMIT_KEY_PREFIX": "shop",
         "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set by our 429 answer

@@ -6,6 +6,7 @@ Money is integer minor units everywhere.
 """
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +45,11 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK condition allowing exactly the enum's values (spelled out once, in the enum)."""
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 def normalise_email(email: str) -> str:

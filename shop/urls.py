@@ -8,7 +8,6 @@ from werkzeug.exceptions import BadRequest, SecurityError
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wsgi import get_host
 
-from .config import DEVELOPMENT_URL
 from .security import SECURITY_HEADERS
 
 #: Answered whatever the Host: a PaaS or load balancer checks it by an internal address,
@@ -17,13 +16,11 @@ UNGUARDED_PATHS = frozenset({"/healthz"})
 
 
 def public_base() -> str:
-    """`scheme://host[:port]` of the shop: PUBLIC_URL, else (development) the request's own."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return configured
-    if has_request_context():
+    """`scheme://host[:port]` of the shop: PUBLIC_URL once it is set (the host guard is then
+    on); in development the request's own, or the local server with no request at hand."""
+    if not current_app.config["ALLOWED_HOSTS"] and has_request_context():
         return request.host_url.rstrip("/")
-    return DEVELOPMENT_URL
+    return current_app.config["PUBLIC_URL"]
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -21,7 +21,15 @@ from shop.config import engine_options
 from shop.extensions import db
 
 # Settings from the developer's shell must not leak into tests (a live Stripe key least of all).
-for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR", "DATABASE_URL"):
+for _name in (
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_EMULATOR",
+    "DATABASE_URL",
+    "MAIL_URL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
+):
     os.environ.pop(_name, None)
 #: The Redis of this run, if any (CI sets REDIS_URL). Kept out of the environment so test
 #: apps count in memory unless a test asks for Redis (the app reads REDIS_URL by itself).
@@ -38,6 +46,9 @@ PRODUCTION_ENV = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "FLASK_SKIP_DOTENV": "1",
 }
+
+# Every answer of the Stripe emulator, in every test, is checked against Stripe's schemas.
+pytest_plugins = ["emulator_schema"]
 
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is deliberately slow; tests need not be
 PASSWORD = "correct horse battery"
@@ -303,3 +314,14 @@ def order(app, client, user, seeded):
     checkout(client)
     [pending] = orders(app)
     return pending
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) on a free loopback port, up for the test."""
+    from mail_helpers import Mailbox
+
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()

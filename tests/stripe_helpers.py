@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import stripe
@@ -107,3 +108,87 @@ def record_events(app, *event_types: str) -> list:
     calls: list = []
     handle_only(app, {event_type: [calls.append] for event_type in event_types})
     return calls
+
+
+def stripe_client():
+    """The shop's own `StripeClient` (in-process to the emulator); needs an app context."""
+    from shop.payments import gateway
+
+    return gateway.client()
+
+
+def paid_intent(key: str = "paid-1", card: str = "4242424242424242", **params) -> str:
+    """Create a session through the SDK, pay it on the hosted page; its PaymentIntent id."""
+    from shop.payments import emulator
+
+    sessions = stripe_client().v1.checkout.sessions
+    session = sessions.create(params=session_params(**params), options={"idempotency_key": key})
+    emulator.pay(session.id, card)
+    return sessions.retrieve(session.id).payment_intent
+
+
+def recorded_events() -> list[dict]:
+    """Every event the emulator recorded, oldest first (needs an app context)."""
+    from shop.extensions import db
+    from shop.payments.emulator.models import EmulatorEvent
+
+    rows = db.session.scalars(db.select(EmulatorEvent).order_by(EmulatorEvent.seq))
+    return [json.loads(row.payload) for row in rows]
+
+
+def delivered() -> list[tuple[str, int]]:
+    """(event type, status the webhook answered) of every delivery, in order."""
+    from shop.extensions import db
+    from shop.payments.emulator.models import EmulatorDelivery, EmulatorEvent
+
+    rows = db.session.execute(
+        db.select(EmulatorEvent.type, EmulatorDelivery.status_code)
+        .join(EmulatorEvent, EmulatorEvent.id == EmulatorDelivery.event_id)
+        .order_by(EmulatorDelivery.pk)
+    )
+    return [tuple(row) for row in rows]
+
+
+def in_parallel(target, count: int) -> None:
+    """Run `target(n)` for n in range(count), each on its own thread, started together."""
+    import threading
+
+    start = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        """Wait for every thread, then go."""
+        start.wait()
+        target(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def remote_client(base_url: str, key: str | None = None):
+    """An SDK client reaching the emulator over HTTP at `base_url`, as another process would."""
+    from shop.config import EMULATOR_API_KEY
+
+    api = f"{base_url}/emulator/stripe"
+    return stripe.StripeClient(key or EMULATOR_API_KEY, base_addresses={"api": api})
+
+
+@contextmanager
+def app_with(database_url: str, **settings):
+    """A test app with extra settings on the run's database; its tables are emptied after,
+    as the `app` fixture does for the default one."""
+    from conftest import app_config
+    from shop import create_app
+    from shop.extensions import db
+
+    app = create_app(app_config(database_url, **settings))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            db.engine.dispose()

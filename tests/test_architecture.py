@@ -16,7 +16,16 @@ SHOP = Path(__file__).resolve().parent.parent / "shop"
 AREAS = {path.name for path in SHOP.iterdir() if (path / "__init__.py").exists()}
 COMPOSITION = {"__init__.py", "cli.py"}
 VIEWS = "routes"
-SERVICE_MODULES = {"services", "lifecycle", "settlement", "refunds", "stock", "outbox"}
+SERVICE_MODULES = {
+    "services",
+    "lifecycle",
+    "settlement",
+    "refunds",
+    "stock",
+    "outbox",
+    "notices",
+    "worker",
+}
 REQUEST_BOUND = {"request", "session", "flash", "render_template", "g"}
 
 

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from checkout_helpers import add, checkout, orders, pay, session_url
 from conftest import csrf_token
@@ -204,3 +204,27 @@ def test_cancel_page_shows_the_cart_and_says_nothing_was_charged(client, user, s
     html = client.get("/checkout/cancel").get_data(as_text=True)
     assert "nothing was charged" in html
     assert "Ethiopia Yirgacheffe" in html and "data-open" in html
+
+
+def test_a_fresh_database_never_reuses_a_stripe_idempotency_key(app, client, user, seeded):
+    add(client, seeded["BEAN-ETH-250"])
+    checkout(client)
+    [first] = orders(app)
+    # The database is reset, Stripe (sharing the account) is not: its keys live on.
+    with app.app_context():
+        for table in ("order_events", "order_items", "orders"):
+            db.session.execute(text(f"DELETE FROM {table}"))
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"ALTER SEQUENCE orders_id_seq RESTART WITH {first.id}"))
+        db.session.commit()
+    add(client, seeded["MUG-STONE"])  # another cart: other parameters for Stripe
+    response = checkout(client)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [second] = orders(app)
+    assert second.id == first.id  # the same order number as yesterday's...
+    assert second.checkout_key != first.checkout_key  # ...but not the same key
+    with app.app_context():
+        keys = list(db.session.scalars(text("SELECT key FROM emulator_idempotency_keys")))
+    assert sorted(keys) == sorted(
+        [f"checkout-{first.checkout_key}", f"checkout-{second.checkout_key}"]
+    )

@@ -8,6 +8,7 @@ from shop.config import (
     ConfigError,
     database_url,
     load_config,
+    require_shared_rate_limits,
 )
 
 #: What production on the emulator needs besides SECRET_KEY: its public address, and a
@@ -120,10 +121,9 @@ def test_trusted_hosts_add_aliases_to_the_public_host(tmp_path):
         load_config({"FLASK_DEBUG": "1", "TRUSTED_HOSTS": "www.example.com"}, str(tmp_path))
 
 
-def test_development_has_no_public_url_and_guards_no_host(tmp_path):
+def test_development_guards_no_host(tmp_path):
     config = load_config({"FLASK_DEBUG": "1"}, str(tmp_path))
-    assert config["PUBLIC_URL"] is None and config["ALLOWED_HOSTS"] == []
-    assert config["SERVER_NAME"] is None
+    assert config["ALLOWED_HOSTS"] == [] and config["SERVER_NAME"] is None
 
 
 def test_production_never_accepts_the_published_webhook_secret(tmp_path):
@@ -146,20 +146,94 @@ def test_redis_url_as_paas_add_ons_set_it_is_used_for_rate_limits(tmp_path):
     assert load_config(env, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://other:6379/1"
 
 
-def test_production_refuses_per_worker_counters_unless_told_so(tmp_path):
-    env = {"SECRET_KEY": "s", **DEMO}
-    del env["RATELIMIT_STORAGE_URI"]
-    with pytest.raises(ConfigError, match="REDIS_URL") as refused:
-        load_config(env, str(tmp_path))  # WEB_CONCURRENCY defaults to 2 workers
-    assert "RATELIMIT_STORAGE_URI=memory://" in str(refused.value)
-    assert load_config({**env, "WEB_CONCURRENCY": "1"}, str(tmp_path))
-    with_redis = load_config({**env, "REDIS_URL": "redis://h:6379/0"}, str(tmp_path))
-    assert with_redis["RATELIMIT_STORAGE_URI"] == "redis://h:6379/0"
-    explicit = load_config({**env, "RATELIMIT_STORAGE_URI": "memory://"}, str(tmp_path))
-    assert explicit["RATELIMIT_STORAGE_URI"] == "memory://"
+def test_the_web_process_refuses_per_worker_counters_unless_told_so():
+    """gunicorn.conf.py checks it: only the web process serves what is rate limited."""
+    for env in ({}, {"WEB_CONCURRENCY": "4"}):  # gunicorn's default is 2 workers
+        with pytest.raises(ConfigError, match="REDIS_URL") as refused:
+            require_shared_rate_limits(env)
+        assert "RATELIMIT_STORAGE_URI=memory://" in str(refused.value)
+    require_shared_rate_limits({"WEB_CONCURRENCY": "1"})
+    require_shared_rate_limits({"REDIS_URL": "redis://h:6379/0"})
+    require_shared_rate_limits({"RATELIMIT_STORAGE_URI": "memory://"})
 
 
 def test_remember_me_lasts_at_most_thirty_days(tmp_path):
     config = load_config({"SECRET_KEY": "s", **DEMO}, str(tmp_path))
     assert config["REMEMBER_COOKIE_DURATION"] == LOGIN_MAX_AGE
     assert LOGIN_MAX_AGE.days <= 30
+
+
+def test_mail_url_reads_smtp_smtps_starttls_and_credentials():
+    from shop.config import mail_server
+
+    assert mail_server(None) is None and mail_server("  ") is None
+    plain = mail_server("smtp://mail.example.com")
+    assert (plain.host, plain.port, plain.security, plain.username) == (
+        "mail.example.com",
+        25,
+        "plain",
+        None,
+    )
+    tls = mail_server("smtps://apikey:s%40cret%2F1@smtp.example.com")
+    assert (tls.port, tls.security, tls.username, tls.password) == (
+        465,
+        "tls",
+        "apikey",
+        "s@cret/1",
+    )
+    assert "s@cret" not in repr(tls)
+    upgraded = mail_server("smtp://u:p@smtp.example.com:587?starttls=1")
+    assert (upgraded.port, upgraded.security) == (587, "starttls")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://smtp.example.com", "smtp:// or smtps://"),
+        ("smtp://u:hunter2@smtp.example.com:99999", "port"),
+        ("smtp://u:hunter2@:25", "host"),
+        ("smtps://u:hunter2@smtp.example.com?starttls=1", "starttls"),
+        ("smtp://u:hunter2@smtp.example.com?tls=yes", "starttls=1"),
+        ("smtp://u:hunter2@smtp.example.com/inbox", "starttls=1"),
+    ],
+)
+def test_a_malformed_mail_url_stops_start_up_naming_it_but_never_its_password(
+    tmp_path, url, problem
+):
+    with pytest.raises(ConfigError, match="MAIL_URL") as raised:
+        load_config({"FLASK_DEBUG": "1", "MAIL_URL": url}, str(tmp_path))
+    assert problem in str(raised.value) and "hunter2" not in str(raised.value)
+
+
+def test_production_mail_needs_a_sender_development_has_one(tmp_path):
+    prod = {"SECRET_KEY": "s", **DEMO, "MAIL_URL": "smtp://smtp.example.com"}
+    with pytest.raises(ConfigError, match="MAIL_FROM"):
+        load_config(prod, str(tmp_path))
+    sender = "Northside Roastery <orders@shop.example.com>"
+    assert load_config({**prod, "MAIL_FROM": sender}, str(tmp_path))["MAIL_FROM"] == sender
+    assert "@" in load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["MAIL_FROM"]
+    with pytest.raises(ConfigError, match="MAIL_FROM"):
+        load_config({"FLASK_DEBUG": "1", "MAIL_FROM": "no address here"}, str(tmp_path))
+
+
+def test_a_claim_must_outlast_a_send(tmp_path):
+    env = {"FLASK_DEBUG": "1", "MAIL_TIMEOUT": "30", "MAIL_CLAIM_SECONDS": "60"}
+    with pytest.raises(ConfigError, match="MAIL_CLAIM_SECONDS must be at least 150"):
+        load_config(env, str(tmp_path))
+
+
+def test_public_url_defaults_to_the_local_server_in_development_only(tmp_path):
+    assert load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["PUBLIC_URL"] == (
+        "http://127.0.0.1:5000"
+    )
+    dev = load_config({"FLASK_DEBUG": "1", "PORT": "8000"}, str(tmp_path))
+    assert dev["PUBLIC_URL"] == "http://127.0.0.1:8000"
+    # Production has no default: it needs PUBLIC_URL (issue #22), which then guards the host.
+    prod = {"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": ""}
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config(prod, str(tmp_path))
+    assert dev["ALLOWED_HOSTS"] == [] and dev["SERVER_NAME"] is None
+    given = load_config({**prod, "PUBLIC_URL": "https://shop.example.com/"}, str(tmp_path))
+    assert given["PUBLIC_URL"] == "https://shop.example.com"
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config({**prod, "PUBLIC_URL": "shop.example.com"}, str(tmp_path))

@@ -66,7 +66,7 @@ def test_a_wrong_or_missing_key_is_401(app, client, headers):
 
 
 def test_unknown_urls_and_bad_params_are_stripe_errors(client):
-    missing = client.get(f"{API}/refunds", headers=AUTH)
+    missing = client.get(f"{API}/customers", headers=AUTH)
     assert missing.status_code == 404
     assert "Unrecognized request URL" in missing.get_json()["error"]["message"]
     negative = client.post(

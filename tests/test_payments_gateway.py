@@ -37,15 +37,21 @@ def test_create_returns_an_open_unpaid_session_with_totals_and_a_hosted_url(ctx)
     assert session["payment_intent"] is None
 
 
-def test_retrieve_expands_line_items(ctx):
+def test_line_items_are_read_page_by_page(ctx):
     created = gateway.create_checkout_session(session_params(), "order-1001-b")
-    session = gateway.retrieve_checkout_session(created["id"])
-    items = session["line_items"]["data"]
+    items = gateway.checkout_line_items(created["id"])
     assert [(i["description"], i["quantity"], i["amount_total"]) for i in items] == [
         ("House Espresso 250 g", 2, 2500),
         ("Pour-over kettle", 1, 3400),
     ]
     assert items[0]["price"]["unit_amount"] == 1250
+    assert "line_items" not in gateway.retrieve_checkout_session(created["id"])
+    # A cart can hold 50 lines; Stripe pages them (10 by default): all of them come back.
+    many = [line(name=f"Beans {n}") for n in range(50)]
+    big = gateway.create_checkout_session(session_params(line_items=many), "order-1001-c")
+    assert [i["description"] for i in gateway.checkout_line_items(big["id"])] == [
+        f"Beans {n}" for n in range(50)
+    ]
 
 
 def test_list_pages_newest_first_and_filters_by_status(ctx):

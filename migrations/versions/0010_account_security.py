@@ -1,13 +1,13 @@
 """account security: session tokens, deleted accounts, installation secrets
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01
 
 Every existing user gets a random session token, so the login sessions and remember-me
 cookies issued before this migration (which carry no token) stop working: everyone signs
-in once more. `down_revision` is 0005 on the accounts branch; other branches add 0006 to
-0009, and the merge re-points it at the last of them.
+in once more. Written on the accounts branch after 0005; re-pointed at 0008 (the outbox)
+when main was merged in. A branch landing 0009 before this one re-points it again.
 """
 import secrets
 
@@ -19,7 +19,7 @@ import shop.models
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,11 @@ PAGE = "cart/cart.html"
 #: The event other parts of the page can listen for after any cart change.
 CHANGED_EVENT = "cart-changed"
 #: How a refusal is answered: the product is gone (404), or the input is not acceptable (422).
-REFUSAL_STATUS = {services.ProductUnavailable: 404, services.LineMissing: 404}
+REFUSAL_STATUS = {
+    services.ProductUnavailable: 404,
+    services.LineMissing: 404,
+    services.SoldOut: 409,
+}
 
 
 def _max_quantity() -> int:
@@ -73,6 +77,8 @@ def _added_note(cart: services.Cart, product_id: int) -> str:
     if line is None:  # removed again by a concurrent request: say what is true now
         return "Added to your cart."
     note = f"Added. You have {line.quantity} × {line.product.name} in your cart"
+    if line.units_left is not None and line.quantity >= line.units_left:
+        return f"{note}: only {line.units_left} left, so that is all you can have."
     if line.quantity >= _max_quantity():
         return f"{note}, the most one order can hold."
     return f"{note}."

@@ -15,6 +15,7 @@ from ..auth.models import User
 from ..catalog.models import Product
 from ..extensions import db
 from ..models import ID_MAX, UTCDateTime, utcnow
+from ..orders.models import Order, OrderItem, StockHold
 from .models import CartItem
 
 #: Most distinct products one cart may hold.
@@ -39,14 +40,28 @@ class LineMissing(CartError):
     """The product is not (or no longer) in the cart."""
 
 
+class SoldOut(CartError):
+    """The product's stock is tracked and none is left to add."""
+
+
 @dataclass(frozen=True)
 class CartLine:
-    """A product in the cart, priced now; unavailable lines count for nothing."""
+    """A product in the cart, priced now; unavailable lines count for nothing.
+
+    `units_left` is how many this customer can have of a tracked product (None: not
+    tracked): what is on hand, less what other customers' checkouts hold.
+    """
 
     product: Product
     quantity: int
     available: bool
     line_total_cents: int
+    units_left: int | None = None
+
+    @property
+    def short(self) -> bool:
+        """More in the cart than is left (sold out, or sold down since it was added)."""
+        return self.available and self.units_left is not None and self.quantity > self.units_left
 
 
 @dataclass(frozen=True)
@@ -67,17 +82,42 @@ class Cart:
     @property
     def can_check_out(self) -> bool:
         """True when there is something to buy and every line can still be bought."""
-        return not self.is_empty and not self.has_unavailable
+        return not self.is_empty and not self.has_unavailable and not self.has_short
+
+    @property
+    def has_short(self) -> bool:
+        """Some line wants more units than are left."""
+        return any(line.short for line in self.lines)
 
     def line_for(self, product_id: int) -> CartLine | None:
         """The line holding `product_id`, if any."""
         return next((line for line in self.lines if line.product.id == product_id), None)
 
 
+def own_hold(user_id: int, product_id):
+    """SQL for the units of `product_id` the customer's own pending checkout holds: they
+    are the customer's, so they count as left for that customer."""
+    return (
+        select(func.coalesce(func.sum(OrderItem.quantity), 0))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            Order.user_id == user_id,
+            Order.stock_hold == StockHold.HELD,
+            OrderItem.product_id == product_id,
+        )
+        .scalar_subquery()
+    )
+
+
+def units_left(user_id: int, product_id):
+    """SQL for how many units of a tracked product this customer can have."""
+    return Product.stock - Product.reserved + own_hold(user_id, product_id)
+
+
 def load_cart(user_id: int) -> Cart:
-    """The user's cart, lines and their products in one query, oldest line first."""
-    items = db.session.scalars(
-        select(CartItem)
+    """The user's cart, lines, products and what is left of each, in one query."""
+    rows = db.session.execute(
+        select(CartItem, units_left(user_id, CartItem.product_id))
         .join(CartItem.product)
         .options(contains_eager(CartItem.product))
         .where(CartItem.user_id == user_id)
@@ -89,8 +129,9 @@ def load_cart(user_id: int) -> Cart:
             quantity=item.quantity,
             available=item.product.active,
             line_total_cents=item.product.price_cents * item.quantity if item.product.active else 0,
+            units_left=None if item.product.stock is None else max(left, 0),
         )
-        for item in items
+        for item, left in rows
     )
     priced = [line for line in lines if line.available] or list(lines)
     return Cart(
@@ -133,11 +174,12 @@ def _lock_cart(user_id: int) -> None:
 
 
 def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) -> Cart:
-    """Add `quantity` units of an active product; a line past `max_quantity` is capped at it.
+    """Add `quantity` units of an active product; a line is capped at `max_quantity` and at
+    what is left of a tracked product; a sold-out product is refused (`SoldOut`).
 
     One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
-    for an active product and when the line exists or the cart has room for another; the
-    conflict branch adds in the database, capped with a CASE that both dialects know.
+    for an active product with units left, when the line exists or the cart has room for
+    another; both branches add in the database, capped with CASEs that both dialects know.
     """
     if product_id > ID_MAX:
         raise ProductUnavailable("That product is not available.")
@@ -147,38 +189,56 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
     line_count = (
         select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
     ).scalar_subquery()
+    left = units_left(user_id, Product.id)
+    # The most this line may hold: the per-line maximum, or fewer if fewer are left.
+    cap = case(
+        (Product.stock.is_(None), max_quantity), (left < max_quantity, left), else_=max_quantity
+    )
     source = select(
         literal(user_id),
         Product.id,
-        literal(quantity),
+        case((literal(quantity) > cap, cap), else_=literal(quantity)),
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
-    ).where(Product.id == product_id, Product.active, or_(line_exists, line_count < MAX_LINES))
+    ).where(
+        Product.id == product_id,
+        Product.active,
+        or_(Product.stock.is_(None), left > 0),
+        or_(line_exists, line_count < MAX_LINES),
+    )
     table = CartItem.__table__
     insert = _insert_for_dialect()(table).from_select(
         ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
     )
     added = table.c.quantity + insert.excluded.quantity
+    line_cap = select(cap).where(Product.id == product_id).scalar_subquery()
     statement = insert.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.product_id],
         set_={
-            "quantity": case((added > max_quantity, max_quantity), else_=added),
+            "quantity": case((added > line_cap, line_cap), else_=added),
             "updated_at": insert.excluded.updated_at,
         },
     ).returning(table.c.quantity)
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
     if db.session.execute(statement).scalar() is None:
         db.session.rollback()
-        raise _why_not_added(product_id)
+        raise _why_not_added(user_id, product_id)
     db.session.commit()
     return load_cart(user_id)
 
 
-def _why_not_added(product_id: int) -> CartError:
-    """Tell an unavailable product from a full cart after the add inserted nothing."""
-    active = db.session.scalar(select(Product.active).where(Product.id == product_id))
-    if not active:
+def _why_not_added(user_id: int, product_id: int) -> CartError:
+    """Tell an unavailable product, a sold-out one and a full cart apart after the add
+    inserted nothing."""
+    found = db.session.execute(
+        select(Product.active, Product.name, Product.stock, units_left(user_id, Product.id)).where(
+            Product.id == product_id
+        )
+    ).first()
+    if found is None or not found.active:
         return ProductUnavailable("That product is not available.")
+    if found.stock is not None and found[3] <= 0:
+        return SoldOut(f"{found.name} is sold out.")
     return CartFull(
         f"Your cart already holds {MAX_LINES} different products; remove one before adding another."
     )

@@ -1,16 +1,27 @@
-"""The catalogue's products."""
+"""The catalogue's products, their stock, and what admins changed on them."""
 
-from sqlalchemy import String, Text
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import TimestampMixin
+from ..models import TimestampMixin, UTCDateTime, utcnow
+
+#: At or below this many units a card says "Only N left".
+LOW_STOCK = 5
 
 
 class Product(TimestampMixin, db.Model):
-    """A catalogue entry loaded by `flask seed`; deactivated, never deleted."""
+    """A catalogue entry loaded by `flask seed`; deactivated, never deleted.
+
+    `stock` is the units on hand (None: not tracked, never sold out); `reserved` the units
+    held by open Checkout Sessions. Both change only in single guarded statements
+    (`shop.catalog.stock`), so available = stock - reserved can be trusted under load.
+    """
 
     __tablename__ = "products"
+    __table_args__ = (CheckConstraint("reserved >= 0", name="reserved_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
@@ -20,6 +31,41 @@ class Product(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     image: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    #: An admin's hide switch; `active` is "in the seed file and not hidden".
+    hidden: Mapped[bool] = mapped_column(default=False)
+    #: May go below 0 only through a payment that arrived after its hold was released.
+    stock: Mapped[int | None]
+    reserved: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def available(self) -> int | None:
+        """Units a customer can still add (None when stock is not tracked)."""
+        return None if self.stock is None else max(self.stock - self.reserved, 0)
+
+    @property
+    def sold_out(self) -> bool:
+        """Tracked, and nothing left to sell."""
+        return self.available == 0
+
+    @property
+    def low(self) -> bool:
+        """Tracked, and few enough left to say so."""
+        return self.available is not None and 0 < self.available <= LOW_STOCK
 
     def __repr__(self) -> str:
         return f"<Product {self.sku} {self.price_cents} {self.currency}>"
+
+
+class ProductEvent(db.Model):
+    """A change an admin (or the seed) made to a product: who, what, when."""
+
+    __tablename__ = "product_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))  # stock_set, stock_returned, hidden, shown
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -16,6 +16,8 @@ QUERY_MAX = 100
 #: Stripe's ceiling for a unit amount: a longer or larger value is refused before any write.
 NAME_MAX, DESCRIPTION_MAX, IMAGE_MAX = 200, 5000, 255
 PRICE_MAX = 99_999_999
+#: The most units on hand a product may be given (far below the integer column's limit).
+STOCK_MAX = 1_000_000
 
 
 class SeedError(ValueError):
@@ -27,6 +29,8 @@ class SeedReport:
     """What `seed_products` changed, by SKU."""
 
     added: list[str] = field(default_factory=list)
+    #: Stock levels set on products this run added ("sku=units"); never on existing ones.
+    stocked: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
@@ -82,6 +86,13 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
                 raise SeedError(
                     f"{where} ({sku}): '{text}' must be a string of at most {limit} characters"
                 )
+        stock = entry.get("stock")
+        if stock is not None and (
+            not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= STOCK_MAX
+        ):
+            raise SeedError(
+                f"{where} ({sku}): 'stock' must be a whole number from 0 to {STOCK_MAX}, or null"
+            )
         currency = entry.get("currency", "usd")
         if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
             raise SeedError(f"{where} ({sku}): 'currency' must be a 3-letter ISO code")
@@ -92,21 +103,32 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
 
 
 def seed_products(entries: list[dict]) -> SeedReport:
-    """Upsert products by SKU in one transaction; products missing from `entries` go inactive."""
+    """Upsert products by SKU in one transaction; products missing from `entries` go inactive.
+
+    The seed file owns a product's name, description, price, currency, image and presence;
+    the admin owns its stock level after creation and its hide switch, which a later seed
+    never undoes (a hidden product stays hidden, a stock level stays as it is).
+    """
     report = SeedReport()
     existing = {p.sku: p for p in db.session.scalars(select(Product))}
     for entry in entries:
         product = existing.pop(entry["sku"], None)
         values = {name: entry[name] for name in SEED_FIELDS}
         if product is None:
-            db.session.add(Product(sku=entry["sku"], active=True, **values))
+            # Stock is the seed file's only for a product it adds: after that the level is
+            # the admin's (sales, restocks), and a later seed never overwrites it.
+            stock = entry.get("stock")
+            db.session.add(Product(sku=entry["sku"], active=True, stock=stock, **values))
             report.added.append(entry["sku"])
+            if stock is not None:
+                report.stocked.append(f"{entry['sku']}={stock}")
             continue
         changed = [name for name, value in values.items() if getattr(product, name) != value]
-        if changed or not product.active:
+        listed = not product.hidden  # present in the file: shown, unless an admin hid it
+        if changed or product.active != listed:
             for name in changed:
                 setattr(product, name, values[name])
-            product.active = True
+            product.active = listed
             report.updated.append(entry["sku"])
         else:
             report.unchanged += 1

@@ -22,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import payments
 from ..auth.models import User
 from ..cart.services import Cart, load_cart
+from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
-from ..orders import lifecycle, settlement
+from ..orders import expiry, lifecycle, settlement
 from ..orders.lifecycle import Origin
 from ..orders.models import Order, OrderItem, OrderStatus, Source
 
@@ -119,11 +120,20 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
     snapshot = Snapshot.of(cart)
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
     pause = FIRST_PAUSE
+    swept = False
     while time.monotonic() < deadline:
         db.session.rollback()  # see what concurrent requests committed meanwhile
         pending = _pending_order(user_id)
         if pending is None:
-            claimed = _claim_slot(user_id, snapshot)
+            try:
+                claimed = _claim_slot(user_id, snapshot)
+            except stock.Shortage as shortage:
+                # Units held by sessions long past their expiry are freed on the spot
+                # (no webhook came, no worker ran yet), then the claim is tried once more.
+                if swept or not expiry.settle_overdue(ask_stripe=False).expired:
+                    raise CheckoutRefused(str(shortage)) from None
+                swept = True
+                continue
             if claimed is None:
                 continue  # another request claimed the slot first: resume its session
             order_id, key = claimed
@@ -165,8 +175,9 @@ def _pending_order(user_id: int) -> Order | None:
 
 
 def _claim_slot(user_id: int, snapshot: Snapshot) -> tuple[int, str] | None:
-    """Insert the pending order with its snapshot and a "created" timeline entry:
-    (order id, checkout key), or None if another request won the slot."""
+    """Insert the pending order with its snapshot, hold its units, and add a "created"
+    timeline entry, in one transaction: (order id, checkout key), or None if another
+    request won the slot. `stock.Shortage` naming the line if the units are gone."""
     order = Order(
         user_id=user_id,
         status=OrderStatus.PENDING,
@@ -183,11 +194,15 @@ def _claim_slot(user_id: int, snapshot: Snapshot) -> tuple[int, str] | None:
         # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
         db.session.flush()
         claimed = order.id, order.checkout_key
+        stock.hold(order.id, [(pid, quantity) for pid, _, _, quantity in snapshot.items])
         lifecycle.record(order.id, "created", BY_CUSTOMER)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
+    except stock.Shortage:
+        db.session.rollback()  # nothing held, no order: the slot stays free
+        raise
     return claimed
 
 

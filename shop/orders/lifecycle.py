@@ -5,6 +5,10 @@ written in the same transaction, so the timeline holds exactly the changes that 
     failed | expired | cancelled ──> paid        (money taken is never lost)
     paid ──> partially_refunded ──> refunded;  paid ──> refunded
 
+Stock follows the moves in the same transaction: leaving pending for failed, expired or
+cancelled releases the order's held units; paid sells them (and a payment that arrives
+after its hold was released still sells them, flagging the order for an admin).
+
 Callers commit (each service owns its one commit); nothing here calls Stripe.
 """
 
@@ -13,12 +17,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
+from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
 from ..payments import PaymentEvent
 from .models import Order, OrderEvent, OrderStatus, Source
 
 S = OrderStatus
+#: Leaving pending for these gives the held units back.
+RELEASING = frozenset({S.FAILED, S.EXPIRED, S.CANCELLED})
+#: What an admin reads on an order paid after its units were released.
+LATE_PAYMENT = (
+    "Paid after its stock hold was released (the session had expired or been replaced): "
+    "its units were sold anyway, so stock may be short. Check the stock and contact the "
+    "customer if an item cannot ship."
+)
 
 #: Allowed moves. A paid session always wins: money taken is never lost, even for an
 #: order the shop had already given up on (failed, expired or cancelled).
@@ -88,8 +101,34 @@ def move(
     )
     moved = db.session.execute(statement).rowcount == 1
     if moved:
+        change = _stock_follows(order_id, target)
+        if change is not None:
+            note = "; ".join(part for part in (note, f"{change.kind} {change.note}") if part)
         record(order_id, str(target), origin, note)
+        if change is not None and change.kind == "sold_late":
+            flag(order_id, LATE_PAYMENT)
     return moved
+
+
+def _stock_follows(order_id: int, target: OrderStatus) -> stock.Change | None:
+    """Release or sell the order's units for the move just made (once: the move was)."""
+    if target in RELEASING:
+        return stock.release(order_id)
+    if target == S.PAID:
+        return stock.sell(order_id)
+    return None
+
+
+def flag(order_id: int, reason: str) -> None:
+    """Ask an admin to look at an order: the dashboard lists it with `reason`."""
+    # Lock: one UPDATE; a later flag replaces the reason, which the timeline keeps anyway.
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(attention=reason)
+        .execution_options(synchronize_session=False)
+    )
+    record(order_id, "attention", Origin(Source.SYSTEM), reason)
 
 
 def record(order_id: int, kind: str, origin: Origin, note: str = "") -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import TimestampMixin, UTCDateTime, utcnow
+from ..models import TimestampMixin, UTCDateTime, one_of, utcnow
 
 
 class OrderStatus(StrEnum):
@@ -23,6 +23,17 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class StockHold(StrEnum):
+    """What an order does to stock: nothing yet, units held for its session, released
+    again, sold, or sold after the hold was released (a late payment: stock may go below 0)."""
+
+    NONE = "none"
+    HELD = "held"
+    RELEASED = "released"
+    SOLD = "sold"
+    SOLD_LATE = "sold_late"
+
+
 class Source(StrEnum):
     """Where a change to an order came from, as its timeline shows it."""
 
@@ -32,11 +43,6 @@ class Source(StrEnum):
     RECONCILE = "reconcile"  # an event `flask payments reconcile` fetched (reference: its id)
     ADMIN = "admin"  # an admin's action (actor: the admin)
     SYSTEM = "system"  # the shop itself (a crashed checkout cleaned up, a migration)
-
-
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    """A CHECK condition allowing exactly the enum's values (spelled out once, in the enum)."""
-    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 class Order(TimestampMixin, db.Model):
@@ -53,7 +59,8 @@ class Order(TimestampMixin, db.Model):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
-        CheckConstraint(_one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
     )
 
@@ -72,6 +79,9 @@ class Order(TimestampMixin, db.Model):
     #: checkout, and never repeated by another database sharing the Stripe account (an
     #: order id is: a fresh database starts again at 1).
     checkout_key: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    stock_hold: Mapped[str] = mapped_column(String(12), default=StockHold.NONE)
+    #: Why an admin should look at this order (e.g. paid after its stock was released).
+    attention: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
@@ -124,7 +134,7 @@ class OrderEvent(db.Model):
     """
 
     __tablename__ = "order_events"
-    __table_args__ = (CheckConstraint(_one_of("source", Source), name="source_known"),)
+    __table_args__ = (CheckConstraint(one_of("source", Source), name="source_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)

@@ -16,6 +16,7 @@ from .. import payments
 from ..cart.services import take_bought
 from ..extensions import db
 from ..models import utcnow
+from ..notifications import notices
 from ..payments import CheckoutEvent, CheckoutSession
 from . import lifecycle
 from .lifecycle import Origin
@@ -52,7 +53,8 @@ def order_for(session: CheckoutSession) -> Order | None:
 
 
 def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
-    """Mark the session's order paid exactly once and take what was bought out of the cart."""
+    """Mark the session's order paid exactly once, take what was bought out of the cart and
+    owe the customer a receipt."""
     order = order_for(session)
     if order is None:
         log.info("fulfilment: no order for session %s", session.id)
@@ -72,6 +74,7 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
     )
     if moved:
         take_bought(order.user_id, [(item.product_id, item.quantity) for item in order.items])
+        notices.enqueue_receipt(order)  # sent by the worker once this commits, never before
         if previous != OrderStatus.PENDING:
             log.warning(
                 "fulfilment: order %s was %s locally but its session %s is paid: marked paid",
@@ -79,7 +82,7 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
                 previous,
                 session.id,
             )
-    db.session.commit()  # the paid mark, its timeline entry and the cart change, together
+    db.session.commit()  # the paid mark, its timeline entry, the cart change, the receipt
     db.session.refresh(order)
     return order
 

@@ -35,15 +35,17 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     """The webhook route, an empty handler table, the installation's webhook secret where it
-    generates one, `flask emulator ...` (which refuses with a real key), and in emulator mode
-    the emulator's API and hosted page."""
+    generates one, `flask payments reconcile`, `flask emulator ...` (which refuses with a
+    real key), and in emulator mode the emulator's API and hosted page."""
     from .emulator.cli import emulator_cli
+    from .reconcile import payments_cli
     from .routes import bp
 
     webhooks.init_app(app)
     installation.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(emulator_cli)
+    app.cli.add_command(payments_cli)
     if app.config["STRIPE_EMULATOR"]:  # never reachable when a real key is set
         from .emulator.routes import bp as emulator_bp
 

@@ -104,9 +104,23 @@ def create_checkout_session(params: dict, idempotency_key: str) -> dict:
 
 
 def retrieve_checkout_session(session_id: str) -> dict:
-    """A Checkout Session with its line items expanded."""
-    sessions = client().v1.checkout.sessions
-    return _call(sessions.retrieve, session_id, params={"expand": ["line_items"]}).to_dict()
+    """A Checkout Session (its line items are not expanded: see `checkout_line_items`)."""
+    return _call(client().v1.checkout.sessions.retrieve, session_id).to_dict()
+
+
+def checkout_line_items(session_id: str) -> list[dict]:
+    """Every line item of a session, page by page (Stripe gives 10 a page by default, and
+    an expanded session only its first page)."""
+    page = _call(client().v1.checkout.sessions.line_items.list, session_id, params={"limit": 100})
+    return [item.to_dict() for item in _call(lambda: list(page.auto_paging_iter()))]
+
+
+def list_events(types: list[str], created_gte: int) -> list[dict]:
+    """Every event of these types since `created_gte` (Unix time), oldest first."""
+    params = {"types": types, "created": {"gte": created_gte}, "limit": 100}
+    page = _call(client().v1.events.list, params=params)
+    events = [event.to_dict() for event in _call(lambda: list(page.auto_paging_iter()))]
+    return events[::-1]  # Stripe lists newest first
 
 
 def expire_checkout_session(session_id: str) -> dict:

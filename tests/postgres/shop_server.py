@@ -29,13 +29,15 @@ from conftest import FAST_HASH, PASSWORD, app_config, csrf_token_of
 from shop import ROOT, create_app
 from shop.auth import services as auth_services
 from shop.catalog import services as catalog
-from shop.config import EMULATOR_API_KEY
 from shop.extensions import db
 from stripe_helpers import signed_event
 
 WORKERS = 4
 SECRET_KEY = "multi-worker-proof-secret-key"
 WEBHOOK_SECRET = "whsec_multi_worker_proof"
+#: The emulator's HTTP API key in these production-mode servers (the published development
+#: key is refused in production).
+DEMO_API_KEY = "sk_test_multiprocess_proofs_0123456789"
 
 #: Test-only triggers that write down every order status write and every cart quantity
 #: change, so a proof counts what the database saw, not what the app says it did.
@@ -203,7 +205,7 @@ class ShopServer:
     def stripe_api(self) -> stripe.StripeClient:
         """The emulator's API over HTTP, through the real SDK, as another process sees it."""
         return stripe.StripeClient(
-            EMULATOR_API_KEY, base_addresses={"api": self.url("/emulator/stripe")}
+            DEMO_API_KEY, base_addresses={"api": self.url("/emulator/stripe")}
         )
 
     def sessions_of(self, user_id: int) -> list:
@@ -265,6 +267,7 @@ def start_server(database_url: str, log: Path, **settings: str) -> ShopServer:
             "SECRET_KEY": SECRET_KEY,
             "STRIPE_EMULATOR": "1",
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_EMULATOR_API_KEY": DEMO_API_KEY,
             # Customers (and the emulator's API clients) address the dyno as 127.0.0.1:port,
             # over https as far as the app knows (the router's X-Forwarded-Proto).
             "PUBLIC_URL": f"https://127.0.0.1:{port}",

@@ -1,4 +1,5 @@
-"""A small Stripe, built in: the Checkout subset the shop uses, in its own tables.
+"""A small Stripe, built in: the Checkout subset the shop uses (sessions, their
+PaymentIntents and Charges, refunds, events), in its own tables.
 
 Active only without `STRIPE_SECRET_KEY`. The SDK reaches it in-process through
 `client.EmulatorHTTPClient`, other processes over HTTP under `/emulator/stripe/v1/`.

@@ -7,35 +7,42 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import stripe
-from flask import current_app, has_request_context, url_for
-from sqlalchemy.orm import Session
 
 from ...config import EMULATOR_API_KEY
-from . import errors, form, params, shapes, store
-
-_SESSIONS = re.compile(r"^/v1/checkout/sessions$")
-_SESSION = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
-_EXPIRE = re.compile(r"^/v1/checkout/sessions/([^/]+)/expire$")
-_LINE_ITEMS = re.compile(r"^/v1/checkout/sessions/([^/]+)/line_items$")
+from . import endpoints, errors, events, form, idempotency, shapes, store
+from .endpoints import Call
+from .eventlog import Origin
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
+_ID = r"([^/]+)"
+#: (method, path pattern, endpoint). GET endpoints read; POST endpoints write.
+ROUTES: list[tuple[str, re.Pattern, Callable]] = [
+    (method, re.compile(f"^/v1/{pattern}$"), endpoint)
+    for method, pattern, endpoint in [
+        ("GET", "checkout/sessions", endpoints.list_sessions),
+        ("GET", f"checkout/sessions/{_ID}", endpoints.retrieve_session),
+        ("GET", f"checkout/sessions/{_ID}/line_items", endpoints.session_line_items),
+        ("GET", f"payment_intents/{_ID}", endpoints.retrieve_intent),
+        ("GET", f"charges/{_ID}", endpoints.retrieve_charge),
+        ("GET", "refunds", endpoints.list_refunds),
+        ("GET", f"refunds/{_ID}", endpoints.retrieve_refund),
+        ("GET", "events", endpoints.list_events),
+        ("GET", f"events/{_ID}", endpoints.retrieve_event),
+        ("POST", "checkout/sessions", endpoints.create_session),
+        ("POST", f"checkout/sessions/{_ID}/expire", endpoints.expire_session),
+        ("POST", "refunds", endpoints.create_refund),
+    ]
+]
 
-def page_url(session_id: str) -> str:
-    """The hosted page of a session, on the host the request came to."""
-    if has_request_context():
-        return url_for("emulator.checkout_page", session_id=session_id, _external=True)
-    with current_app.test_request_context():  # a CLI or test call: the default host
-        return url_for("emulator.checkout_page", session_id=session_id, _external=True)
 
-
-def authenticate(headers: Mapping[str, str]) -> None:
-    """Accept only the emulator's key, as Bearer or as the Basic username (curl -u)."""
+def authenticate(headers: Mapping[str, str], api_keys: Collection[str]) -> None:
+    """Accept only one of `api_keys`, as Bearer or as the Basic username (curl -u)."""
     value = headers.get("authorization", "")
     scheme, _, credential = value.partition(" ")
     if scheme.lower() == "basic":
@@ -48,8 +55,31 @@ def authenticate(headers: Mapping[str, str]) -> None:
     credential = credential.strip()
     if not credential:
         raise errors.api_key_missing()
-    if not hmac.compare_digest(credential.encode(), EMULATOR_API_KEY.encode()):
+    # Every key is compared, so the time taken does not tell which one nearly matched.
+    matches = [hmac.compare_digest(credential.encode(), key.encode()) for key in api_keys]
+    if not any(matches):
         raise errors.api_key_invalid(credential)
+
+
+def http_api_keys(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys the HTTP API answers to; none means it is off (every path 404s).
+
+    Outside production the published development key works, and STRIPE_EMULATOR_API_KEY
+    too when set. In production only STRIPE_EMULATOR_API_KEY does, and never the
+    published key (config refuses it at start-up; this refuses it again if forced).
+    """
+    configured = config.get("STRIPE_EMULATOR_API_KEY") or None
+    if config.get("PRODUCTION"):
+        return (configured,) if configured and configured != EMULATOR_API_KEY else ()
+    return tuple(key for key in (EMULATOR_API_KEY, configured) if key)
+
+
+def _route(method: str, path: str) -> tuple[Callable, tuple[str, ...]]:
+    """The endpoint for this method and path, with the ids in the path."""
+    for route_method, pattern, endpoint in ROUTES:
+        if route_method == method and (match := pattern.match(path)):
+            return endpoint, match.groups()
+    raise errors.unrecognized_url(method, path)
 
 
 def _fingerprint(pairs: list[tuple[str, str]]) -> str:
@@ -57,91 +87,58 @@ def _fingerprint(pairs: list[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(pairs)).encode()).hexdigest()
 
 
-def _create(values: dict[str, Any]) -> Callable[[Session], dict]:
-    """Validated create parameters -> the write that stores the session."""
-    now = int(time.time())
-    checked = params.create_session_params(values, now)
-
-    def execute(s: Session) -> dict:
-        row = store.create_session(s, checked, page_url, now)
-        return shapes.session(row, checked["expand"], now)
-
-    return execute
+def _deliver(call: Call) -> None:
+    """After the commit: deliver what the request recorded, then run its later steps."""
+    events.deliver_new(call.events)
+    for step in call.then:
+        events.deliver_new(step())
 
 
-def _expire(session_id: str, values: dict[str, Any]) -> Callable[[Session], dict]:
-    """Validated expire parameters -> the write that expires the session."""
-    expand = params.retrieve_params(values)
-
-    def execute(s: Session) -> dict:
-        now = int(time.time())
-        row = store.expire_session(s, session_id, now)
-        body = shapes.session(row, expand, now)
-        # Stripe announces a manual expiry too; it is recorded here and delivered by
-        # `flask emulator expire-due` (never inside the caller's own request).
-        store.add_event(s, "checkout.session.expired", shapes.session(row, (), now), now)
-        return body
-
-    return execute
+def _write(call: Call, key: str, request: tuple[str, str, str], execute) -> tuple[int, dict, bool]:
+    """Run a deferred write, under the idempotency key if there is one."""
+    if not key:
+        with store.transaction() as s:
+            body = execute(s)
+        _deliver(call)
+        return 200, body, False
+    status, body, replayed = idempotency.run_once(key, *request, execute)
+    if not replayed:  # only the request that did the work announces it
+        _deliver(call)
+    return status, body, replayed
 
 
-def _read(path: str, values: dict[str, Any]) -> dict:
-    """The GET endpoints: retrieve, list, and a session's line items."""
-    now = int(time.time())
-    with store.transaction() as s:
-        if match := _SESSION.match(path):
-            row = store.get_session(s, match.group(1))
-            return shapes.session(row, params.retrieve_params(values), now)
-        if match := _LINE_ITEMS.match(path):
-            params.retrieve_params({k: v for k, v in values.items() if k != "limit"})
-            return shapes.line_items(store.get_session(s, match.group(1)))
-        query = params.list_params(values)
-        rows, has_more = store.list_sessions(s, query, now)
-        expand = ["line_items"] if query["expand"] else []
-        return {
-            "object": "list",
-            "data": [shapes.session(row, expand, now) for row in rows],
-            "has_more": has_more,
-            "url": "/v1/checkout/sessions",
-        }
-
-
-def _write(path: str, values: dict[str, Any]) -> Callable[[Session], dict]:
-    """The POST endpoints as deferred writes (validated now, executed under a key)."""
-    if match := _EXPIRE.match(path):
-        return _expire(match.group(1), values)
-    return _create(values)
-
-
-def handle(method: str, path: str, query: str, body: str, headers: Mapping[str, str]) -> Answer:
-    """Answer one API request: (status, JSON body, response headers)."""
+def handle(
+    method: str,
+    path: str,
+    query: str,
+    body: str,
+    headers: Mapping[str, str],
+    api_keys: Collection[str],
+) -> Answer:
+    """Answer one API request authenticated by one of `api_keys`: (status, JSON, headers)."""
     method = method.upper()
     headers = {name.lower(): value for name, value in headers.items()}
-    reply = {"Request-Id": shapes.new_id("req_", 14), "Stripe-Version": stripe.api_version}
+    request_id = shapes.new_id("req_", 14)
+    reply = {"Request-Id": request_id, "Stripe-Version": stripe.api_version}
     try:
-        authenticate(headers)
+        authenticate(headers, api_keys)
         pairs = parse_qsl(body if method == "POST" else query, keep_blank_values=True)
-        values = form.decode(pairs)
-        if method == "GET" and (
-            _SESSIONS.match(path) or _SESSION.match(path) or _LINE_ITEMS.match(path)
-        ):
-            return 200, _read(path, values), reply
-        if method != "POST" or not (_SESSIONS.match(path) or _EXPIRE.match(path)):
-            raise errors.unrecognized_url(method, path)
+        endpoint, ids = _route(method, path)
         key = headers.get("idempotency-key", "").strip()
+        call = Call(form.decode(pairs), int(time.time()), Origin(request_id, key or None))
+        if method == "GET":
+            with store.transaction() as s:
+                return 200, endpoint(s, call, *ids), reply
         if len(key) > 255:
             raise errors.invalid("Idempotency-Key", "Idempotency keys can be up to 255 characters.")
-        if not key:
-            with store.transaction() as s:
-                return 200, _write(path, values)(s), reply
-        reply["Idempotency-Key"] = key
-        # Replay before validating: a retry must get the first answer even if, say, its
-        # `expires_at` has since drifted under the 30-minute minimum.
-        fingerprint = _fingerprint(pairs)
-        if (stored := store.replay(key, method, path, fingerprint)) is not None:
-            return *stored, {**reply, "Idempotent-Replayed": "true"}
-        execute = _write(path, values)
-        status, answer, replayed = store.run_once(key, method, path, fingerprint, execute)
+        request = (method, path, _fingerprint(pairs))
+        if key:
+            reply["Idempotency-Key"] = key
+            # Replay before validating: a retry must get the first answer even if, say, its
+            # `expires_at` has since drifted under the 30-minute minimum.
+            if (stored := idempotency.replay(key, *request)) is not None:
+                return *stored, {**reply, "Idempotent-Replayed": "true"}
+        status, answer, replayed = _write(call, key, request, endpoint(call, *ids))
         if replayed:
             reply["Idempotent-Replayed"] = "true"
         return status, answer, reply

@@ -23,18 +23,21 @@ def _report(delivery: dict) -> None:
 @emulator_cli.command("expire-due")
 def expire_due() -> None:
     """Expire sessions past expires_at and deliver checkout.session.expired (and any
-    other event not yet delivered)."""
+    other event not yet delivered). With STRIPE_EMULATOR_WEBHOOKS=0 the expiries are
+    recorded (GET /v1/events shows them) and nothing is delivered."""
     _require_emulator()
     deliveries = events.expire_due()
     for delivery in deliveries:
         _report(delivery)
-    click.echo(f"delivered: {len(deliveries)}")
+    note = "" if events.webhooks_on() else " (STRIPE_EMULATOR_WEBHOOKS=0: recorded only)"
+    click.echo(f"delivered: {len(deliveries)}{note}")
 
 
 @emulator_cli.command("resend")
 @click.argument("event_id")
 def resend(event_id: str) -> None:
-    """Deliver a recorded event to /stripe/webhook again."""
+    """Deliver a recorded event to /stripe/webhook (again), even with
+    STRIPE_EMULATOR_WEBHOOKS=0: it is an explicit request to send this one event."""
     _require_emulator()
     try:
         _report(events.deliver(event_id))

@@ -13,7 +13,9 @@ from urllib.parse import unquote, urlsplit
 
 import stripe
 from flask import current_app
+from requests.structures import CaseInsensitiveDict
 
+from ...config import EMULATOR_API_KEY
 from . import api, errors
 
 FAULTS = ("timeout", "api_error")
@@ -69,14 +71,23 @@ class EmulatorHTTPClient(stripe.HTTPClient):
             )
         if fault == "api_error":
             body = errors.api_error("An unknown error occurred (emulated outage).").body()
-            return json.dumps(body), 500, {"Request-Id": "req_emulated_outage"}
+            return json.dumps(body), 500, CaseInsensitiveDict({"Request-Id": "req_emulated_outage"})
         parts = urlsplit(url)  # ids in the path arrive percent-encoded, as on the wire
         if isinstance(post_data, bytes):
             post_data = post_data.decode()
+        # The shop's own client always sends the development key (see gateway.build_client):
+        # in-process it is the only key, in production too, since no one else can reach here.
         status, body, reply = api.handle(
-            method, unquote(parts.path), parts.query, post_data or "", dict(headers or {})
+            method,
+            unquote(parts.path),
+            parts.query,
+            post_data or "",
+            dict(headers or {}),
+            (EMULATOR_API_KEY,),
         )
-        return json.dumps(body), status, reply
+        # Headers as `requests` hands them to the SDK: looked up case-insensitively
+        # (`last_response.request_id` reads "request-id").
+        return json.dumps(body), status, CaseInsensitiveDict(reply)
 
     def request_stream(self, method, url, headers, post_data=None):
         """Streaming endpoints are not part of what the shop uses."""

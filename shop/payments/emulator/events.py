@@ -1,7 +1,11 @@
 """Webhook delivery: sign an event as Stripe does and POST it to our own endpoint.
 
 Delivery goes through the app's full WSGI stack in-process (the real route, its
-signature check and handlers), and each attempt is recorded with the answer.
+signature check and handlers), and each attempt is recorded with the answer. It always
+runs after the emulator's transaction has committed, never inside it: the shop's handler
+works on the shop's own connection, so nothing it locks can be waiting on the emulator.
+With `STRIPE_EMULATOR_WEBHOOKS=0` events are recorded only (`deliver_new` skips them);
+`deliver` still sends one when asked (`flask emulator resend`).
 """
 
 import time
@@ -12,7 +16,7 @@ from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import select
 from werkzeug.test import Client
 
-from . import shapes, store
+from . import eventlog, shapes, store
 from .models import EmulatorDelivery, EmulatorEvent
 
 
@@ -65,6 +69,20 @@ def deliver(event_id: str) -> dict[str, Any]:
     return {"event_id": event_id, "type": event_type, "status_code": status, "body": answer}
 
 
+def webhooks_on() -> bool:
+    """Whether recorded events are pushed to the endpoint (STRIPE_EMULATOR_WEBHOOKS)."""
+    return bool(current_app.config.get("STRIPE_EMULATOR_WEBHOOKS", True))
+
+
+def deliver_new(event_ids: list[str]) -> list[dict[str, Any]]:
+    """Deliver freshly recorded events in order, unless webhooks are off."""
+    if not webhooks_on():
+        for event_id in event_ids:
+            current_app.logger.info("emulator: recorded %s (webhooks off)", event_id)
+        return []
+    return [deliver(event_id) for event_id in event_ids]
+
+
 def deliveries(event_id: str) -> list[dict[str, Any]]:
     """Every recorded delivery of an event, oldest first."""
     with store.transaction() as s:
@@ -77,7 +95,8 @@ def deliveries(event_id: str) -> list[dict[str, Any]]:
 
 
 def expire_due(now: int | None = None) -> list[dict[str, Any]]:
-    """Expire sessions past `expires_at`, then deliver every event not yet delivered."""
+    """Expire sessions past `expires_at`, then deliver every event not yet delivered
+    (with webhooks off: record the expiries, deliver nothing)."""
     now = int(time.time()) if now is None else now
     with store.transaction() as s:
         due = store.overdue_session_ids(s, now)
@@ -85,7 +104,7 @@ def expire_due(now: int | None = None) -> list[dict[str, Any]]:
         with store.transaction() as s:
             row = store.expire_overdue(s, session_id, now)
             if row is not None:
-                store.add_event(s, "checkout.session.expired", shapes.session(row, (), now), now)
+                eventlog.add_event(s, "checkout.session.expired", shapes.session(row, (), now), now)
     with store.transaction() as s:
-        pending = store.undelivered_event_ids(s)
-    return [deliver(event_id) for event_id in pending]
+        pending = eventlog.undelivered_event_ids(s)
+    return deliver_new(pending)

@@ -4,11 +4,16 @@ import re
 import time
 from typing import Any
 
-from . import errors, events, shapes, store
+from . import errors, eventlog, events, ledger, shapes, store
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000002"
-TEST_CARD_HINT = "Use a test card: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined."
+#: Stripe's test card whose charge succeeds and whose refunds then fail (`refund.failed`).
+REFUND_FAILS = "4000000000005126"
+TEST_CARD_HINT = (
+    "Use a test card: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined, "
+    "4000 0000 0000 5126 pays but its refunds fail."
+)
 
 
 class PaymentError(Exception):
@@ -21,12 +26,14 @@ class PaymentError(Exception):
 
 
 def view(session_id: str) -> dict[str, Any] | None:
-    """The session with its line items, as the page shows it; None if unknown."""
+    """The session with all its line items, as the page shows it; None if unknown."""
     with store.transaction() as s:
         try:
-            return shapes.session(store.get_session(s, session_id), ["line_items"])
+            row = store.get_session(s, session_id)
         except errors.ApiError:
             return None
+        page = {"limit": len(row.line_items), "starting_after": None, "ending_before": None}
+        return {**shapes.session(row), "line_items": shapes.line_items(row, page)}
 
 
 def success_url(session: dict[str, Any]) -> str:
@@ -34,28 +41,47 @@ def success_url(session: dict[str, Any]) -> str:
     return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
+def _open_session(s, session_id: str, now: int):
+    """The session to pay, or the page's refusal if it is unknown or no longer open."""
+    try:
+        row = store.get_session(s, session_id)
+    except errors.ApiError:
+        raise PaymentError("This checkout session does not exist.", 404) from None
+    status = shapes.effective_status(row, now)
+    if status != "open":
+        raise PaymentError(f"This checkout session is {status}; nothing was charged.", 409)
+    return row
+
+
+def _decline(session_id: str, number: str, now: int) -> PaymentError:
+    """Record the declined attempt (the session's PaymentIntent now needs a new card)."""
+    with store.transaction() as s:
+        ledger.record_decline(s, _open_session(s, session_id, now), number, now)
+    return PaymentError("Your card was declined. Nothing was charged.", 402)
+
+
 def pay(session_id: str, card_number: str = PAYS) -> dict[str, Any]:
-    """Pay an open session: complete it, deliver `checkout.session.completed`, and
-    return the delivery (`status_code`, `body`) with the session and `redirect_url`."""
+    """Pay an open session: complete it with a PaymentIntent and Charge, deliver
+    `checkout.session.completed` (unless webhooks are off), and return the delivery
+    (`event_id`, `type`, `status_code`, `body`) with the session and `redirect_url`."""
     number = re.sub(r"\s+", "", card_number or "")
-    if number not in (PAYS, DECLINED):
+    if number not in (PAYS, DECLINED, REFUND_FAILS):
         raise PaymentError(TEST_CARD_HINT, 422)
     now = int(time.time())
+    if number == DECLINED:
+        raise _decline(session_id, number, now)
     with store.transaction() as s:
-        try:
-            row = store.get_session(s, session_id)
-        except errors.ApiError:
-            raise PaymentError("This checkout session does not exist.", 404) from None
-        status = shapes.effective_status(row, now)
-        if status != "open":
-            raise PaymentError(f"This checkout session is {status}; nothing was charged.", 409)
-        if number == DECLINED:
-            raise PaymentError("Your card was declined. Nothing was charged.", 402)
+        _open_session(s, session_id, now)
         try:
             row = store.complete_session(s, session_id, now)
         except errors.ApiError:  # expired or paid a moment ago by another request
             raise PaymentError("This checkout session is no longer open.", 409) from None
+        ledger.record_payment(s, row, number, number == REFUND_FAILS, now)
         session = shapes.session(row, (), now)
-        event = store.add_event(s, "checkout.session.completed", session, now)
-    delivery = events.deliver(event.id)
+        event = eventlog.add_event(s, "checkout.session.completed", session, now)
+    delivered = events.deliver_new([event.id])
+    delivery = delivered[0] if delivered else {
+        "event_id": event.id, "type": event.type, "status_code": None,
+        "body": "not delivered: STRIPE_EMULATOR_WEBHOOKS=0",
+    }  # fmt: skip
     return {**delivery, "session": session, "redirect_url": success_url(session)}

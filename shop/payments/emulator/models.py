@@ -1,4 +1,5 @@
-"""The emulator's own state: Checkout Sessions, idempotency keys, events and deliveries.
+"""The emulator's own state: Checkout Sessions, payments and refunds, idempotency keys,
+events and deliveries.
 
 Kept in the database (not in memory) so every gunicorn worker sees the same Stripe.
 """
@@ -6,7 +7,7 @@ Kept in the database (not in memory) so every gunicorn worker sees the same Stri
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...extensions import db
@@ -67,6 +68,8 @@ class EmulatorEvent(db.Model):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(255))
     created: Mapped[int] = mapped_column(Integer)
+    # Creation time in nanoseconds: orders `GET /v1/events` where `created` seconds tie.
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
     payload: Mapped[str] = mapped_column(Text)
 
 
@@ -81,3 +84,56 @@ class EmulatorDelivery(db.Model):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmulatorPayment(db.Model):
+    """A session's PaymentIntent and, once paid, its one Charge (Checkout makes one each).
+
+    Kept as one row: a refund checks and moves `amount_refunded` with one guarded UPDATE.
+    """
+
+    __tablename__ = "emulator_payments"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    payment_intent_id: Mapped[str] = mapped_column(String(255), unique=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("emulator_checkout_sessions.id"), unique=True
+    )
+    # `succeeded`, or `requires_payment_method` after a declined card.
+    status: Mapped[str] = mapped_column(String(32))
+    charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    amount: Mapped[int] = mapped_column(Integer)
+    amount_refunded: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    # Paid with Stripe's "refund fails" test card (4000 0000 0000 5126): refunds fail.
+    refunds_fail: Mapped[bool] = mapped_column(Boolean)
+    receipt_email: Mapped[str | None] = mapped_column(String(512))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+    paid_at: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="refunded_within_amount"
+        ),
+    )
+
+
+class EmulatorRefund(db.Model):
+    """A Refund of (part of) a payment's charge."""
+
+    __tablename__ = "emulator_refunds"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    payment_pk: Mapped[int] = mapped_column(ForeignKey("emulator_payments.pk"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    failure_reason: Mapped[str | None] = mapped_column(String(64))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)

@@ -1,7 +1,7 @@
 """The emulator over HTTP: the Stripe API under `/emulator/stripe/v1/...` and the
 hosted checkout page at each session's `url`. Registered only in emulator mode."""
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
 from ...extensions import csrf
 from . import api, hosted
@@ -13,12 +13,14 @@ bp = Blueprint("emulator", __name__, url_prefix="/emulator")
 @csrf.exempt  # an API authenticated by its bearer key, not a form of ours
 def api_request(rest: str):
     """Answer an SDK (or curl) request exactly as the in-process client would."""
+    keys = api.http_api_keys(current_app.config) or abort(404)  # off: as if it did not exist
     status, body, headers = api.handle(
         request.method,
         "/v1/" + rest,
         request.query_string.decode("utf-8", "replace"),
         request.get_data(as_text=True),
         dict(request.headers.items()),
+        keys,
     )
     response = jsonify(body)
     response.status_code = status

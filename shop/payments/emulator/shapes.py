@@ -7,6 +7,7 @@ from typing import Any
 
 import stripe
 
+from . import errors
 from .models import EmulatorSession
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -31,12 +32,15 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": line["id"],
         "object": "item",
+        "adjustable_quantity": None,
         "amount_discount": 0,
         "amount_subtotal": amount,
         "amount_tax": 0,
         "amount_total": amount,
         "currency": line["currency"],
         "description": line["name"],
+        "discounts": [],
+        "metadata": {},
         "price": {
             "id": line["price_id"],
             "object": "price",
@@ -44,6 +48,7 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
             "billing_scheme": "per_unit",
             "created": row.created,
             "currency": line["currency"],
+            "currency_options": None,
             "custom_unit_amount": None,
             "livemode": False,
             "lookup_key": None,
@@ -52,6 +57,7 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
             "product": line["product_id"],
             "recurring": None,
             "tax_behavior": "unspecified",
+            "tiers": None,
             "tiers_mode": None,
             "transform_quantity": None,
             "type": "one_time",
@@ -59,15 +65,33 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
             "unit_amount_decimal": str(line["unit_amount"]),
         },
         "quantity": line["quantity"],
+        "taxes": [],
     }
 
 
-def line_items(row: EmulatorSession) -> dict[str, Any]:
-    """The session's line items as a Stripe list object."""
+def line_items(row: EmulatorSession, query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A page of the session's line items as a Stripe list (default: the first ten)."""
+    query = query or {"limit": 10, "starting_after": None, "ending_before": None}
+    lines = row.line_items
+    ids = [line["id"] for line in lines]
+    start, stop = 0, len(lines)
+    for param in ("starting_after", "ending_before"):
+        cursor = query[param]
+        if cursor is not None and cursor not in ids:
+            raise errors.no_such("line_item", cursor, param)
+    if query["starting_after"]:
+        start = ids.index(query["starting_after"]) + 1
+        stop = min(stop, start + query["limit"])
+    elif query["ending_before"]:
+        stop = ids.index(query["ending_before"])
+        start = max(0, stop - query["limit"])
+    else:
+        stop = min(stop, query["limit"])
+    has_more = stop < len(lines) if not query["ending_before"] else start > 0
     return {
         "object": "list",
-        "data": [line_item(row, line) for line in row.line_items],
-        "has_more": False,
+        "data": [line_item(row, line) for line in lines[start:stop]],
+        "has_more": has_more,
         "url": f"/v1/checkout/sessions/{row.id}/line_items",
     }
 
@@ -81,10 +105,12 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "adaptive_pricing": {"enabled": False},
         "after_expiration": None,
         "allow_promotion_codes": None,
+        "allowed_payment_method_types": None,
         "amount_subtotal": row.amount_subtotal,
         "amount_total": row.amount_total,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": None,
+        "branding_settings": None,
         "cancel_url": row.cancel_url,
         "client_reference_id": row.client_reference_id,
         "client_secret": None,
@@ -120,6 +146,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         ),
         "customer_email": row.customer_email,
         "discounts": [],
+        "excluded_payment_method_types": None,
         "expires_at": row.expires_at,
         "integration_identifier": None,
         "invoice": None,
@@ -129,6 +156,8 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "managed_payments": None,
         "metadata": dict(row.meta),
         "mode": row.mode,
+        "name_collection": None,
+        "optional_items": None,
         "origin_context": None,
         "payment_intent": row.payment_intent,
         "payment_link": None,
@@ -139,7 +168,10 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "payment_status": row.payment_status,
         "permissions": None,
         "phone_number_collection": {"enabled": False},
+        "presentment_details": None,
         "recovered_from": None,
+        "redirect_on_completion": None,
+        "return_url": None,
         "saved_payment_method_options": None,
         "setup_intent": None,
         "shipping_address_collection": None,
@@ -149,8 +181,9 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "submit_type": None,
         "subscription": None,
         "success_url": row.success_url,
+        "tax_id_collection": {"enabled": False, "required": "never"},
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
+        "ui_mode": "hosted_page",
         "url": row.url if status == "open" else None,
         "wallet_options": None,
     }
@@ -159,16 +192,27 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
     return body
 
 
-def event(event_id: str, event_type: str, obj: dict[str, Any], created: int) -> dict:
-    """Stripe's event envelope around a snapshot of `obj`."""
+def event(
+    event_id: str,
+    event_type: str,
+    obj: dict[str, Any],
+    created: int,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> dict:
+    """Stripe's event envelope around a snapshot of `obj`, naming the request that caused it;
+    an `*.updated` event carries the changed fields' `previous` values."""
     return {
         "id": event_id,
         "object": "event",
+        "account": None,  # not a Connect event
         "api_version": stripe.api_version,  # the version the SDK pins
+        "context": None,
         "created": created,
-        "data": {"object": obj},
+        "data": {"object": obj, **({"previous_attributes": previous} if previous else {})},
         "livemode": False,
         "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
+        "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": event_type,
     }

@@ -5,20 +5,18 @@ The emulator plays a remote system: its writes must not ride on the caller's
 so every function here works on a `Session` from `transaction()`.
 """
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, create_engine, event, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Select, create_engine, event, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ...extensions import db
 from . import errors, shapes
-from .models import EmulatorDelivery, EmulatorEvent, EmulatorIdempotencyKey, EmulatorSession
+from .models import EmulatorSession
 
 KIND = "checkout.session"
 #: Connections the emulator keeps, and may add, per process: its own pool, never the shop's.
@@ -101,16 +99,19 @@ def create_session(
     return row
 
 
-def get_session(s: Session, session_id: str, param: str = "id") -> EmulatorSession:
-    """The session with this id, or Stripe's 404."""
+def fetch(s: Session, column: Any, value: Any, kind: str, param: str = "id") -> Any:
+    """The row whose `column` equals `value`, read afresh, or Stripe's 404 for a `kind`."""
     row = s.scalar(
-        select(EmulatorSession)
-        .where(EmulatorSession.id == session_id)
-        .execution_options(populate_existing=True)
+        select(column.class_).where(column == value).execution_options(populate_existing=True)
     )
     if row is None:
-        raise errors.no_such(KIND, session_id, param)
+        raise errors.no_such(kind, value, param)
     return row
+
+
+def get_session(s: Session, session_id: str, param: str = "id") -> EmulatorSession:
+    """The session with this id, or Stripe's 404."""
+    return fetch(s, EmulatorSession.id, session_id, KIND, param)
 
 
 def _status_filter(status: str, now: int):
@@ -123,24 +124,49 @@ def _status_filter(status: str, now: int):
     return EmulatorSession.status == status
 
 
-def list_sessions(s: Session, query: dict[str, Any], now: int) -> tuple[list, bool]:
-    """A page of sessions, newest first, after/before a cursor; and whether more exist."""
-    stmt = select(EmulatorSession)
-    if query["status"]:
-        stmt = stmt.where(_status_filter(query["status"], now))
+def created_filter(column, bounds: dict[str, int]):
+    """SQL conditions for a `created` filter (`eq`, `gt`, `gte`, `lt`, `lte`)."""
+    operators = {
+        "eq": column.__eq__, "gt": column.__gt__, "gte": column.__ge__,
+        "lt": column.__lt__, "lte": column.__le__,
+    }  # fmt: skip
+    return [operators[op](bound) for op, bound in bounds.items()]
+
+
+def keyset_page(
+    s: Session, stmt: Select, order: tuple, cursor: Callable[[str, str], tuple], query: dict
+) -> tuple[list, bool]:
+    """A page of `stmt` newest first by the `order` columns, after or before a cursor id
+    (`cursor(id, param)` gives that row's `order` values); and whether more exist."""
+    key = tuple_(*order)
     newest_first = True
     if query["starting_after"]:
-        cursor = get_session(s, query["starting_after"], "starting_after")
-        stmt = stmt.where(EmulatorSession.pk < cursor.pk)
+        stmt = stmt.where(key < tuple_(*cursor(query["starting_after"], "starting_after")))
     elif query["ending_before"]:
-        cursor = get_session(s, query["ending_before"], "ending_before")
-        stmt = stmt.where(EmulatorSession.pk > cursor.pk)
+        stmt = stmt.where(key > tuple_(*cursor(query["ending_before"], "ending_before")))
         newest_first = False
-    order = EmulatorSession.pk.desc() if newest_first else EmulatorSession.pk.asc()
-    rows = list(s.scalars(stmt.order_by(order).limit(query["limit"] + 1)))
+    direction = [c.desc() if newest_first else c.asc() for c in order]
+    rows = list(s.scalars(stmt.order_by(*direction).limit(query["limit"] + 1)))
     has_more = len(rows) > query["limit"]
     rows = rows[: query["limit"]]
     return (rows if newest_first else rows[::-1]), has_more
+
+
+def list_sessions(s: Session, query: dict[str, Any], now: int) -> tuple[list, bool]:
+    """A page of sessions, newest first, filtered as `query` says; and whether more exist."""
+    stmt = select(EmulatorSession).where(*created_filter(EmulatorSession.created, query["created"]))
+    if query["status"]:
+        stmt = stmt.where(_status_filter(query["status"], now))
+    if query["email"]:
+        stmt = stmt.where(func.lower(EmulatorSession.customer_email) == query["email"].lower())
+    if query["payment_intent"]:
+        stmt = stmt.where(EmulatorSession.payment_intent == query["payment_intent"])
+
+    def cursor(session_id: str, param: str) -> tuple:
+        """The position of the session a cursor names."""
+        return (get_session(s, session_id, param).pk,)
+
+    return keyset_page(s, stmt, (EmulatorSession.pk,), cursor, query)
 
 
 def count_sessions(s: Session, status: str | None, now: int) -> int:
@@ -183,14 +209,11 @@ def expire_session(s: Session, session_id: str, now: int) -> EmulatorSession:
 
 
 def complete_session(s: Session, session_id: str, now: int) -> EmulatorSession:
-    """Mark an open session paid with a new PaymentIntent id."""
+    """Mark an open session paid, with its PaymentIntent (made now unless a declined
+    attempt made one already)."""
+    intent = func.coalesce(EmulatorSession.payment_intent, shapes.new_id("pi_"))
     return _transition(
-        s,
-        session_id,
-        now,
-        status="complete",
-        payment_status="paid",
-        payment_intent=shapes.new_id("pi_"),
+        s, session_id, now, status="complete", payment_status="paid", payment_intent=intent
     )
 
 
@@ -216,61 +239,3 @@ def overdue_session_ids(s: Session, now: int) -> list[str]:
         EmulatorSession.status == "open", EmulatorSession.expires_at <= now
     )
     return list(s.scalars(stmt.order_by(EmulatorSession.pk)))
-
-
-def undelivered_event_ids(s: Session) -> list[str]:
-    """Events recorded but never delivered (e.g. expiries made through the API)."""
-    delivered = select(EmulatorDelivery.event_id)
-    stmt = select(EmulatorEvent.id).where(EmulatorEvent.id.not_in(delivered))
-    return list(s.scalars(stmt.order_by(EmulatorEvent.created, EmulatorEvent.id)))
-
-
-def add_event(s: Session, event_type: str, obj: dict[str, Any], now: int) -> EmulatorEvent:
-    """Record an event about `obj` (delivered after the transaction commits)."""
-    event_id = shapes.new_id("evt_")
-    payload = json.dumps(shapes.event(event_id, event_type, obj, now), indent=2)
-    event = EmulatorEvent(id=event_id, type=event_type, created=now, payload=payload)
-    s.add(event)
-    return event
-
-
-def replay(key: str, method: str, path: str, fingerprint: str) -> tuple[int, dict] | None:
-    """The stored answer for an idempotency key, None if unused, or `idempotency_error`."""
-    with transaction() as s:
-        found = s.scalar(select(EmulatorIdempotencyKey).where(EmulatorIdempotencyKey.key == key))
-        if found is None:
-            return None
-        if (found.method, found.path, found.fingerprint) != (method, path, fingerprint):
-            raise errors.idempotency_conflict(key)
-        return found.status_code, json.loads(found.response)
-
-
-def run_once(
-    key: str, method: str, path: str, fingerprint: str, execute: Callable[[Session], dict]
-) -> tuple[int, dict, bool]:
-    """Run `execute` under an idempotency key: (status, body, replayed).
-
-    The key row is inserted first, so a concurrent request with the same key waits on
-    the unique constraint and then replays this answer instead of running twice.
-    Errors raised by `execute` write nothing and are stored as the key's answer.
-    """
-    try:
-        with transaction() as s:
-            # Lock: the key's unique index; a racing request waits on this insert, then replays.
-            record = EmulatorIdempotencyKey(
-                key=key, method=method, path=path, fingerprint=fingerprint,
-                status_code=0, response="",
-            )  # fmt: skip
-            s.add(record)
-            s.flush()
-            try:
-                status, body = 200, execute(s)
-            except errors.ApiError as error:
-                status, body = error.status, error.body()
-            record.status_code, record.response = status, json.dumps(body)
-        return status, body, False
-    except IntegrityError:
-        answer = replay(key, method, path, fingerprint)
-        if answer is None:  # the other request failed and stored nothing
-            raise errors.api_error("The request could not be completed; retry it.") from None
-        return *answer, True

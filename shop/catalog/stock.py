@@ -1,0 +1,152 @@
+"""Stock: holding units for a Checkout Session, releasing them, selling them.
+
+Every change is one guarded statement, never a read-then-write:
+
+- hold: `UPDATE products SET reserved = reserved + q WHERE id = ? AND (stock IS NULL OR
+  stock - reserved >= q)`, line by line in product order, inside the transaction that
+  claims the customer's pending slot. A line that does not fit matches no row; the caller
+  rolls the whole claim back. PostgreSQL re-checks the condition on a row another claim
+  just changed, so two claims for the last unit cannot both succeed.
+- release and sell follow the order's `stock_hold` (held -> released | sold; released ->
+  sold_late), each a guarded `UPDATE orders ... WHERE stock_hold = ?`: of two racing calls
+  only one moves the hold, so only one changes the counters.
+
+Untracked products (stock empty) count their holds too, so every hold is undone exactly;
+their stock stays empty. The caller commits, with the order change that caused it.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..orders.models import Order, OrderItem, StockHold
+from .models import Product, ProductEvent
+
+
+class Shortage(Exception):
+    """A line wants more units than are available; nothing was held."""
+
+    def __init__(self, name: str, available: int):
+        super().__init__(name, available)
+        self.name = name
+        self.available = available
+
+    def __str__(self) -> str:
+        if self.available <= 0:
+            return f"{self.name} is sold out; remove it from your cart to check out."
+        return (
+            f"Only {self.available} of {self.name} left; lower the quantity in your cart "
+            "to check out."
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a release or a sale did, so the caller can say so on the order's timeline."""
+
+    kind: str  # "released", "sold" or "sold_late"
+    note: str
+
+
+def _lines(order_id: int) -> list[tuple[int, int]]:
+    """(product id, quantity) of an order, in product order: the lock order of every change."""
+    rows = db.session.execute(
+        select(OrderItem.product_id, OrderItem.quantity)
+        .where(OrderItem.order_id == order_id)
+        .order_by(OrderItem.product_id)
+    )
+    return [(product_id, quantity) for product_id, quantity in rows]
+
+
+def _move_hold(order_id: int, source: StockHold, target: StockHold) -> bool:
+    """Move an order's hold from `source` to `target`; True if this call moved it."""
+    # Lock: guarded UPDATE ... WHERE stock_hold = source; racing callers: one matches.
+    moved = db.session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.stock_hold == str(source))
+        .values(stock_hold=str(target))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return moved == 1
+
+
+def hold(order_id: int, lines: list[tuple[int, int]]) -> None:
+    """Reserve `lines` ((product id, quantity)) for a freshly claimed order, or raise
+    `Shortage` for the first line that does not fit (the caller rolls back the claim)."""
+    for product_id, quantity in sorted(lines):
+        # Lock: the product row, by a conditional UPDATE; taken in product order by every
+        # claim, so two claims wanting the same products cannot deadlock.
+        held = db.session.execute(
+            update(Product)
+            .where(
+                Product.id == product_id,
+                (Product.stock.is_(None)) | (Product.stock - Product.reserved >= quantity),
+            )
+            .values(reserved=Product.reserved + quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if held != 1:
+            name, stock, reserved = db.session.execute(
+                select(Product.name, Product.stock, Product.reserved).where(
+                    Product.id == product_id
+                )
+            ).one()
+            raise Shortage(name, (stock or 0) - reserved)
+    _move_hold(order_id, StockHold.NONE, StockHold.HELD)
+
+
+def release(order_id: int) -> Change | None:
+    """Give back what an order held (it expired, was cancelled, failed or was replaced)."""
+    if not _move_hold(order_id, StockHold.HELD, StockHold.RELEASED):
+        return None
+    lines = _lines(order_id)
+    for product_id, quantity in lines:
+        # Lock: the product row; the hold was moved by exactly one caller, just above.
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(reserved=Product.reserved - quantity)
+            .execution_options(synchronize_session=False)
+        )
+    return Change("released", _units(lines))
+
+
+def sell(order_id: int) -> Change | None:
+    """The order is paid: its held units are sold. A payment that arrives after the hold
+    was released still takes its units (stock may go below zero): money is never refused."""
+    if _move_hold(order_id, StockHold.HELD, StockHold.SOLD):
+        lines = _lines(order_id)
+        for product_id, quantity in lines:
+            # Lock: the product row; the hold was moved by exactly one caller, just above.
+            db.session.execute(
+                update(Product)
+                .where(Product.id == product_id)
+                .values(stock=Product.stock - quantity, reserved=Product.reserved - quantity)
+                .execution_options(synchronize_session=False)
+            )
+        return Change("sold", _units(lines))
+    if _move_hold(order_id, StockHold.RELEASED, StockHold.SOLD_LATE):
+        lines = _lines(order_id)
+        for product_id, quantity in lines:
+            db.session.execute(
+                update(Product)
+                .where(Product.id == product_id)
+                .values(stock=Product.stock - quantity)
+                .execution_options(synchronize_session=False)
+            )
+        return Change("sold_late", _units(lines))
+    return None
+
+
+def _units(lines: list[tuple[int, int]]) -> str:
+    """`3 units of 2 products`, for the timeline."""
+    units = sum(quantity for _, quantity in lines)
+    return f"{units} unit{'s' if units != 1 else ''} of {len(lines)} product" + (
+        "s" if len(lines) != 1 else ""
+    )
+
+
+def record(product_id: int, kind: str, actor_id: int | None, note: str) -> None:
+    """Add an entry to a product's history (the caller commits it with the change)."""
+    db.session.add(ProductEvent(product_id=product_id, kind=kind, actor_id=actor_id, note=note))

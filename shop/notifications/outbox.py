@@ -1,0 +1,54 @@
+"""The one way into the outbox: `enqueue`, in the caller's transaction, once per cause."""
+
+import json
+from collections.abc import Mapping
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from .messages import KINDS
+from .models import OutboxMessage
+
+#: INSERT ... ON CONFLICT DO NOTHING, as each dialect the shop runs on spells it.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def enqueue(
+    kind: str,
+    recipient: str,
+    context: Mapping[str, Any],
+    cause: str,
+    order_id: int | None = None,
+) -> bool:
+    """Owe `recipient` a message of `kind` saying `context`, because of `cause`; True if this
+    call added it, False if that cause already has its message.
+
+    Call it in the transaction of the change that causes the message, before its commit:
+    the message then exists exactly when the change does. `context` must be plain JSON
+    values (it is rendered later, by the worker); `cause` names the change once, e.g.
+    "order:12:receipt". Nothing is sent here and nothing here can fail on SMTP.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}; known: {sorted(KINDS)}")
+    snapshot = json.loads(json.dumps(context))  # refuse what JSON cannot hold now, not later
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    insert = INSERTS[db.session.get_bind().dialect.name]
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            cause=cause,
+            kind=kind,
+            recipient=recipient,
+            context=snapshot,
+            order_id=order_id,
+            message_id=make_msgid(idstring=kind, domain=domain),
+        )
+        .on_conflict_do_nothing(index_elements=["cause"])
+        .returning(OutboxMessage.id)  # a row comes back only if one was inserted
+    )
+    # Lock: the unique index on `cause`. Of two transactions enqueueing one cause, the second
+    # waits for the first to commit, then inserts nothing (or inserts if the first rolled back).
+    return db.session.execute(statement).scalar() is not None
