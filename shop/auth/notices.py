@@ -2,18 +2,17 @@
 warning when their account sees repeated failed logins.
 
 Each notice is built here as plain data (`AccountNotice`) and handed to `send`, the one
-place that calls the notifications outbox. Call `send` inside the transaction of the
-change that causes the notice, before its commit; `cause` names that change once, so a
-retry or a second worker never owes the customer a second copy.
+place that calls the notifications outbox (`shop.notifications`, the `account` message
+kind and templates/email/account.*); the `worker` process sends it. Call `send` inside the
+transaction of the change that causes the notice, before its commit; `cause` names that
+change once, so a retry or a second worker never owes the customer a second copy.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..notifications.notices import enqueue_account_notice
 from .models import User
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,18 +63,16 @@ def failed_logins(user: User, now: datetime, reset_url: str) -> AccountNotice:
 
 
 def send(notice: AccountNotice) -> None:
-    """THE ONE PLACE that hands account notices to the notifications outbox.
+    """Hand `notice` to the notifications outbox: the one place account emails leave from.
 
-    To wire when `shop/notifications/outbox.py` lands on main (branch `email`):
-        notifications.notices.enqueue_account_notice(
-            notice.recipient, cause=notice.cause, subject=notice.subject,
-            paragraphs=list(notice.paragraphs), action_url=notice.action_url,
-            action_label=notice.action_label)
-    Until then nothing is sent, and this says so in the log (without the link: it is a
-    credential).
+    In the caller's transaction (the caller commits); once per cause: a second send of the
+    same cause (another worker, a retry, the same hour's failures) adds nothing.
     """
-    log.warning(
-        "account email NOT SENT (no notifications outbox on this branch yet): %s to user %s",
-        notice.cause.split(":")[2],
-        notice.cause.split(":")[1],
+    enqueue_account_notice(
+        notice.recipient,
+        cause=notice.cause,
+        subject=notice.subject,
+        paragraphs=list(notice.paragraphs),
+        action_url=notice.action_url,
+        action_label=notice.action_label,
     )
