@@ -8,6 +8,7 @@ import sys
 
 from shop.config import ConfigError as _ConfigError
 from shop.config import log_level as _log_level
+from shop.config import require_shared_rate_limits as _require_shared_rate_limits
 
 
 def _whole_number(name: str, default: int) -> int:
@@ -64,6 +65,15 @@ keepalive = 5  # the router keeps connections open; don't drop them between requ
 forwarded_allow_ips = ""
 # The PaaS manages processes with signals; no control socket is needed in a dyno.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """After the app loaded (its own settings named first), before any worker starts:
+    several workers must share their rate-limit counters (Redis), or say they need not."""
+    try:
+        _require_shared_rate_limits(os.environ)
+    except _ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
 
 
 def post_fork(server, worker):

@@ -59,7 +59,11 @@ def server_env() -> dict[str, str]:
         STRIPE_EMULATOR="1",
         STRIPE_WEBHOOK_SECRET="whsec_bench_" + secrets.token_hex(8),
         FLASK_SKIP_DOTENV="1",
+        # The servers answer on 127.0.0.1 (any port): the only host they accept.
+        PUBLIC_URL="http://127.0.0.1",
     )
+    # Per-worker counters are fine for a measurement (the bench logs in once).
+    env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     return env
 
 

@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
+    from .account.routes import bp as account_bp
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .cart.routes import bp as cart_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from .orders.routes import bp as orders_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(checkout_bp)

@@ -75,7 +75,7 @@ def create_admin(email: str) -> None:
         raise click.ClickException(f"not a valid email address: {error}") from None
     existing = auth_services.find_user(email)
     password = _read_password()
-    problem = passwords.problem(password) if existing is None or password else None
+    problem = passwords.problem(password, [email]) if existing is None or password else None
     if problem:
         raise click.ClickException(f"that password will not do: {problem}")
     user, created = auth_services.set_admin(

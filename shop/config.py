@@ -10,12 +10,14 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-#: The webhook secret the emulator signs with when none is configured.
+#: The webhook secret the emulator signs with when none is configured, in development and
+#: tests only: it is published, so production refuses it (a demo gets a generated one).
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
 #: The API key the emulator accepts over HTTP outside production (it is published).
 EMULATOR_API_KEY = "sk_test_emulator"
@@ -27,6 +29,12 @@ HSTS_SECONDS = 365 * 24 * 3600
 CART_MAX_QUANTITY_LIMIT = 9999
 
 
+#: The longest a login lasts, remembered or not: then the customer signs in again.
+LOGIN_MAX_AGE = timedelta(days=30)
+
+#: Have I Been Pwned's Pwned Passwords range API (PWNED_PASSWORDS=1).
+PWNED_PASSWORDS_API = "https://api.pwnedpasswords.com"
+
 #: Rate-limit storage schemes the pinned dependencies support (Flask-Limiter via `limits`).
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
@@ -35,6 +43,12 @@ RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 RATE_LIMITS = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute",
     "LOGIN_IP_RATE_LIMIT": "100 per minute",
+    # Failed logins per account from browsers it has never signed in from: the slow
+    # ceiling on guessing; a browser the owner has used keeps its own budget instead.
+    "LOGIN_ACCOUNT_CEILING": "100 per day",
+    "LOGIN_DEVICE_RATE_LIMIT": "10 per minute",
+    "PASSWORD_RESET_EMAIL_RATE_LIMIT": "5 per hour",
+    "PASSWORD_RESET_IP_RATE_LIMIT": "30 per hour",
     "REGISTER_IP_RATE_LIMIT": "60 per minute;1000 per day",
     "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
     "CHECKOUT_RATE_LIMIT": "120 per minute",
@@ -139,6 +153,81 @@ def ratelimit_storage_uri(raw: str | None) -> str:
     return raw
 
 
+def ratelimit_storage(env: Mapping[str, str]) -> str:
+    """RATELIMIT_STORAGE_URI, else REDIS_URL as a PaaS add-on sets it, else memory."""
+    explicit = env.get("RATELIMIT_STORAGE_URI", "").strip()
+    return ratelimit_storage_uri(explicit or env.get("REDIS_URL"))
+
+
+def require_shared_rate_limits(env: Mapping[str, str]) -> None:
+    """The web process in production: refuse to count rate limits per worker behind several
+    workers (each would allow the full limit) unless RATELIMIT_STORAGE_URI=memory:// says
+    so. Checked by gunicorn.conf.py, since only the web process serves what is limited."""
+    explicit = env.get("RATELIMIT_STORAGE_URI", "").strip()
+    workers = _int(env, "WEB_CONCURRENCY", 2, minimum=1)
+    if not explicit and ratelimit_storage(env) == "memory://" and workers > 1:
+        raise ConfigError(
+            f"REDIS_URL is not set: with WEB_CONCURRENCY={workers} each worker would count "
+            "rate limits on its own; set REDIS_URL (or RATELIMIT_STORAGE_URI) to a Redis, or "
+            "RATELIMIT_STORAGE_URI=memory:// to accept per-worker counting"
+        )
+
+
+def public_url(raw: str | None, production: bool) -> str | None:
+    """PUBLIC_URL as `scheme://host[:port]`: required in production, None otherwise if unset."""
+    raw = (raw or "").strip()
+    if not raw:
+        if production:
+            raise ConfigError(
+                "PUBLIC_URL is not set: production builds every absolute url from it "
+                "(e.g. https://shop.example.com)"
+            )
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ConfigError(f"PUBLIC_URL must look like https://shop.example.com, got {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def trusted_hosts(raw: str | None, public: str | None) -> list[str]:
+    """The hosts requests may name: PUBLIC_URL's, plus TRUSTED_HOSTS (comma-separated)."""
+    hosts = [urlsplit(public).hostname or ""] if public else []
+    for host in (raw or "").split(","):
+        host = host.strip().lower()
+        if not host:
+            continue
+        if "/" in host or "@" in host or host.strip(".") == "":
+            raise ConfigError(f"TRUSTED_HOSTS lists host names like www.example.com, got {host!r}")
+        hosts.append(host)
+    if hosts and not public:
+        raise ConfigError("TRUSTED_HOSTS needs PUBLIC_URL: urls are built from PUBLIC_URL")
+    return hosts
+
+
+def stripe_webhook_secret(env: Mapping[str, str], production: bool, emulator: bool) -> str | None:
+    """STRIPE_WEBHOOK_SECRET; in development the published emulator secret when unset.
+
+    None means "generated once per installation" (production on the emulator): see
+    `shop.payments.installation`. Production never accepts the published constant.
+    """
+    secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip()
+    if production and secret == EMULATOR_WEBHOOK_SECRET:
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET is the published development secret: production needs "
+            "its own (or none on the emulator, which then generates one)"
+        )
+    if not secret and emulator and not production:
+        return EMULATOR_WEBHOOK_SECRET
+    return secret or None
+
+
 def mail_server(raw: str | None) -> MailServer | None:
     """Read MAIL_URL (`smtp://user:pass@host:port`, `smtps://...`, `?starttls=1`); None if unset.
 
@@ -185,18 +274,6 @@ def mail_from(raw: str | None, required: bool) -> str:
     address = parseaddr(raw)[1]
     if "@" not in address or "\n" in raw or "\r" in raw:
         raise ConfigError(f"MAIL_FROM must read like 'Shop <orders@example.com>', got {raw!r}")
-    return raw
-
-
-def public_url(env: Mapping[str, str], production: bool) -> str | None:
-    """Read PUBLIC_URL, the absolute base of links sent out (emails): development defaults to
-    the local server; production has none unless it is set (the worker then refuses)."""
-    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
-    if not raw:
-        return None if production else f"http://127.0.0.1:{env.get('PORT', '').strip() or 5000}"
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"PUBLIC_URL must read like https://shop.example.com, got {raw!r}")
     return raw
 
 
@@ -280,11 +357,13 @@ def load_config(
         raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
 
     db_url = database_url(env.get("DATABASE_URL"), instance_path)
+    level = log_level(env)  # named before the settings below, as it was checked first
     mail = mail_server(env.get("MAIL_URL"))
     mail_timeout = _int(env, "MAIL_TIMEOUT", 20, minimum=1)
     # A send is a handful of round trips (connect, EHLO, TLS and login, envelope, data), each
     # bounded by MAIL_TIMEOUT; a claim shorter than that could expire under a live send.
     mail_claim = _int(env, "MAIL_CLAIM_SECONDS", 300, minimum=5 * mail_timeout)
+    public = public_url(overrides.get("PUBLIC_URL") or env.get("PUBLIC_URL"), production)
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
         "PRODUCTION": production,
@@ -293,7 +372,7 @@ def load_config(
             overrides.get("SQLALCHEMY_DATABASE_URI", db_url), env
         ),
         "STRIPE_SECRET_KEY": stripe_key,
-        "STRIPE_WEBHOOK_SECRET": webhook_secret or EMULATOR_WEBHOOK_SECRET,
+        "STRIPE_WEBHOOK_SECRET": stripe_webhook_secret(env, production, emulator),
         "STRIPE_EMULATOR": emulator,
         "STRIPE_EMULATOR_WEBHOOKS": _emulator_webhooks(env),
         "STRIPE_EMULATOR_API_KEY": _emulator_api_key(env, production),
@@ -301,24 +380,37 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # Remember-me lasts 30 days; the user loader also refuses older logins (the
+        # browser could keep a cookie longer than it was told).
+        "REMEMBER_COOKIE_DURATION": LOGIN_MAX_AGE,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_HASH_METHOD": "scrypt",
-        "LOG_LEVEL": log_level(env),
+        # New passwords are also checked against known breaches (fails open when away).
+        "PWNED_PASSWORDS": _flag(env.get("PWNED_PASSWORDS")),
+        "PWNED_PASSWORDS_API": PWNED_PASSWORDS_API,
+        "LOG_LEVEL": level,
+        # Every absolute url is built from PUBLIC_URL; once it is set, requests naming another
+        # host get 400 (shop.urls; not Flask's own TRUSTED_HOSTS, whose refusal cannot render
+        # our error page). Unset (development, tests): urls follow each request's host, and
+        # links sent with no request at hand (emails) point at the local server.
+        "PUBLIC_URL": public or f"http://127.0.0.1:{env.get('PORT', '').strip() or 5000}",
+        "ALLOWED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), public),
+        # url_for(_external=True), in a request or not, names the public host (Flask 3.1
+        # still routes requests for the other allowed hosts).
+        "SERVER_NAME": urlsplit(public).netloc if public else None,
         # Production sits behind the PaaS router: trust its X-Forwarded-* headers (one hop),
         # build external urls as https, and pin browsers to https once they have seen it.
         "PROXY_FIX": production,
-        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PREFERRED_URL_SCHEME": urlsplit(public).scheme if public else "http",
         "HSTS_SECONDS": HSTS_SECONDS if production else 0,
         # Hashed, compressed copies of static/ served with a one-year cache; None serves
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
-        # Links sent out of the shop (emails) start with this.
-        "PUBLIC_URL": public_url(env, production),
         # Notifications: the outbox worker (shop/notifications). No MAIL_URL: .eml files in
         # instance/mail/ (development).
         "MAIL_SERVER": mail,
@@ -332,7 +424,7 @@ def load_config(
         # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
         # app built in the same process (the extension object is shared, as in the tests).
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(env.get("RATELIMIT_STORAGE_URI")),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
         "RATELIMIT_STRATEGY": "moving-window",  # "10 a minute" means any 60 s, not per clock minute
         "RATELIMIT_KEY_PREFIX": "shop",
         "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set by our 429 answer

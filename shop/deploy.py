@@ -2,20 +2,24 @@
 
 The WSGI layers, outermost first: ProxyFix (production only) restores the client's
 scheme, host and address from the router's `X-Forwarded-*` headers; the request log
-then sees them, tags the request with its id and logs one line; WhiteNoise answers
-static files; Flask answers the rest.
+then sees them, tags the request with its id and logs one line; the host guard (when
+PUBLIC_URL is set) refuses requests for other hosts; WhiteNoise answers static files;
+Flask answers the rest.
 """
 
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, static_files
+from .urls import TrustedHosts
 
 
 def init_app(app: Flask) -> None:
-    """Install logging, static file serving, the request log, ProxyFix and HSTS."""
+    """Install logging, static file serving, the host guard, the request log, ProxyFix, HSTS."""
     logs.configure(app)
     static_files.init_app(app)
+    if app.config["ALLOWED_HOSTS"]:
+        app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["ALLOWED_HOSTS"])
     app.wsgi_app = logs.RequestLogMiddleware(app.wsgi_app)
     if app.config["PROXY_FIX"]:
         # Exactly one proxy (the PaaS router) sits in front; trusting more would let

@@ -1,10 +1,11 @@
 """Abuse limits, security headers and hostile-input guards for every route.
 
-The limits are Flask-Limiter decorators, ready to stack under a route decorator:
+The limits are Flask-Limiter decorators, ready to stack under a route decorator (the
+login limits, which know about accounts and devices, live in `shop.auth.throttle`):
 
-    @bp.post("/login")
-    @security.login_limits
-    def login(): ...
+    @bp.post("/register")
+    @security.register_limits
+    def register(): ...
 
     @bp.post("/checkout")
     @login_required
@@ -21,7 +22,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.before_request(reject_hostile_input)
     app.after_request(add_security_headers)
+    app.after_request(no_store_when_signed_in)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
@@ -68,7 +70,7 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     """A short stable hash, so counters never store an email address or grow with input."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -76,7 +78,7 @@ def _digest(value: str) -> str:
 def email_key() -> str:
     """The account a login or registration form names, however the email was typed."""
     email = request.form.get("email", "")
-    return "email:" + _digest(normalise_email(email))
+    return "email:" + digest(normalise_email(email))
 
 
 def ip_key() -> str:
@@ -91,40 +93,26 @@ def user_key() -> str:
     return ip_key()
 
 
-def _setting(name: str):
+def setting(name: str):
     """A limit read from the app's config at request time (so tests and env can change it)."""
     return lambda: current_app.config[name]
 
 
-def login_refused(response: Response) -> bool:
-    """Only refused logins count against the limits; a successful one costs nothing."""
+def refused(response: Response) -> bool:
+    """Only refused forms (422) count against a failure limit; a success costs nothing."""
     return response.status_code == 422
 
 
 # --- the limits, ready to decorate views ---------------------------------------------------
 
-_login_account_limit = limiter.limit(
-    _setting("LOGIN_ACCOUNT_RATE_LIMIT"),
-    key_func=email_key,
-    methods=["POST"],
-    deduct_when=login_refused,
-    error_message="Too many failed logins for this account.",
-)
-_login_ip_limit = limiter.limit(
-    _setting("LOGIN_IP_RATE_LIMIT"),
-    key_func=ip_key,
-    methods=["POST"],
-    deduct_when=login_refused,
-    error_message="Too many failed logins from your network.",
-)
 _register_ip_limit = limiter.limit(
-    _setting("REGISTER_IP_RATE_LIMIT"),
+    setting("REGISTER_IP_RATE_LIMIT"),
     key_func=ip_key,
     methods=["POST"],
     error_message="Too many registrations from your network.",
 )
 _register_email_limit = limiter.limit(
-    _setting("REGISTER_EMAIL_RATE_LIMIT"),
+    setting("REGISTER_EMAIL_RATE_LIMIT"),
     key_func=email_key,
     methods=["POST"],
     error_message="Too many registration attempts for this email address.",
@@ -132,7 +120,7 @@ _register_email_limit = limiter.limit(
 
 #: Per signed-in user; stack it under `login_required` on `POST /checkout`.
 checkout_limit = limiter.limit(
-    _setting("CHECKOUT_RATE_LIMIT"),
+    setting("CHECKOUT_RATE_LIMIT"),
     key_func=user_key,
     error_message="Too many checkout attempts.",
 )
@@ -141,16 +129,11 @@ checkout_limit = limiter.limit(
 #: Per signed-in admin, on every POST of the admin area: decorates its blueprint, so no
 #: admin action can be left out.
 admin_limit = limiter.limit(
-    _setting("ADMIN_RATE_LIMIT"),
+    setting("ADMIN_RATE_LIMIT"),
     key_func=user_key,
     methods=["POST"],
     error_message="Too many admin actions.",
 )
-
-
-def login_limits(view):
-    """Throttle failed logins per account and, more generously, per IP."""
-    return _login_ip_limit(_login_account_limit(view))
 
 
 def register_limits(view):
@@ -186,6 +169,14 @@ def add_security_headers(response: Response) -> Response:
     """Every response carries the CSP and friends; a view may set its own value first."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    return response
+
+
+def no_store_when_signed_in(response: Response) -> Response:
+    """Nothing shown to a signed-in customer (pages, fragments, downloads) is kept by the
+    browser's or any shared cache: the back button after logout shows no orders."""
+    if request.endpoint != "static" and session.get("_user_id"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

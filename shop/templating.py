@@ -3,11 +3,13 @@
 from flask import Flask, current_app
 
 from .money import format_money
+from .urls import external_url
 
 
 def register(app: Flask) -> None:
-    """Install the `money` filter and the emulator banner flag."""
+    """Install the `money` filter, `external_url` and the emulator banner flag."""
     app.add_template_filter(format_money, "money")
+    app.add_template_global(external_url)
 
     @app.context_processor
     def shop_globals():

@@ -33,6 +33,21 @@ for _name in (
     "PUBLIC_URL",
 ):
     os.environ.pop(_name, None)
+#: The Redis of this run, if any (CI sets REDIS_URL). Kept out of the environment so test
+#: apps count in memory unless a test asks for Redis (the app reads REDIS_URL by itself).
+TEST_REDIS_URL = os.environ.pop("REDIS_URL", None)
+for _name in ("RATELIMIT_STORAGE_URI", "PUBLIC_URL", "TRUSTED_HOSTS", "PWNED_PASSWORDS"):
+    os.environ.pop(_name, None)
+
+#: The public address of the production-mode apps the tests build.
+PUBLIC_URL = "https://shop.example.com"
+#: What production on the emulator needs besides SECRET_KEY (which app_config gives).
+PRODUCTION_ENV = {
+    "STRIPE_EMULATOR": "1",
+    "PUBLIC_URL": PUBLIC_URL,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "FLASK_SKIP_DOTENV": "1",
+}
 
 # Every answer of the Stripe emulator, in every test, is checked against Stripe's schemas.
 pytest_plugins = ["emulator_schema"]
@@ -54,6 +69,20 @@ def app_config(url: str, **extra) -> dict:
         "PASSWORD_HASH_METHOD": FAST_HASH,
         **extra,
     }
+
+
+def redis_url() -> str:
+    """The Redis for tests: REDIS_URL (CI sets it, so there it must answer) or the local one."""
+    if TEST_REDIS_URL:
+        return TEST_REDIS_URL
+    import redis
+
+    local = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(local, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379 and REDIS_URL is not set")
+    return local
 
 
 def postgres_server_url() -> str | None:
@@ -126,6 +155,30 @@ def app(migrated):
             db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
+
+
+@pytest.fixture
+def production_app(app, migrated, monkeypatch):
+    """Build apps as production does (not TESTING), on the run's database, with
+    PRODUCTION_ENV plus the given environment (None unsets a variable). Reach them at
+    PUBLIC_URL: `app.test_client()` then `client.get(path, base_url=PUBLIC_URL)`."""
+    built = []
+
+    def build(**env):
+        for name, value in {**PRODUCTION_ENV, **env}.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        made = create_app(app_config(migrated, TESTING=False, STATIC_BUILD_DIR=None))
+        built.append(made)
+        return made
+
+    yield build
+    for made in built:
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ def test_register_signs_in_and_normalises_email(app, auth, client):
     [
         ({"email": "not-an-email"}, "Enter a valid email address"),
         ({"email": ""}, "Enter your email address."),
-        ({"password": "short", "confirm": "short"}, "Use 8 to 128 characters."),
-        ({"password": "x" * 129, "confirm": "x" * 129}, "Use 8 to 128 characters."),
+        ({"password": "short", "confirm": "short"}, "Use 12 to 128 characters."),
+        ({"password": "x" * 129, "confirm": "x" * 129}, "Use 12 to 128 characters."),
         ({"confirm": "something else"}, "The two passwords do not match."),
     ],
 )

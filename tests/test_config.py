@@ -2,7 +2,22 @@
 
 import pytest
 
-from shop.config import ConfigError, database_url, load_config
+from shop.config import (
+    EMULATOR_WEBHOOK_SECRET,
+    LOGIN_MAX_AGE,
+    ConfigError,
+    database_url,
+    load_config,
+    require_shared_rate_limits,
+)
+
+#: What production on the emulator needs besides SECRET_KEY: its public address, and a
+#: choice about rate-limit counters with several workers.
+DEMO = {
+    "STRIPE_EMULATOR": "1",
+    "PUBLIC_URL": "https://shop.example.com",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
 
 
 def test_paas_postgres_url_is_normalised_for_psycopg3():
@@ -37,14 +52,14 @@ def test_real_stripe_key_needs_a_webhook_secret(tmp_path):
 def test_production_needs_stripe_key_or_explicit_emulator(tmp_path):
     with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY"):
         load_config({"SECRET_KEY": "s"}, str(tmp_path))
-    config = load_config({"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}, str(tmp_path))
+    config = load_config({"SECRET_KEY": "s", **DEMO}, str(tmp_path))
     assert config["STRIPE_EMULATOR"] and config["PRODUCTION"]
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
 
 
 def test_a_real_key_turns_the_emulator_off(tmp_path):
     env = {"SECRET_KEY": "s", "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
-    config = load_config({**env, "STRIPE_EMULATOR": "1"}, str(tmp_path))
+    config = load_config({**env, **DEMO}, str(tmp_path))
     assert config["STRIPE_EMULATOR"] is False
     assert config["STRIPE_WEBHOOK_SECRET"] == "whsec_x"
 
@@ -66,6 +81,86 @@ def test_rate_limit_storage_is_memory_unless_a_redis_url_is_given(tmp_path):
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI") as raised:
         load_config(bad, str(tmp_path))
     assert "secret" not in str(raised.value)
+
+
+# --- issue #22: settings a public shop needs --------------------------------------------------
+
+
+def test_production_needs_a_public_url_and_takes_only_an_origin(tmp_path):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config({"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": ""}, str(tmp_path))
+    for bad in (
+        "shop.example.com",
+        "ftp://shop.example.com",
+        "https://shop.example.com/shop",
+        "https://user@shop.example.com",
+        "https://shop.example.com/?x=1",
+    ):
+        with pytest.raises(ConfigError, match="PUBLIC_URL"):
+            load_config({"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": bad}, str(tmp_path))
+    config = load_config(
+        {"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": "https://Shop.Example.com/"}, str(tmp_path)
+    )
+    assert config["PUBLIC_URL"] == "https://shop.example.com"
+    assert config["SERVER_NAME"] == "shop.example.com"
+    assert config["ALLOWED_HOSTS"] == ["shop.example.com"]
+    assert config["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_trusted_hosts_add_aliases_to_the_public_host(tmp_path):
+    env = {"SECRET_KEY": "s", **DEMO, "TRUSTED_HOSTS": "www.shop.example.com, shop.herokuapp.com"}
+    config = load_config(env, str(tmp_path))
+    assert config["ALLOWED_HOSTS"] == [
+        "shop.example.com",
+        "www.shop.example.com",
+        "shop.herokuapp.com",
+    ]
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        load_config({**env, "TRUSTED_HOSTS": "https://evil.example/"}, str(tmp_path))
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        load_config({"FLASK_DEBUG": "1", "TRUSTED_HOSTS": "www.example.com"}, str(tmp_path))
+
+
+def test_development_guards_no_host(tmp_path):
+    config = load_config({"FLASK_DEBUG": "1"}, str(tmp_path))
+    assert config["ALLOWED_HOSTS"] == [] and config["SERVER_NAME"] is None
+
+
+def test_production_never_accepts_the_published_webhook_secret(tmp_path):
+    env = {"SECRET_KEY": "s", **DEMO, "STRIPE_WEBHOOK_SECRET": EMULATOR_WEBHOOK_SECRET}
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        load_config(env, str(tmp_path))
+    real = {**env, "STRIPE_SECRET_KEY": "sk_live_x"}
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        load_config(real, str(tmp_path))
+    # Without one, a demo generates its own (resolved from the database when it runs).
+    assert load_config({"SECRET_KEY": "s", **DEMO}, str(tmp_path))["STRIPE_WEBHOOK_SECRET"] is None
+    development = load_config({"FLASK_DEBUG": "1"}, str(tmp_path))
+    assert development["STRIPE_WEBHOOK_SECRET"] == EMULATOR_WEBHOOK_SECRET
+
+
+def test_redis_url_as_paas_add_ons_set_it_is_used_for_rate_limits(tmp_path):
+    env = {"FLASK_DEBUG": "1", "REDIS_URL": "redis://h:6379/0"}
+    assert load_config(env, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://h:6379/0"
+    env["RATELIMIT_STORAGE_URI"] = "redis://other:6379/1"  # the explicit setting wins
+    assert load_config(env, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://other:6379/1"
+
+
+def test_the_web_process_refuses_per_worker_counters_unless_told_so():
+    """gunicorn.conf.py checks it: only the web process serves what is rate limited."""
+    for env in ({}, {"WEB_CONCURRENCY": "4"}):  # gunicorn's default is 2 workers
+        with pytest.raises(ConfigError, match="REDIS_URL") as refused:
+            require_shared_rate_limits(env)
+        assert "RATELIMIT_STORAGE_URI=memory://" in str(refused.value)
+    require_shared_rate_limits({"WEB_CONCURRENCY": "1"})
+    require_shared_rate_limits({"REDIS_URL": "redis://h:6379/0"})
+    require_shared_rate_limits({"RATELIMIT_STORAGE_URI": "memory://"})
+
+
+def test_remember_me_lasts_at_most_thirty_days(tmp_path):
+    config = load_config({"SECRET_KEY": "s", **DEMO}, str(tmp_path))
+    assert config["REMEMBER_COOKIE_DURATION"] == LOGIN_MAX_AGE
+    assert LOGIN_MAX_AGE.days <= 30
 
 
 def test_mail_url_reads_smtp_smtps_starttls_and_credentials():
@@ -111,7 +206,7 @@ def test_a_malformed_mail_url_stops_start_up_naming_it_but_never_its_password(
 
 
 def test_production_mail_needs_a_sender_development_has_one(tmp_path):
-    prod = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "MAIL_URL": "smtp://smtp.example.com"}
+    prod = {"SECRET_KEY": "s", **DEMO, "MAIL_URL": "smtp://smtp.example.com"}
     with pytest.raises(ConfigError, match="MAIL_FROM"):
         load_config(prod, str(tmp_path))
     sender = "Northside Roastery <orders@shop.example.com>"
@@ -133,8 +228,11 @@ def test_public_url_defaults_to_the_local_server_in_development_only(tmp_path):
     )
     dev = load_config({"FLASK_DEBUG": "1", "PORT": "8000"}, str(tmp_path))
     assert dev["PUBLIC_URL"] == "http://127.0.0.1:8000"
-    prod = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}
-    assert load_config(prod, str(tmp_path))["PUBLIC_URL"] is None
+    # Production has no default: it needs PUBLIC_URL (issue #22), which then guards the host.
+    prod = {"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": ""}
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config(prod, str(tmp_path))
+    assert dev["ALLOWED_HOSTS"] == [] and dev["SERVER_NAME"] is None
     given = load_config({**prod, "PUBLIC_URL": "https://shop.example.com/"}, str(tmp_path))
     assert given["PUBLIC_URL"] == "https://shop.example.com"
     with pytest.raises(ConfigError, match="PUBLIC_URL"):

@@ -6,10 +6,13 @@ else a SQLite file in a missing directory). tests/postgres/test_resilience.py ch
 same under gunicorn, with the database going away under a running server and coming back.
 """
 
+import time
+
 import pytest
 
 from conftest import app_config, csrf_token, unreachable_database_url
 from shop import create_app
+from shop.auth import sessions
 
 UNAVAILABLE = "briefly unavailable"
 
@@ -23,8 +26,13 @@ def broken(tmp_path):
 def signed_in(app, user_id: int = 1):
     """A client carrying a signed-in customer's session cookie (made while the database was up)."""
     client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):  # the client's browser
+        browser = sessions.browser_identifier()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        # A login id as sessions carry it, bound to this browser (shop.auth.sessions); the
+        # loader's lookup is what fails.
+        session["_user_id"] = f"{user_id}.token-of-the-session.{int(time.time())}"
+        session["_id"] = browser
         session["_fresh"] = True
     return client
 
@@ -66,4 +74,4 @@ def test_a_signed_in_cart_change_gets_a_503_and_the_customer_stays_signed_in(bro
     assert response.status_code == 503
     assert UNAVAILABLE in response.get_data(as_text=True)
     with client.session_transaction() as session:
-        assert session.get("_user_id") == "1"  # the outage logs nobody out
+        assert session.get("_user_id", "").startswith("1.")  # the outage logs nobody out

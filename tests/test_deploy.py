@@ -37,11 +37,23 @@ NOT_INHERITED = (
     "LOG_LEVEL",
     "GUNICORN_CMD_ARGS",
     "FORWARDED_ALLOW_IPS",
+    "PUBLIC_URL",
+    "TRUSTED_HOSTS",
+    "REDIS_URL",
+    "RATELIMIT_STORAGE_URI",
     "MAIL_URL",
     "MAIL_FROM",
-    "PUBLIC_URL",
 )
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
+#: The router names the shop's host; a dyno's own address is not it.
+ROUTED = {"X-Forwarded-Host": "shop.example.com"}
+#: A public demo's settings besides SECRET_KEY (issue #22: PUBLIC_URL is required, and with
+#: several workers rate-limit counters are shared or per-worker by explicit choice).
+DEMO = {
+    "STRIPE_EMULATOR": "1",
+    "PUBLIC_URL": "https://shop.example.com",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
 
 
 def procfile() -> dict[str, str]:
@@ -111,6 +123,21 @@ BAD_SETTINGS = [
         id="malformed-mail-url",
     ),
 ]
+# Issue #22: what a public shop must not start without.
+PUBLIC_SHOP_SETTINGS = [
+    pytest.param({"SECRET_KEY": "s", **DEMO, "PUBLIC_URL": ""}, "PUBLIC_URL", id="no-public-url"),
+    pytest.param(
+        {"SECRET_KEY": "s", **DEMO, "STRIPE_WEBHOOK_SECRET": "whsec_emulator_development_only"},
+        "STRIPE_WEBHOOK_SECRET",
+        id="published-webhook-secret",
+    ),
+    pytest.param(
+        {"SECRET_KEY": "s", **DEMO, "RATELIMIT_STORAGE_URI": ""},
+        "REDIS_URL",
+        id="per-worker-rate-limits",
+    ),
+]
+BAD_SETTINGS += PUBLIC_SHOP_SETTINGS
 
 
 def assert_one_named_error(output: str, variable: str) -> None:
@@ -132,7 +159,8 @@ def test_gunicorn_master_refuses_to_start_with_one_line(tmp_path, settings, vari
     assert time.monotonic() - started < 15
 
 
-@pytest.mark.parametrize(("settings", "variable"), BAD_SETTINGS[:4])
+# Rate-limit counters concern the web process only (gunicorn.conf.py checks them).
+@pytest.mark.parametrize(("settings", "variable"), BAD_SETTINGS[:4] + PUBLIC_SHOP_SETTINGS[:2])
 def test_flask_commands_refuse_to_run_with_one_line(tmp_path, settings, variable):
     env = paas_env(DATABASE_URL=f"sqlite:///{tmp_path}/shop.db", **settings)
     result = run_process_type("release", env, timeout=30)
@@ -184,7 +212,7 @@ def secure_cookie_attributes(response, name: str) -> list[str]:
 @pytest.mark.postgres
 def test_release_then_web_as_a_paas_runs_them(fresh_postgres, tmp_path):
     started = time.monotonic()
-    production = {"SECRET_KEY": "smoke-test-secret", "STRIPE_EMULATOR": "1"}
+    production = {"SECRET_KEY": "smoke-test-secret", **DEMO}
     env = paas_env(DATABASE_URL=fresh_postgres, **production)
 
     release = run_process_type("release", env)
@@ -211,20 +239,27 @@ def test_release_then_web_as_a_paas_runs_them(fresh_postgres, tmp_path):
         health = requests.get(base + "/healthz", timeout=5)
         assert (health.status_code, health.text) == (200, "ok")
 
-        home = requests.get(base + "/", headers={"X-Request-ID": "smoke-home"}, timeout=5)
+        home = requests.get(base + "/", headers={"X-Request-ID": "smoke-home", **ROUTED}, timeout=5)
         assert home.status_code == 200 and "Northside Roastery" in home.text
         assert home.headers["X-Request-ID"] == "smoke-home"
         assert "Strict-Transport-Security" not in home.headers  # plain http
 
         # A static asset as the page links it: hashed name, compressed, cached for long.
         css = re.search(r'href="(/static/css/shop\.[0-9a-f]{12}\.css)"', home.text).group(1)
-        asset = requests.get(base + css, headers={"Accept-Encoding": "br, gzip"}, timeout=5)
+        asset = requests.get(
+            base + css, headers={"Accept-Encoding": "br, gzip", **ROUTED}, timeout=5
+        )
         assert asset.status_code == 200
         assert asset.headers["Content-Encoding"] in {"br", "gzip"}
         cache = asset.headers["Cache-Control"]
         assert int(re.search(r"max-age=(\d+)", cache).group(1)) >= 30 * 24 * 3600
         assert "immutable" in cache
         assert asset.content == (STATIC / "css" / "shop.css").read_bytes()
+
+        # Only the public host is served (the health check aside): 400 for any other.
+        assert requests.get(base + "/", timeout=5).status_code == 400
+        evil = {**FORWARDED, "X-Forwarded-Host": "evil.example"}
+        assert requests.get(base + "/login", headers=evil, timeout=5).status_code == 400
 
         # Behind the router: https urls, HSTS, and Secure session and remember cookies.
         secure = requests.get(base + "/", headers=FORWARDED, timeout=5)

@@ -64,17 +64,13 @@ def test_the_published_key_is_refused_even_if_configured_in_production(make_app)
 
 
 def test_start_up_refuses_the_published_key_in_production(tmp_path):
-    env = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "STRIPE_EMULATOR_API_KEY": EMULATOR_API_KEY}
+    demo = {"SECRET_KEY": "s", "STRIPE_EMULATOR": "1", "PUBLIC_URL": "https://shop.example.com"}
+    env = {**demo, "STRIPE_EMULATOR_API_KEY": EMULATOR_API_KEY}
     with pytest.raises(ConfigError, match="STRIPE_EMULATOR_API_KEY"):
         load_config(env, str(tmp_path))
     env["STRIPE_EMULATOR_API_KEY"] = DEMO_KEY
     assert load_config(env, str(tmp_path))["STRIPE_EMULATOR_API_KEY"] == DEMO_KEY
-    assert (
-        load_config({"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}, str(tmp_path))[
-            "STRIPE_EMULATOR_API_KEY"
-        ]
-        is None
-    )
+    assert load_config(demo, str(tmp_path))["STRIPE_EMULATOR_API_KEY"] is None
 
 
 def test_outside_production_the_development_key_and_the_configured_key_work(make_app):

@@ -217,7 +217,9 @@ def test_in_production_the_worker_needs_mail_url_and_public_url(tmp_path):
         "SECRET_KEY": "s",
         "STRIPE_EMULATOR": "1",
     }
-    result = run_process_type("worker", paas_env(**base), timeout=30)
+    # PUBLIC_URL given: production needs it anyway (issue #22), so MAIL_URL is what lacks.
+    public = {"PUBLIC_URL": "https://shop.example.com"}
+    result = run_process_type("worker", paas_env(**base, **public), timeout=30)
     assert result.returncode != 0
     assert_one_named_error(result.stdout, "MAIL_URL")
     mail = {"MAIL_URL": "smtp://127.0.0.1:2525", "MAIL_FROM": "Shop <shop@example.com>"}

@@ -44,7 +44,10 @@ def test_outside_production_forwarded_headers_are_ignored(client):
 
 
 def test_production_turns_on_the_router_settings_and_secure_cookies(tmp_path):
-    config = load_config({"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}, str(tmp_path))
+    demo = {"STRIPE_EMULATOR": "1", "PUBLIC_URL": "https://shop.example.com"}
+    config = load_config(
+        {"SECRET_KEY": "s", **demo, "RATELIMIT_STORAGE_URI": "memory://"}, str(tmp_path)
+    )
     assert config["PROXY_FIX"] and config["HSTS_SECONDS"] >= HSTS_SECONDS
     assert config["PREFERRED_URL_SCHEME"] == "https"
     for cookie in ("SESSION", "REMEMBER"):

@@ -88,7 +88,10 @@ def test_development_serves_plain_names_without_long_caching(client):
 
 def test_only_production_builds_static_files(tmp_path):
     assert load_config({"FLASK_DEBUG": "1"}, str(tmp_path))["STATIC_BUILD_DIR"] is None
-    production = load_config({"SECRET_KEY": "s", "STRIPE_EMULATOR": "1"}, str(tmp_path))
+    demo = {"STRIPE_EMULATOR": "1", "PUBLIC_URL": "https://shop.example.com"}
+    production = load_config(
+        {"SECRET_KEY": "s", **demo, "RATELIMIT_STORAGE_URI": "memory://"}, str(tmp_path)
+    )
     assert production["STATIC_BUILD_DIR"] == str(tmp_path / "static-build")
 
 

@@ -3,22 +3,15 @@
 from flask import Response, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..htmx import hx_redirect, is_htmx
-from .models import User
+from . import sessions
 
 
 def configure_login(manager: LoginManager) -> None:
-    """Load users by id and send anonymous visitors to the login page."""
+    """Load users from sessions that can be ended; send anonymous visitors to log in."""
     manager.login_view = "auth.login"
-    manager.session_protection = "basic"
-
-    @manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        """The user behind a session cookie, or None once the id no longer exists."""
-        if not user_id.isdigit():
-            return None
-        return db.session.get(User, int(user_id))
+    sessions.configure(manager)
 
     @manager.unauthorized_handler
     def unauthorized():

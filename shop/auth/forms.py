@@ -8,10 +8,29 @@ from . import passwords
 
 
 def acceptable_password(form, field) -> None:
-    """The field holds a password the shop accepts as a new one (`passwords.problem`)."""
-    problem = passwords.problem(field.data or "")
+    """The field holds a password the shop accepts as a new one (`passwords.problem`), not
+    built from the owner's email (the form's `email` field, or its `owner_email`)."""
+    email = getattr(form, "email", None)
+    owner = getattr(form, "owner_email", None) or (email.data if email else None)
+    problem = passwords.problem(field.data or "", [owner] if owner else [])
     if problem:
         raise ValidationError(problem)
+
+
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, checked by the one password rule."""
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."), acceptable_password],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[
+            DataRequired("Type the new password again."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+    )
+    return password, confirm
 
 
 def _strip(value):
@@ -19,10 +38,9 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RegisterForm(FlaskForm):
-    """A new customer: email, password and its confirmation."""
-
-    email = EmailField(
+def email_field() -> EmailField:
+    """An email address someone types in, checked for shape."""
+    return EmailField(
         "Email",
         filters=[_strip],
         validators=[
@@ -31,6 +49,12 @@ class RegisterForm(FlaskForm):
             Email("Enter a valid email address, like name@example.com."),
         ],
     )
+
+
+class RegisterForm(FlaskForm):
+    """A new customer: email, password and its confirmation."""
+
+    email = email_field()
     password = PasswordField(
         "Password",
         validators=[
@@ -60,3 +84,16 @@ class LoginForm(FlaskForm):
         validators=[DataRequired("Enter your password."), Length(max=passwords.MAX_LENGTH)],
     )
     remember = BooleanField("Remember me")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a reset link: just the email address."""
+
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link (`owner_email` set by the view)."""
+
+    owner_email: str | None = None
+    password, confirm = new_password_fields()

@@ -1,15 +1,32 @@
 """Accounts: customers and admins."""
 
+import secrets
+import time
+from datetime import datetime
+
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import TimestampMixin, normalise_email
+from ..models import TimestampMixin, UTCDateTime, normalise_email
+
+#: Bytes of randomness in a session token (as url-safe base64: 22 characters).
+SESSION_TOKEN_BYTES = 16
+
+
+def new_session_token() -> str:
+    """A fresh random session token (made per row, never at import)."""
+    return secrets.token_urlsafe(SESSION_TOKEN_BYTES)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
-    """A customer or an admin; the email is stored normalised (trimmed, lower case)."""
+    """A customer or an admin; the email is stored normalised (trimmed, lower case).
+
+    `session_token` is part of every login session and remember-me cookie of this user
+    (`shop.auth.sessions`): replacing it ends them all (logout, log out everywhere, a new
+    password). A deleted account keeps its row, emptied, for the orders that refer to it.
+    """
 
     __tablename__ = "users"
 
@@ -17,11 +34,22 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @staticmethod
     def normalise_email(email: str) -> str:
         """The one spelling of an address that lookups and the unique index use."""
         return normalise_email(email)
+
+    def login_id(self, at: float | None = None) -> str:
+        """The id a login begun at `at` (now) carries: `<id>.<session token>.<login time>`,
+        read back by `shop.auth.sessions.parse_login_id`."""
+        return f"{self.id}.{self.session_token}.{int(time.time() if at is None else at)}"
+
+    def get_id(self) -> str:
+        """What Flask-Login stores for a new login: the login id (see `shop.auth.sessions`)."""
+        return self.login_id()
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

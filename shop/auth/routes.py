@@ -1,4 +1,4 @@
-"""`/register`, `/login`, `POST /logout`."""
+"""`/register`, `/login`, `POST /logout`, and password reset by email (`/reset-password`)."""
 
 from urllib.parse import urlsplit
 
@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,8 +16,9 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
-from . import services
-from .forms import LoginForm, RegisterForm
+from ..urls import external_url
+from . import resets, services, throttle
+from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -62,7 +64,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@security.login_limits
+@throttle.login_limits
 def login():
     """Sign in; unknown email and wrong password get the same message."""
     if current_user.is_authenticated:
@@ -74,7 +76,9 @@ def login():
         )
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
-            return redirect(safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
+            throttle.remember_device(response, user.email)
+            return response
         form.form_errors.append("That email and password do not match an account.")
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
@@ -83,10 +87,57 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and return to the catalogue."""
+    """Sign out, ending every session of this account, and return to the catalogue."""
+    # A new session token: this cookie, copies of it and remember-me cookies stop working.
+    services.end_sessions(current_user)
     session.clear()
     # After the clear: logout_user leaves the mark that makes Flask-Login delete the
     # remember-me cookie, which would otherwise sign the customer straight back in.
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("catalog.index"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@throttle.reset_request_limits
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        resets.request_reset(
+            form.email.data, lambda token: external_url("auth.reset_password", token=token)
+        )
+        flash(
+            "If an account uses that address, a link to choose a new password is on its "
+            f"way; it works once, for {resets.RESET_LINK_MINUTES} minutes.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 422 if form.errors else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@throttle.reset_link_limits
+def reset_password(token: str):
+    """Choose a new password from a reset link; every session of the account ends."""
+    user = resets.user_for_token(token)
+    form = ResetPasswordForm() if user is not None else None
+    if form is not None:
+        form.owner_email = user.email
+        if form.validate_on_submit():
+            services.set_password(
+                user, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+            )
+            session.clear()
+            flash("Your password is changed; log in with it.", "success")
+            response = redirect(url_for("auth.login"))
+            # Proof of the mailbox: this browser is the owner's now, whatever strangers did.
+            throttle.remember_device(response, user.email)
+            return response
+    status = 404 if form is None else 422 if form.errors else 200
+    response = make_response(render_template("auth/reset_password.html", form=form), status)
+    # The token is in this page's url: no cache keeps it, no Referer carries it away.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -7,7 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .models import User
+from ..models import utcnow
+from . import notices
+from .models import User, new_session_token
 
 
 @lru_cache(maxsize=4)
@@ -47,10 +49,38 @@ def authenticate(email: str, password: str, hash_method: str = "scrypt") -> User
     checking a real account's password does.
     """
     user = find_user(email)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         check_password_hash(decoy_hash(hash_method), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def end_sessions(user: User) -> None:
+    """End every login session and remember-me cookie of `user`: a new session token."""
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's current one (a re-check before a sensitive change)."""
+    return user.deleted_at is None and check_password_hash(user.password_hash, password)
+
+
+def set_password(user: User, password: str, hash_method: str) -> None:
+    """Give `user` a new password and end every session they had (a reset or a change)."""
+    user.password_hash = generate_password_hash(password, method=hash_method)
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def warn_of_failed_logins(email: str, reset_url: str) -> None:
+    """Tell the owner of this email's account, if any, that strangers keep failing to sign
+    in to it (once an hour: the notice's cause names the hour)."""
+    user = find_user(email)
+    if user is None or user.deleted_at is not None:
+        return
+    notices.send(notices.failed_logins(user, utcnow(), reset_url))
+    db.session.commit()
 
 
 def set_admin(email: str, password: str, hash_method: str) -> tuple[User, bool]:

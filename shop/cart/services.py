@@ -303,3 +303,8 @@ def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:
             .where(*line, CartItem.quantity > quantity)
             .values(quantity=CartItem.quantity - quantity)
         )
+
+
+def forget_cart(user_id: int) -> None:
+    """Delete every line of the user's cart (an account being deleted). The caller commits."""
+    db.session.execute(delete(CartItem).where(CartItem.user_id == user_id))

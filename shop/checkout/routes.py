@@ -10,6 +10,7 @@ from ..htmx import hx_redirect
 from ..orders import services as orders
 from ..orders.models import OrderStatus
 from ..pages import CART, ORDERS, with_dialog
+from ..urls import external_url
 from . import confirmation, services
 
 bp = Blueprint("checkout", __name__)
@@ -19,9 +20,9 @@ THANKED = "thanked_order_id"
 
 
 def _urls() -> services.CheckoutUrls:
-    """Absolute return urls; Stripe fills in {CHECKOUT_SESSION_ID} (braces kept unescaped)."""
-    success = url_for("checkout.success", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
-    return services.CheckoutUrls(success=success, cancel=url_for("checkout.cancel", _external=True))
+    """Return urls on PUBLIC_URL; Stripe fills in {CHECKOUT_SESSION_ID} (braces unescaped)."""
+    success = external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}"
+    return services.CheckoutUrls(success=success, cancel=external_url("checkout.cancel"))
 
 
 @bp.post("/checkout")

@@ -10,7 +10,7 @@ dispatches events, and `emulator` is the built-in Stripe used without a key.
 
 from flask import Flask
 
-from . import webhooks
+from . import installation, webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
 from .links import StripeLinks, order_links
@@ -55,14 +55,15 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """The webhook route, an empty handler table, `flask payments reconcile`, `flask
-    emulator ...` (which refuses with a real key), and in emulator mode the emulator's API
-    and hosted page."""
+    """The webhook route, an empty handler table, the installation's webhook secret where it
+    generates one, `flask payments reconcile`, `flask emulator ...` (which refuses with a
+    real key), and in emulator mode the emulator's API and hosted page."""
     from .emulator.cli import emulator_cli
     from .reconcile import payments_cli
     from .routes import bp
 
     webhooks.init_app(app)
+    installation.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(emulator_cli)
     app.cli.add_command(payments_cli)

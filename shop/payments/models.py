@@ -1,4 +1,5 @@
-"""The shop's record of Stripe events it has processed (one row per event id)."""
+"""The shop's record of Stripe events it has processed (one row per event id), and the
+secrets an installation generates for itself."""
 
 from datetime import datetime
 
@@ -20,3 +21,17 @@ class StripeEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<StripeEvent {self.id} {self.type}>"
+
+
+class InstallationSecret(db.Model):
+    """A secret this installation generated for itself once, shared by every worker and dyno
+    through the database (the webhook secret of a public demo on the emulator)."""
+
+    __tablename__ = "installation_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<InstallationSecret {self.name}>"

@@ -50,3 +50,34 @@ def test_a_wrong_password_is_refused_with_a_message(page, customer, problems):
     )
     expect(page.get_by_label("Email", exact=True)).to_have_value(customer)
     snap(page, "login-refused")
+
+
+def test_the_account_page_changes_the_password_then_logs_out_everywhere(signed_in, customer):
+    page = signed_in
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
+    page.get_by_label("Current password").first.fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("lantern meadow quartz")
+    page.get_by_label("Confirm new password").fill("lantern meadow quartz")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status").filter(has_text="Your password is changed")).to_be_visible()
+    snap(page, "account")
+
+    page.get_by_role("button", name="Log out everywhere").click()
+    expect(page.get_by_role("heading", name="Log in", exact=True)).to_be_visible()
+    page.goto("/orders")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Email", exact=True).fill(customer)
+    page.get_by_label("Password", exact=True).fill("lantern meadow quartz")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_forgot_password_answers_the_same_for_any_address(page, shop):
+    page.goto("/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email", exact=True).fill("nobody@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(
+        page.get_by_role("status").filter(has_text="If an account uses that address")
+    ).to_be_visible()

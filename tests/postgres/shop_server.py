@@ -262,15 +262,22 @@ def start_server(database_url: str, log: Path, **settings: str) -> ShopServer:
     """Start the Procfile's web process with WORKERS workers on a free port; wait for it."""
     port = free_port()
     env = paas_env(
-        DATABASE_URL=database_url,
-        SECRET_KEY=SECRET_KEY,
-        STRIPE_EMULATOR="1",
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_EMULATOR_API_KEY=DEMO_API_KEY,
-        PORT=str(port),
-        WEB_CONCURRENCY=str(WORKERS),
-        LOG_LEVEL="INFO",  # gunicorn's boot lines show whether a worker died
-        **settings,
+        **{
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET_KEY,
+            "STRIPE_EMULATOR": "1",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_EMULATOR_API_KEY": DEMO_API_KEY,
+            # Customers (and the emulator's API clients) address the dyno as 127.0.0.1:port,
+            # over https as far as the app knows (the router's X-Forwarded-Proto).
+            "PUBLIC_URL": f"https://127.0.0.1:{port}",
+            # Per-worker counters, chosen explicitly; a module wanting Redis overrides it.
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(WORKERS),
+            "LOG_LEVEL": "INFO",  # gunicorn's boot lines show whether a worker died
+            **settings,
+        }
     )
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -14,6 +14,8 @@ PUBLIC_PATHS = {
     "/products/<sku>",
     "/login",
     "/register",
+    "/reset-password",
+    "/reset-password/<token>",
     "/healthz",
     "/favicon.ico",
     "/static/<path:filename>",

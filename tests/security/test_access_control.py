@@ -20,6 +20,14 @@ def test_every_listed_public_path_exists(app):
 
 def test_the_table_covers_the_routes_that_exist_now():
     assert ("POST", "/logout") in PRIVATE
+    account = {
+        ("GET", "/account"),
+        ("POST", "/account/password"),
+        ("POST", "/account/logout-everywhere"),
+        ("GET", "/account/data"),
+        ("POST", "/account/delete"),
+    }
+    assert account <= set(PRIVATE)
 
 
 @pytest.mark.parametrize(("method", "pattern"), PRIVATE)
@@ -58,6 +66,7 @@ PUBLIC_BY_DESIGN = {
     "/emulator/stripe/v1/<path:rest>": "Stripe's API, behind the secret key",
     "/products/<sku>": "the catalogue's product pages: active products, shown to anyone",
     "/static/<path:filename>": "static files",
+    "/reset-password/<token>": "a reset link: the token is signed, expiring and single-use",
 }
 #: Any order, for admins only (the admin area's guard; tested below from the url_map).
 ADMIN_ONLY = {

@@ -1,11 +1,18 @@
 """Accounts under attack: login timing, session renewal, session protection, logout."""
 
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from time import perf_counter
 
 import pytest
+from flask_login.utils import encode_cookie
 
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, AuthActions, csrf_token, csrf_token_of
 from shop.auth import services
+from shop.auth.models import User
+from shop.extensions import db
 
 TIMED_HASH = "pbkdf2:sha256:20000"  # slow enough that the hash, not the noise, dominates
 
@@ -108,3 +115,120 @@ def test_next_never_leaves_the_site(auth, client, next_url, form):
     # Already signed in, the same link still goes nowhere else.
     again = client.get(f"/{form}", query_string={"next": next_url})
     assert again.status_code == 302 and again.headers["Location"] == "/"
+
+
+# --- issue #22, finding 2: sessions that end --------------------------------------------------
+
+
+def signed_in(client) -> bool:
+    """Whether `client` gets My Orders rather than the way to the login page."""
+    return client.get("/orders").status_code == 200
+
+
+def cookie(client, name: str) -> str:
+    """The value of one of `client`'s cookies (it must have it)."""
+    found = client.get_cookie(name)
+    assert found is not None, name
+    return found.value
+
+
+def test_an_old_session_cookie_does_not_open_orders_after_logout(app, auth, client):
+    auth.create_user()
+    auth.login()
+    stolen = cookie(client, "session")
+    assert signed_in(client)
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert not signed_in(thief)
+    assert thief.get("/orders").headers["Location"].startswith("/login")
+
+
+def test_a_remember_cookie_stops_working_after_logout(app, auth, client):
+    auth.create_user()
+    auth.login(remember=True)
+    remembered = cookie(client, "remember_token")
+    auth.logout()
+    returning = app.test_client()
+    returning.set_cookie("remember_token", remembered)
+    assert not signed_in(returning)
+
+
+def test_logout_also_ends_the_accounts_other_sessions(app, auth, client):
+    auth.create_user()
+    other = app.test_client()
+    AuthActions(app, other).login(remember=True)
+    auth.login()
+    auth.logout()
+    other.delete_cookie("session")  # a browser restart: only the remember cookie is left
+    assert not signed_in(other)
+
+
+def test_the_remember_cookie_differs_from_one_login_to_the_next(auth, client):
+    auth.create_user()
+    auth.login(remember=True)
+    first = cookie(client, "remember_token")
+    auth.logout()
+    auth.login(remember=True)
+    assert cookie(client, "remember_token") != first
+
+
+def test_remember_me_lasts_thirty_days_at_most(app, auth, client):
+    user_id = auth.create_user()
+    response = auth.login(remember=True)
+    [header] = [
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")
+    ]
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", header).group(1))
+    assert expires - datetime.now(UTC) <= timedelta(days=30, minutes=1)
+
+    # The server refuses an older login whatever the browser kept (a cookie copied out).
+    def remembered_since(days: float):
+        with app.test_request_context():
+            user = db.session.get(User, user_id)
+            value = encode_cookie(user.login_id(at=time.time() - days * 86400))
+        returning = app.test_client()
+        returning.set_cookie("remember_token", value)
+        return returning
+
+    assert signed_in(remembered_since(29))
+    assert not signed_in(remembered_since(31))
+
+
+def test_a_session_from_before_the_token_is_refused(app, auth, client):
+    """Sessions issued before migration 0010 carry the bare user id: they sign in no more."""
+    user_id = auth.create_user()
+    auth.login()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    assert not signed_in(client)
+
+
+def test_a_forged_token_in_a_signed_session_is_refused(app, auth, client):
+    user_id = auth.create_user()
+    auth.login()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user_id}.{'A' * 22}.{int(time.time())}"
+    assert not signed_in(client)
+
+
+def test_session_protection_survives_a_new_address_but_not_a_new_browser(app, user, client):
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0.0.0 Safari/537.36"
+    # Sign in again as a known browser, so the session is bound to it.
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    browser = {"User-Agent": chrome}
+    page = client.get("/login", headers=browser).get_data(as_text=True)
+    client.post(
+        "/login",
+        data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": csrf_token_of(page)},
+        headers=browser,
+    )
+    moved = client.get("/orders", headers=browser, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert moved.status_code == 200  # a phone changing networks stays signed in
+    updated = {"User-Agent": chrome.replace("124.0.0.0", "125.0.6422.60")}
+    assert client.get("/orders", headers=updated).status_code == 200  # a browser update too
+    firefox = {
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
+    }
+    assert client.get("/orders", headers=firefox).status_code == 302  # a copied cookie
+    assert client.get("/orders", headers=browser).status_code == 302  # and it is emptied

@@ -26,6 +26,13 @@ def send(client, method, path, token, htmx):
 
 def test_the_table_covers_the_routes_that_exist_now():
     assert {("POST", "/login"), ("POST", "/logout"), ("POST", "/register")} <= set(CASES)
+    assert {
+        ("POST", "/reset-password"),
+        ("POST", "/reset-password/<token>"),
+        ("POST", "/account/password"),
+        ("POST", "/account/logout-everywhere"),
+        ("POST", "/account/delete"),
+    } <= set(CASES)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])

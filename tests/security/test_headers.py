@@ -192,3 +192,25 @@ def test_real_stripe_checkout_is_an_allowed_form_destination():
 @pytest.mark.parametrize("path", ["/cart", "/orders", "/checkout/cancel"])
 def test_signed_in_modals_need_no_inline_script_or_style(user, client, seeded, path):
     assert inline_code(client.get(path).get_data(as_text=True)) == []
+
+
+# --- issue #22, finding 6: nothing a signed-in customer sees is cached ------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/cart", "/orders", "/?q=beans"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+def test_signed_in_pages_and_fragments_are_no_store(client, user, path, htmx):
+    response = client.get(path, headers={"HX-Request": "true"} if htmx else {})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_cart_change_is_no_store_too(client, user, seeded):
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client)}
+    response = client.post("/cart/items", data={"product_id": seeded["MUG-STONE"]}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_stay_cacheable_for_a_signed_in_customer(client, user):
+    assert client.get("/static/js/shop.js").headers.get("Cache-Control") != "no-store"

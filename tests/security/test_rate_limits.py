@@ -4,7 +4,6 @@ Each test gets a fresh app and so fresh in-memory counters; the Redis tests use 
 addresses and emails, since Redis keeps counts between runs.
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, app_config, csrf_token
+from conftest import PASSWORD, app_config, csrf_token, redis_url
 from shop import create_app
 from shop.config import RATE_LIMITS
 from shop.extensions import limiter
@@ -175,21 +174,6 @@ def test_admin_actions_are_limited_per_admin_and_pages_are_not(app, auth):
 
 
 # --- Redis storage -------------------------------------------------------------------------
-
-
-def redis_url() -> str:
-    """The Redis for tests: REDIS_URL (CI sets it, so there it must answer) or the local one."""
-    url = os.environ.get("REDIS_URL")
-    if url:
-        return url
-    import redis
-
-    local = "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(local, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379 and REDIS_URL is not set")
-    return local
 
 
 FAIL_IN_ANOTHER_PROCESS = """

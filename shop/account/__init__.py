@@ -1,0 +1,1 @@
+"""The signed-in customer's account page: password, sessions, their data, deleting it."""

@@ -1,0 +1,78 @@
+"""What the shop tells a customer about their account by email: a password reset link, and a
+warning when their account sees repeated failed logins.
+
+Each notice is built here as plain data (`AccountNotice`) and handed to `send`, the one
+place that calls the notifications outbox (`shop.notifications`, the `account` message
+kind and templates/email/account.*); the `worker` process sends it. Call `send` inside the
+transaction of the change that causes the notice, before its commit; `cause` names that
+change once, so a retry or a second worker never owes the customer a second copy.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..notifications.notices import enqueue_account_notice
+from .models import User
+
+
+@dataclass(frozen=True)
+class AccountNotice:
+    """One email about an account: to whom, why (once per cause), and what it says."""
+
+    recipient: str
+    cause: str
+    subject: str
+    paragraphs: tuple[str, ...]
+    action_url: str = ""
+    action_label: str = ""
+
+
+def reset_link(user: User, url: str, token_id: str, minutes: int) -> AccountNotice:
+    """The email carrying a password reset link (one per link issued)."""
+    return AccountNotice(
+        recipient=user.email,
+        cause=f"user:{user.id}:password-reset:{token_id}",
+        subject="Reset your Northside Roastery password",
+        paragraphs=(
+            "Someone, hopefully you, asked to reset the password of your Northside Roastery "
+            "account.",
+            f"The link below works once, for {minutes} minutes. If you did not ask, ignore "
+            "this email: your password stays as it is.",
+        ),
+        action_url=url,
+        action_label="Choose a new password",
+    )
+
+
+def failed_logins(user: User, now: datetime, reset_url: str) -> AccountNotice:
+    """The warning that someone keeps failing to sign in to the account (one an hour)."""
+    return AccountNotice(
+        recipient=user.email,
+        cause=f"user:{user.id}:failed-logins:{now:%Y-%m-%dT%H}",
+        subject="Repeated failed sign-ins to your Northside Roastery account",
+        paragraphs=(
+            "Someone has just tried to sign in to your account with a wrong password, "
+            "many times in a row. Further tries from browsers you have not used are paused "
+            "for a while; the browsers you sign in from keep working.",
+            "If it was you, nothing needs doing. If not, your password has held; choose a "
+            "stronger one if it is used anywhere else.",
+        ),
+        action_url=reset_url,
+        action_label="Reset your password",
+    )
+
+
+def send(notice: AccountNotice) -> None:
+    """Hand `notice` to the notifications outbox: the one place account emails leave from.
+
+    In the caller's transaction (the caller commits); once per cause: a second send of the
+    same cause (another worker, a retry, the same hour's failures) adds nothing.
+    """
+    enqueue_account_notice(
+        notice.recipient,
+        cause=notice.cause,
+        subject=notice.subject,
+        paragraphs=list(notice.paragraphs),
+        action_url=notice.action_url,
+        action_label=notice.action_label,
+    )

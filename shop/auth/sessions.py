@@ -1,0 +1,73 @@
+"""Login sessions that can be ended, and that end by themselves after LOGIN_MAX_AGE.
+
+What Flask-Login keeps in the session cookie and in the remember-me cookie (its
+"alternative id") is `<user id>.<session token>.<login time>`. Both cookies are signed
+with SECRET_KEY, so the value cannot be forged; it names the user (one primary-key
+lookup, as before), proves the login is still valid (the user's session token changes at
+logout, at "log out everywhere" and with a new password, which ends every other copy),
+and says when the login began (none outlives LOGIN_MAX_AGE, whatever the browser keeps).
+Since the token travels signed in the session, a later cache of tokens by user id could
+check it without the database at all.
+
+Session protection is "strong" on an identifier of the browser alone: a session cookie
+replayed from another browser is emptied (and its remember-me cookie deleted), while a
+customer whose address changes (mobile networks, VPNs, IPv6 privacy addresses) stays
+signed in. Version numbers are left out of the identifier, so a browser update does not
+sign anyone out either.
+"""
+
+import hashlib
+import hmac
+import re
+import time
+
+from flask import request
+from flask_login import LoginManager
+
+from ..config import LOGIN_MAX_AGE
+from ..extensions import db
+from ..models import ID_MAX
+from .models import User
+
+#: Seconds of clock difference tolerated between workers for a login "in the future".
+CLOCK_SKEW = 60
+_DIGITS = re.compile(r"\d+")
+
+
+def parse_login_id(value: str) -> tuple[int, str, int] | None:
+    """(user id, token, login time) from `User.login_id`; None for anything else (old ids too)."""
+    parts = value.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit() or not parts[1]:
+        return None
+    user_id = int(parts[0])
+    return (user_id, parts[1], int(parts[2])) if user_id <= ID_MAX else None
+
+
+def load_user(value: str) -> User | None:
+    """The user a login id stands for, if that login is still valid and not too old."""
+    parsed = parse_login_id(value)
+    if parsed is None:
+        return None
+    user_id, token, started = parsed
+    age = time.time() - started
+    if age > LOGIN_MAX_AGE.total_seconds() or age < -CLOCK_SKEW:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        return None
+    # Constant time: the comparison must not tell how much of a guessed token was right.
+    return user if hmac.compare_digest(user.session_token, token) else None
+
+
+def browser_identifier() -> str:
+    """What session protection compares: the browser (user agent without version numbers)."""
+    agent = _DIGITS.sub("", request.headers.get("User-Agent", ""))
+    return hashlib.sha512(agent.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def configure(manager: LoginManager) -> None:
+    """Load users by login id; strong session protection on the browser identifier."""
+    manager.session_protection = "strong"
+    # Flask-Login's default identifier includes the client address; see the module docstring.
+    manager._session_identifier_generator = browser_identifier
+    manager.user_loader(load_user)
