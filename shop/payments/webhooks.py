@@ -8,9 +8,10 @@ side effect of importing a module:
 A handler gets a typed shop event (`shop.payments.types`), never Stripe's dict. `handle`
 inserts the event id and runs the handlers in one transaction: a handler may commit (which
 records the event with its work); if it raises, everything rolls back, the event stays
-unrecorded and Stripe is told 500 so it retries. An event whose object is malformed is
-answered 400 with nothing recorded. The webhook route and `flask payments reconcile` both
-go through `handle`, so an event is applied once whichever path brings it first.
+unrecorded and Stripe is told 500 so it retries (a `webhook_failures` row says so, for the
+admin's health panel). An event whose object is malformed is answered 400 with nothing
+recorded. The webhook route and `flask payments reconcile` both go through `handle`, so an
+event is applied once whichever path brings it first; each event records which (`via`).
 """
 
 import json
@@ -22,11 +23,11 @@ from typing import Any
 import stripe
 from flask import Flask, current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..extensions import db
 from . import translate
-from .models import StripeEvent
+from .models import StripeEvent, WebhookFailure
 from .types import PaymentEvent
 
 #: Stripe's default: signatures older than five minutes are refused (replay protection).
@@ -128,7 +129,7 @@ def handle(data: dict[str, Any], via: str) -> Outcome:
         return Outcome(200, "duplicate event ignored")
     try:
         # Lock: stripe_events' primary key; a duplicate's insert waits for the first, then fails.
-        db.session.add(StripeEvent(id=event_id, type=event_type))
+        db.session.add(StripeEvent(id=event_id, type=event_type, via=via))
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
@@ -145,5 +146,19 @@ def handle(data: dict[str, Any], via: str) -> Outcome:
         current_app.logger.exception(
             "%s %s (%s) failed; Stripe will retry", via, event_id, event_type
         )
+        if via == "webhook":
+            _record_failure(event_id, event_type)
         return Outcome(500, "handler failed; retry later")
     return Outcome(200, "handled" if handlers else "ignored")
+
+
+def _record_failure(event_id: str, event_type: str) -> None:
+    """Write down a delivery whose handling failed (its work was rolled back), for the
+    admin's health panel; if even that fails (the database is away), the log line above
+    is all there is."""
+    try:
+        db.session.add(WebhookFailure(event_id=event_id, event_type=event_type))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("webhook %s: could not record the failure", event_id)
