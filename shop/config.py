@@ -329,6 +329,8 @@ def load_config(
         "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 12, minimum=1),
         "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS", 30, minimum=1),
         "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS", 2, minimum=1),
+        # Operations: GET /metrics answers only the bearer of this token (404 without one).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
         # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
         # app built in the same process (the extension object is shared, as in the tests).
         "RATELIMIT_ENABLED": True,

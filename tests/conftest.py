@@ -31,6 +31,8 @@ for _name in (
     "MAIL_URL",
     "MAIL_FROM",
     "PUBLIC_URL",
+    "METRICS_TOKEN",
+    "PROMETHEUS_MULTIPROC_DIR",
 ):
     os.environ.pop(_name, None)
 

@@ -8,8 +8,17 @@ from werkzeug.routing.converters import IntegerConverter, UUIDConverter
 from conftest import app_config
 from shop import create_app
 
-#: Reachable without logging in, by design (docs/architecture.md, Routes).
-PUBLIC_PATHS = {"/", "/login", "/register", "/healthz", "/favicon.ico", "/static/<path:filename>"}
+#: Reachable without logging in, by design (docs/architecture.md, Routes). `/metrics` takes
+#: no account either: the bearer of METRICS_TOKEN reads it (404 without one, 401 otherwise).
+PUBLIC_PATHS = {
+    "/",
+    "/login",
+    "/register",
+    "/healthz",
+    "/metrics",
+    "/favicon.ico",
+    "/static/<path:filename>",
+}
 #: Public because something other than a browser session authenticates them: Stripe signs
 #: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.
 PUBLIC_PREFIXES = ("/stripe/webhook", "/emulator/")

@@ -1,0 +1,53 @@
+"""Reading /metrics as Prometheus would: samples by name and labels, and what changed."""
+
+from prometheus_client.parser import text_string_to_metric_families
+
+TOKEN = "metrics-test-token-0123456789abcdef"
+#: Request metrics: every request moves them, the scrape itself included.
+REQUEST_PREFIX = "shop_http_request_duration_seconds"
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def parse(text: str) -> Samples:
+    """Every sample of a scrape: {(sample name, sorted labels): value}."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    """The header Prometheus sends with `authorization: {credentials: ...}`."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def scrape(client, token: str = TOKEN) -> Samples:
+    """Scrape the app behind a Flask test client."""
+    response = client.get("/metrics", headers=bearer(token))
+    assert response.status_code == 200, response.status_code
+    return parse(response.get_data(as_text=True))
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """One sample's value; 0 when it has not appeared yet (a counter not yet moved)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def changes(before: Samples, after: Samples, requests: bool = False) -> Samples:
+    """The samples that moved between two scrapes, by how much; request metrics left out
+    unless `requests` (every request, the scrapes too, moves them)."""
+    moved = {}
+    for key in before.keys() | after.keys():
+        if key[0].startswith(REQUEST_PREFIX) and not requests:
+            continue
+        delta = after.get(key, 0.0) - before.get(key, 0.0)
+        if delta:
+            moved[key] = delta
+    return moved
+
+
+def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The key of one sample in `Samples`."""
+    return (name, tuple(sorted(labels.items())))
