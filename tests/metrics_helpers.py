@@ -1,6 +1,10 @@
-"""Reading /metrics as Prometheus would: samples by name and labels, and what changed."""
+"""Reading /metrics as Prometheus would: samples by name and labels, and what changed; and
+outbox rows for the figures read from the database."""
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from shop.extensions import db
+from shop.notifications.models import OutboxMessage
 
 TOKEN = "metrics-test-token-0123456789abcdef"
 #: Request metrics: every request moves them, the scrape itself included.
@@ -51,3 +55,20 @@ def changes(before: Samples, after: Samples, requests: bool = False) -> Samples:
 def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The key of one sample in `Samples`."""
     return (name, tuple(sorted(labels.items())))
+
+
+def add_messages(app, *statuses: str) -> None:
+    """Outbox rows at these statuses (pending, sent, failed), straight in the database."""
+    with app.app_context():
+        for n, status in enumerate(statuses):
+            db.session.add(
+                OutboxMessage(
+                    cause=f"test:{n}",
+                    kind="account",
+                    recipient="ada@example.com",
+                    context={},
+                    message_id=f"<{n}@example.com>",
+                    status=status,
+                )
+            )
+        db.session.commit()

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from checkout_helpers import make_orders
+from metrics_helpers import add_messages
 from shop.admin import services
 from shop.extensions import db
 from shop.models import utcnow
-from shop.notifications.models import OutboxMessage
 from shop.payments.models import StripeEvent, WebhookFailure
 
 
@@ -32,23 +32,6 @@ def add_failures(app, *ages: timedelta) -> None:
         for n, age in enumerate(ages):
             db.session.add(
                 WebhookFailure(event_id=f"evt_f{n}", event_type="x", failed_at=now - age)
-            )
-        db.session.commit()
-
-
-def add_messages(app, *statuses: str) -> None:
-    """Outbox rows at these statuses."""
-    with app.app_context():
-        for n, status in enumerate(statuses):
-            db.session.add(
-                OutboxMessage(
-                    cause=f"test:{n}",
-                    kind="account",
-                    recipient="ada@example.com",
-                    context={},
-                    message_id=f"<{n}@example.com>",
-                    status=status,
-                )
             )
         db.session.commit()
 

@@ -9,13 +9,12 @@ from sqlalchemy import update
 
 from checkout_helpers import add, checkout, deliver, fixture_event, orders, pay
 from conftest import app_config, unreachable_database_url
-from metrics_helpers import TOKEN, bearer, changes, key, parse, scrape, value
+from metrics_helpers import TOKEN, add_messages, bearer, changes, key, parse, scrape, value
 from shop import create_app
 from shop.catalog import stock
 from shop.catalog.models import Product
 from shop.extensions import db
 from shop.models import utcnow
-from shop.notifications.models import OutboxMessage
 from shop.orders import lifecycle
 from shop.orders.lifecycle import Origin
 from shop.orders.models import OrderStatus, Source
@@ -258,20 +257,8 @@ def test_a_hold_rolled_back_or_left_uncommitted_is_never_counted(app, client, or
 
 
 def test_readings_come_from_the_tables(app, client, user):
+    add_messages(app, *["pending"] * 3, *["sent"] * 5, *["failed"] * 2)
     with app.app_context():
-        db.session.add_all(
-            [
-                OutboxMessage(
-                    cause=f"test:{n}",
-                    kind="account",
-                    recipient="ada@example.com",
-                    context={},
-                    message_id=f"<{n}@example.com>",
-                    status=status,
-                )
-                for n, status in enumerate(["pending"] * 3 + ["sent"] * 5 + ["failed"] * 2)
-            ]
-        )
         recent = StripeEvent(id="evt_recent", type=COMPLETED, received_at=utcnow())
         caught_up = StripeEvent(id="evt_caught_up", type=COMPLETED, via="reconcile")
         db.session.add_all([recent, caught_up])
