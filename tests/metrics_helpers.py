@@ -57,6 +57,29 @@ def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return (name, tuple(sorted(labels.items())))
 
 
+def checkout_opened(units: int) -> Samples:
+    """What a new checkout holding `units` moves: a session, the hold, one pending order."""
+    return {
+        key("shop_checkout_sessions_created_total"): 1,
+        key("shop_stock_units_total", change="held"): units,
+        key("shop_orders_pending"): 1,
+        key("shop_stock_reserved_units"): units,
+    }
+
+
+def order_paid(units: int) -> Samples:
+    """What its payment, delivered by webhook, moves (but the last webhook's time): the
+    order paid, the delivery handled, the units sold, the receipt owed."""
+    return {
+        key("shop_orders_total", outcome="paid"): 1,
+        key("shop_webhook_events_total", type="checkout.session.completed", result="handled"): 1,
+        key("shop_stock_units_total", change="sold"): units,
+        key("shop_orders_pending"): -1,
+        key("shop_stock_reserved_units"): -units,
+        key("shop_outbox_backlog"): 1,  # the receipt
+    }
+
+
 def add_messages(app, *statuses: str) -> None:
     """Outbox rows at these statuses (pending, sent, failed), straight in the database."""
     with app.app_context():
