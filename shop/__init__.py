@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_metrics(app)
+    register_error_reporting(app)
     register_deploy(app)
     return app
 
@@ -131,6 +132,13 @@ def register_metrics(app: Flask) -> None:
 
     readings = [*orders.readings(), *stock.readings(), *outbox.readings(), *activity.readings()]
     metrics.init_app(app, readings)
+
+
+def register_error_reporting(app: Flask) -> None:
+    """Errors to Sentry when SENTRY_DSN is set; nothing loaded otherwise."""
+    from .error_reporting import init_app
+
+    init_app(app)
 
 
 def register_deploy(app: Flask) -> None:

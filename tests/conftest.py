@@ -32,6 +32,7 @@ for _name in (
     "MAIL_FROM",
     "PUBLIC_URL",
     "METRICS_TOKEN",
+    "SENTRY_DSN",
     "PROMETHEUS_MULTIPROC_DIR",
 ):
     os.environ.pop(_name, None)
