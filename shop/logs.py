@@ -144,5 +144,8 @@ class RequestLogMiddleware:
                 },
             )
             if self.observe is not None:
-                self.observe(environ, status, seconds)
+                try:
+                    self.observe(environ, status, seconds)
+                except Exception:  # counting a request must never fail the request
+                    request_logger.exception("request metrics failed")
             _request_context.reset(token)

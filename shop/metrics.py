@@ -106,7 +106,10 @@ def on_commit(counter: Counter, amount: float = 1) -> None:
 def _count_committed(session: Session) -> None:
     """The transaction committed: its facts happened; count them."""
     for counter, amount in session.info.pop(_ON_COMMIT, ()):
-        counter.inc(amount)
+        try:
+            counter.inc(amount)
+        except Exception:  # the commit succeeded: a failing count must not say otherwise
+            log.exception("metrics: could not count a committed fact")
 
 
 @event.listens_for(Session, "after_transaction_end")

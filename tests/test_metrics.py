@@ -23,7 +23,7 @@ from metrics_helpers import (
     scrape,
     value,
 )
-from shop import create_app
+from shop import create_app, metrics
 from shop.catalog import stock
 from shop.catalog.models import Product
 from shop.extensions import db
@@ -257,6 +257,35 @@ def test_a_hold_rolled_back_or_left_uncommitted_is_never_counted(app, client, or
         stock.hold(order.id, [(seeded["MUG-STONE"], 1)])
         db.session.close()  # closed, never committed: rolled back too
     assert changes(before, scrape(client)) == {}
+
+
+class Broken:
+    """A counter whose files went away under it."""
+
+    def labels(self, *values, **labels):
+        """Any child is this broken counter."""
+        return self
+
+    def inc(self, amount=1):
+        """Fail."""
+        raise FileNotFoundError("metrics directory removed")
+
+    observe = inc
+
+
+def test_metrics_failing_never_fail_a_request(client, monkeypatch, capsys):
+    monkeypatch.setattr(metrics, "REQUEST_SECONDS", Broken())
+    assert client.get("/healthz").status_code == 200
+    assert "request metrics failed" in capsys.readouterr().out
+
+
+def test_a_count_failing_after_a_commit_never_undoes_the_commit(app, order, caplog):
+    with app.app_context():
+        assert lifecycle.move(order.id, OrderStatus.EXPIRED, Origin(Source.SYSTEM))
+        metrics.on_commit(Broken())
+        db.session.commit()  # does not raise
+    assert orders(app)[0].status == "expired"
+    assert "could not count a committed fact" in caplog.text
 
 
 # --- readings from the database ---------------------------------------------------------------
