@@ -3,12 +3,53 @@
 Everything a PaaS hands over comes from the environment: PORT and WEB_CONCURRENCY.
 """
 
+import atexit
+import glob
 import os
+import shutil
 import sys
+import tempfile
 
-from shop.config import ConfigError as _ConfigError
-from shop.config import log_level as _log_level
-from shop.config import require_shared_rate_limits as _require_shared_rate_limits
+
+def _metrics_directory() -> str | None:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty directory; the one made here, if any.
+
+    Every worker keeps its metrics in files there and a scrape of /metrics, answered by any
+    worker, sums them (shop/metrics.py). prometheus_client picks that mode when it is first
+    imported, so this runs before the app is loaded (below, `preload_app`). Files left by an
+    earlier start would be summed in, so a directory the deployer named is emptied.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not given:
+        made = tempfile.mkdtemp(prefix="shop-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        return made
+    os.makedirs(given, exist_ok=True)
+    for stale in glob.glob(os.path.join(given, "*.db")):
+        os.remove(stale)
+    return None
+
+
+def _remove_on_exit(directory: str | None) -> None:
+    """Remove the directory made here when the master exits, however it exits (a refused
+    setting stops it before any server hook runs)."""
+    if not directory:
+        return
+    master = os.getpid()
+
+    def remove() -> None:
+        """Forked workers inherit this hook: only the master's own exit acts on it."""
+        if os.getpid() == master:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+_remove_on_exit(_metrics_directory())
+
+from shop.config import ConfigError as _ConfigError  # noqa: E402 (after the metrics mode)
+from shop.config import log_level as _log_level  # noqa: E402
+from shop.config import require_shared_rate_limits as _require_shared_rate_limits  # noqa: E402
 
 
 def _whole_number(name: str, default: int) -> int:
@@ -82,3 +123,10 @@ def post_fork(server, worker):
 
     with server.app.wsgi().app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its counters stay in the sums, its live gauges (none yet) leave."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,7 @@
-"""What two layers every request passes through cost: the rate limiter's hook and the request log.
+"""What the layers every request passes through cost: the rate limiter's hook, the request
+log and the request metrics.
 
-Both run on every request, limited or not, logged or not, so their cost is paid by every
+They run on every request, limited or not, logged or not, so their cost is paid by every
 route. Each is timed in isolation, in-process, as the best of several repeats (the least
 disturbed by other work on the machine), next to whole requests for scale.
 """
@@ -13,7 +14,7 @@ import timeit
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from shop import logs
+from shop import logs, metrics
 from shop.extensions import limiter
 
 
@@ -23,12 +24,23 @@ def _best_us(fn, number: int, repeat: int = 7) -> float:
 
 
 def costs(app: Flask, client, page_path: str = "/") -> dict[str, float]:
-    """Microseconds per request: the limiter's before-request hook, the request log
-    middleware (with its line written, as at LOG_LEVEL=INFO), and whole requests for scale."""
+    """Microseconds per request: the limiter's before-request hook, the request metrics,
+    the request log middleware (with its line written, as at LOG_LEVEL=INFO), and whole
+    requests for scale."""
     found = {}
     with app.test_request_context(page_path):
         # The hook Flask-Limiter runs before every view (no limit applies to this route).
         found["rate limiter hook"] = _best_us(limiter._check_request_limit, 2000)
+        environ = EnvironBuilder(path=page_path).get_environ()
+
+        def measured() -> None:
+            """The metrics' teardown noting the endpoint, then the histogram's observation."""
+            metrics.note_endpoint()
+            metrics.observe_request(environ, 200, 0.005)
+
+        # In this process counters live in memory; under gunicorn each observation also
+        # writes to the workers' shared files (about 1.3 µs more, measured apart).
+        found["request metrics"] = _best_us(measured, 2000)
 
     environ = EnvironBuilder(path=page_path).get_environ()
     middleware = logs.RequestLogMiddleware(lambda env, start: start("200 OK", []) or [b""])

@@ -47,6 +47,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_metrics(app)
+    register_error_reporting(app)
     register_deploy(app)
     return app
 
@@ -121,6 +123,25 @@ def register_commands(app: Flask) -> None:
 
     register(app)
     app.cli.add_command(orders_cli)
+
+
+def register_metrics(app: Flask) -> None:
+    """`GET /metrics`: the counters the areas keep, and what each reads from its tables."""
+    from . import metrics
+    from .catalog import stock
+    from .notifications import outbox
+    from .orders import services as orders
+    from .payments import activity
+
+    readings = [*orders.readings(), *stock.readings(), *outbox.readings(), *activity.readings()]
+    metrics.init_app(app, readings)
+
+
+def register_error_reporting(app: Flask) -> None:
+    """Errors to Sentry when SENTRY_DSN is set; nothing loaded otherwise."""
+    from .error_reporting import init_app
+
+    init_app(app)
 
 
 def register_deploy(app: Flask) -> None:

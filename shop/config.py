@@ -277,6 +277,23 @@ def mail_from(raw: str | None, required: bool) -> str:
     return raw
 
 
+def sentry_dsn(raw: str | None) -> str | None:
+    """Read SENTRY_DSN (`https://KEY@HOST/PROJECT`, as Sentry shows it); None if unset."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.username
+        or not parts.hostname
+        or not parts.path.strip("/")
+    ):
+        # The DSN names the project and its key: say what is wrong, not what was given.
+        raise ConfigError("SENTRY_DSN must read like https://KEY@o0.ingest.sentry.io/PROJECT")
+    return raw
+
+
 def database_url(raw: str | None, instance_path: str) -> str:
     """Normalise a PaaS `DATABASE_URL` for SQLAlchemy with psycopg 3; default to SQLite."""
     if not raw:
@@ -421,6 +438,10 @@ def load_config(
         "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 12, minimum=1),
         "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS", 30, minimum=1),
         "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS", 2, minimum=1),
+        # Operations: GET /metrics answers only the bearer of this token (404 without one);
+        # errors go to Sentry only with a DSN (shop/error_reporting.py).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
+        "SENTRY_DSN": sentry_dsn(env.get("SENTRY_DSN")),
         # Flask-Limiter. Every key is set so that one app's choice never leaks into the next
         # app built in the same process (the extension object is shared, as in the tests).
         "RATELIMIT_ENABLED": True,

@@ -95,12 +95,18 @@ def incoming_request_id(value: str | None) -> str | None:
     return None
 
 
+#: Told of every answered request: (WSGI environ, status, seconds taken).
+Observer = Callable[[dict, int, float], None]
+
+
 class RequestLogMiddleware:
     """WSGI middleware: give each request an id, echo it, and log one line when answered."""
 
-    def __init__(self, app: Callable) -> None:
-        """Wrap the WSGI callable `app`."""
+    def __init__(self, app: Callable, observe: Observer | None = None) -> None:
+        """Wrap the WSGI callable `app`; `observe` hears of each request with the line's
+        status and duration (the request metrics), so both share one timer."""
         self.app = app
+        self.observe = observe
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Tag the request, call the app, then log method, path, status and duration."""
@@ -124,6 +130,7 @@ class RequestLogMiddleware:
         try:
             return self.app(environ, start_with_id)
         finally:
+            seconds = time.perf_counter() - started
             status = int(statuses[-1].split(" ", 1)[0]) if statuses else 500
             request_logger.log(
                 logging.ERROR if status >= 500 else logging.INFO,
@@ -131,9 +138,14 @@ class RequestLogMiddleware:
                 extra={
                     "fields": {
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "duration_ms": round(seconds * 1000, 1),
                         "remote_addr": environ.get("REMOTE_ADDR", ""),
                     }
                 },
             )
+            if self.observe is not None:
+                try:
+                    self.observe(environ, status, seconds)
+                except Exception:  # counting a request must never fail the request
+                    request_logger.exception("request metrics failed")
             _request_context.reset(token)

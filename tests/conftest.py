@@ -31,6 +31,9 @@ for _name in (
     "MAIL_URL",
     "MAIL_FROM",
     "PUBLIC_URL",
+    "METRICS_TOKEN",
+    "SENTRY_DSN",
+    "PROMETHEUS_MULTIPROC_DIR",
 ):
     os.environ.pop(_name, None)
 #: The Redis of this run, if any (CI sets REDIS_URL). Kept out of the environment so test

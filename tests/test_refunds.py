@@ -258,3 +258,22 @@ def test_a_refund_event_for_an_unknown_payment_is_acknowledged(app, client):
     assert deliver(client, app, event).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Refund)) == 0
+
+
+def test_refunds_are_counted_in_the_metrics_once(app, admin, paid_order):
+    from shop import metrics
+
+    def value(counter, **labels):
+        return counter.labels(**labels)._value.get()
+
+    before = (
+        value(metrics.REFUNDS, outcome="succeeded"),
+        value(metrics.REFUNDED_CENTS, currency="usd"),
+    )
+    refund(admin.client, paid_order.id, amount="4.00", key="d" * 32)
+    refund(admin.client, paid_order.id, amount="4.00", key="d" * 32)  # the same form again
+    after = (
+        value(metrics.REFUNDS, outcome="succeeded"),
+        value(metrics.REFUNDED_CENTS, currency="usd"),
+    )
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 400)

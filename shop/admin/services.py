@@ -25,6 +25,7 @@ from ..orders.models import (
     OrderStatus,
     Refund,
 )
+from . import health
 from .forms import OrderFilter
 
 #: Orders on one page of the list.
@@ -72,11 +73,13 @@ class Dashboard:
     pending: int
     to_ship: int
     attention: int
+    health: health.Health
 
 
 def dashboard(now: datetime) -> Dashboard:
     """Paid orders and revenue per currency today and in the last 7 days, checkouts still
-    pending, orders waiting to ship and orders needing attention: two queries."""
+    pending, orders waiting to ship, orders needing attention, and the health panel
+    (webhooks, the email backlog): two queries."""
     starts = period_starts(now)
     revenue = Order.total_cents - Order.refunded_cents
     periods = list(starts)
@@ -98,12 +101,23 @@ def dashboard(now: datetime) -> Dashboard:
                 takings[period].append(Takings(currency, orders, revenue_cents))
     pending = Order.status == str(OrderStatus.PENDING)
     flagged = Order.attention.is_not(None)
+    # The health panel's figures ride along as scalar subqueries: no query of their own.
     counts = db.session.execute(
-        select(_count_where(pending), _count_where(_to_ship()), _count_where(flagged)).where(
-            or_(pending, _to_ship(), flagged)
-        )
+        select(
+            _count_where(pending),
+            _count_where(_to_ship()),
+            _count_where(flagged),
+            *health.columns(now),
+        ).where(or_(pending, _to_ship(), flagged))
     ).one()
-    return Dashboard(starts, takings, pending=counts[0], to_ship=counts[1], attention=counts[2])
+    return Dashboard(
+        starts,
+        takings,
+        pending=counts[0],
+        to_ship=counts[1],
+        attention=counts[2],
+        health=health.read(tuple(counts[3:]), now, pending=counts[0]),
+    )
 
 
 # --- the orders list -------------------------------------------------------------------------

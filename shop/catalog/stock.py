@@ -17,8 +17,9 @@ their stock stays empty. The caller commits, with the order change that caused i
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ScalarSelect, func, select, update
 
+from .. import metrics
 from ..extensions import db
 from ..orders.models import Order, OrderItem, StockHold
 from .models import Product, ProductEvent
@@ -94,6 +95,7 @@ def hold(order_id: int, lines: list[tuple[int, int]]) -> None:
             ).one()
             raise Shortage(name, (stock or 0) - reserved)
     _move_hold(order_id, StockHold.NONE, StockHold.HELD)
+    _count("held", lines)
 
 
 def release(order_id: int) -> Change | None:
@@ -109,6 +111,7 @@ def release(order_id: int) -> Change | None:
             .values(reserved=Product.reserved - quantity)
             .execution_options(synchronize_session=False)
         )
+    _count("released", lines)
     return Change("released", _units(lines))
 
 
@@ -125,6 +128,7 @@ def sell(order_id: int) -> Change | None:
                 .values(stock=Product.stock - quantity, reserved=Product.reserved - quantity)
                 .execution_options(synchronize_session=False)
             )
+        _count("sold", lines)
         return Change("sold", _units(lines))
     if _move_hold(order_id, StockHold.RELEASED, StockHold.SOLD_LATE):
         lines = _lines(order_id)
@@ -135,6 +139,7 @@ def sell(order_id: int) -> Change | None:
                 .values(stock=Product.stock - quantity)
                 .execution_options(synchronize_session=False)
             )
+        _count("sold_late", lines)
         return Change("sold_late", _units(lines))
     return None
 
@@ -160,6 +165,12 @@ def return_units(order_id: int, actor_id: int | None) -> Change | None:
     return Change("returned", _units(lines))
 
 
+def _count(change: str, lines: list[tuple[int, int]]) -> None:
+    """Count the units of a hold, release or sale once its transaction commits (a claim
+    rolled back for a shortage held nothing)."""
+    metrics.on_commit(metrics.STOCK_UNITS.labels(change=change), sum(q for _, q in lines))
+
+
 def _units(lines: list[tuple[int, int]]) -> str:
     """`3 units of 2 products`, for the timeline."""
     units = sum(quantity for _, quantity in lines)
@@ -171,3 +182,19 @@ def _units(lines: list[tuple[int, int]]) -> str:
 def record(product_id: int, kind: str, actor_id: int | None, note: str) -> None:
     """Add an entry to a product's history (the caller commits it with the change)."""
     db.session.add(ProductEvent(product_id=product_id, kind=kind, actor_id=actor_id, note=note))
+
+
+def reserved_units() -> ScalarSelect:
+    """Units held by open Checkout Sessions, over every product (a small table)."""
+    return select(func.coalesce(func.sum(Product.reserved), 0)).scalar_subquery()
+
+
+def readings() -> list[metrics.Reading]:
+    """What /metrics reads from stock at each scrape."""
+    return [
+        metrics.Reading(
+            "shop_stock_reserved_units",
+            "Units held by open Checkout Sessions, not yet sold or released.",
+            reserved_units,
+        )
+    ]

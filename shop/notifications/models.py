@@ -34,6 +34,9 @@ class OutboxMessage(TimestampMixin, db.Model):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        # /metrics counts messages by status at every scrape: an index-only count, never a
+        # scan of every message ever sent with its context.
+        Index("ix_outbox_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

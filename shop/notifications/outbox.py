@@ -1,4 +1,5 @@
-"""The one way into the outbox: `enqueue`, in the caller's transaction, once per cause."""
+"""The one way into the outbox: `enqueue`, in the caller's transaction, once per cause; and
+how many messages stand at each status, for the admin's health panel and /metrics."""
 
 import json
 from collections.abc import Mapping
@@ -6,11 +7,13 @@ from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import metrics
 from ..extensions import db
 from .messages import KINDS
-from .models import OutboxMessage
+from .models import OutboxMessage, OutboxStatus
 
 #: INSERT ... ON CONFLICT DO NOTHING, as each dialect the shop runs on spells it.
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -52,3 +55,37 @@ def enqueue(
     # Lock: the unique index on `cause`. Of two transactions enqueueing one cause, the second
     # waits for the first to commit, then inserts nothing (or inserts if the first rolled back).
     return db.session.execute(statement).scalar() is not None
+
+
+def count(status: OutboxStatus) -> ScalarSelect:
+    """How many messages stand at `status` (an index-only count: ix_outbox_status)."""
+    return (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == status)
+        .scalar_subquery()
+    )
+
+
+def readings() -> list[metrics.Reading]:
+    """What /metrics reads from the outbox at each scrape. Emails are counted from their
+    rows, not in the worker: the worker is a process of its own (on a PaaS, a dyno of its
+    own) that nobody scrapes, and the rows are the same seen from any web dyno."""
+    emails = "Emails the worker sent, or gave up on (failed for good), by status."
+    return [
+        metrics.Reading(
+            "shop_outbox_backlog",
+            "Emails waiting to be sent: due now, or retrying after a failed try.",
+            lambda: count(OutboxStatus.PENDING),
+        ),
+        *(
+            metrics.Reading(
+                "shop_emails",
+                emails,
+                lambda status=status: count(status),
+                kind="counter",
+                labels={"status": str(status)},
+            )
+            for status in (OutboxStatus.SENT, OutboxStatus.FAILED)
+        ),
+    ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from .. import metrics
 from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
@@ -105,6 +106,8 @@ def move(
         record(order_id, str(target), origin, note)
         if change is not None and change.kind == "sold_late":
             flag(order_id, LATE_PAYMENT)
+        # Counted with the commit that makes the move real: a rolled-back move never was.
+        metrics.on_commit(metrics.ORDERS.labels(outcome=str(target)))
     return moved
 
 

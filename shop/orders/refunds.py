@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from .. import payments
+from .. import metrics, payments
 from ..auth.models import User
 from ..catalog import stock
 from ..extensions import db
@@ -209,6 +209,7 @@ def _refused_by_stripe(refund_id: int, message: str) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
+        metrics.on_commit(metrics.REFUNDS.labels(outcome=RefundStatus.FAILED))
         lifecycle.record(
             refund.order_id,
             "refund_failed",
@@ -278,7 +279,12 @@ def _record_change(refund: Refund, before: str | None, origin: Origin) -> None:
         who = db.session.scalar(select(User.email).where(User.id == refund.actor_id)) or "an admin"
     amount = format_money(refund.amount_cents, refund.currency)
     reason = f", {refund.reason.replace('_', ' ')}" if refund.reason else ""
+    if refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.CANCELED):
+        metrics.on_commit(metrics.REFUNDS.labels(outcome=refund.status))
     if refund.status == RefundStatus.SUCCEEDED:
+        metrics.on_commit(
+            metrics.REFUNDED_CENTS.labels(currency=refund.currency), refund.amount_cents
+        )
         lifecycle.record(refund.order_id, "refund", origin, f"{amount}{reason}, by {who}")
         order = db.session.get(Order, refund.order_id)
         notices.enqueue_refund_notice(

@@ -1,8 +1,10 @@
-"""Reading a customer's orders (always scoped to that customer)."""
+"""Reading a customer's orders (always scoped to that customer), and the shop's pending
+orders as /metrics reads them."""
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import metrics
 from ..extensions import db
 from ..models import ID_MAX
 from .models import Order, OrderStatus
@@ -45,3 +47,24 @@ def find_by_session(user_id: int, session_id: str) -> Order | None:
 def any_pending(orders: list[Order]) -> bool:
     """Whether the list shows an order still waiting for Stripe (the modal keeps polling)."""
     return any(order.status == OrderStatus.PENDING for order in orders)
+
+
+def pending_count() -> ScalarSelect:
+    """How many orders wait for Stripe (counted on the one-pending-per-user partial index)."""
+    return (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.status == OrderStatus.PENDING)
+        .scalar_subquery()
+    )
+
+
+def readings() -> list[metrics.Reading]:
+    """What /metrics reads from the orders at each scrape."""
+    return [
+        metrics.Reading(
+            "shop_orders_pending",
+            "Orders whose Checkout Session is not settled yet.",
+            pending_count,
+        )
+    ]

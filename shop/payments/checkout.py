@@ -4,6 +4,7 @@ Call these with no database transaction of your own open: Stripe is a remote sys
 a pooled connection held while it answers (up to 20 s) is one the next request lacks.
 """
 
+from .. import metrics
 from . import gateway, translate
 from .types import CheckoutRequest, CheckoutSession
 
@@ -17,7 +18,10 @@ def open_session(request: CheckoutRequest, key: str) -> CheckoutSession:
     """
     params = translate.checkout_params(request)
     created = gateway.create_checkout_session(params, idempotency_key=f"checkout-{key}")
-    return translate.checkout_session(created)
+    session = translate.checkout_session(created)
+    # Counted when Stripe answered: the session exists there, whatever the caller does next.
+    metrics.CHECKOUT_SESSIONS.inc()
+    return session
 
 
 def get_session(session_id: str) -> CheckoutSession:

@@ -8,9 +8,11 @@ side effect of importing a module:
 A handler gets a typed shop event (`shop.payments.types`), never Stripe's dict. `handle`
 inserts the event id and runs the handlers in one transaction: a handler may commit (which
 records the event with its work); if it raises, everything rolls back, the event stays
-unrecorded and Stripe is told 500 so it retries. An event whose object is malformed is
-answered 400 with nothing recorded. The webhook route and `flask payments reconcile` both
-go through `handle`, so an event is applied once whichever path brings it first.
+unrecorded and Stripe is told 500 so it retries (a `webhook_failures` row says so, for the
+admin's health panel). An event whose object is malformed is answered 400 with nothing
+recorded. The webhook route and `flask payments reconcile` both go through `handle`, so an
+event is applied once whichever path brings it first; each event records which (`via`).
+Every delivery's result is counted in `shop_webhook_events_total`.
 """
 
 import json
@@ -22,11 +24,12 @@ from typing import Any
 import stripe
 from flask import Flask, current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .. import metrics
 from ..extensions import db
 from . import translate
-from .models import StripeEvent
+from .models import StripeEvent, WebhookFailure
 from .types import PaymentEvent
 
 #: Stripe's default: signatures older than five minutes are refused (replay protection).
@@ -35,6 +38,11 @@ TOLERANCE = 300
 MAX_BODY_BYTES = 256 * 1024
 #: Where each app keeps its handlers.
 EXTENSION = "payments.handlers"
+#: How a delivery ended, as `shop_webhook_events_total` counts it.
+HANDLED, IGNORED, DUPLICATE = "handled", "ignored", "duplicate"
+REJECTED, FAILED = "rejected", "failed"
+#: The type label of a delivery refused before its signature was verified.
+UNVERIFIED = "unverified"
 
 Handler = Callable[[PaymentEvent], None]
 
@@ -107,8 +115,16 @@ def receive(payload: bytes, signature: str | None, secret: str) -> Outcome:
         event = _parse(payload, signature, secret)
     except ValueError as error:
         current_app.logger.warning("webhook refused: %s", error)
+        # Its type is whatever the sender wrote: not a label (unbounded, and unverified).
+        _count("webhook", UNVERIFIED, REJECTED)
         return Outcome(400, f"invalid webhook: {error}")
     return handle(event, via="webhook")
+
+
+def _count(via: str, event_type: str, result: str) -> None:
+    """Count a webhook delivery's result (reconcile prints its own)."""
+    if via == "webhook":
+        metrics.WEBHOOK_EVENTS.labels(type=event_type, result=result).inc()
 
 
 def already_recorded(event_id: str) -> bool:
@@ -123,15 +139,18 @@ def handle(data: dict[str, Any], via: str) -> Outcome:
         typed = translate.event(data, via)
     except translate.Malformed as error:
         current_app.logger.warning("%s %s (%s) refused: %s", via, event_id, event_type, error)
+        _count(via, event_type, REJECTED)
         return Outcome(400, f"invalid webhook: {error}")
     if already_recorded(event_id):
+        _count(via, event_type, DUPLICATE)
         return Outcome(200, "duplicate event ignored")
     try:
         # Lock: stripe_events' primary key; a duplicate's insert waits for the first, then fails.
-        db.session.add(StripeEvent(id=event_id, type=event_type))
+        db.session.add(StripeEvent(id=event_id, type=event_type, via=via))
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        _count(via, event_type, DUPLICATE)
         return Outcome(200, "duplicate event ignored")
     handlers = handlers_for(event_type)
     if not handlers:
@@ -145,5 +164,21 @@ def handle(data: dict[str, Any], via: str) -> Outcome:
         current_app.logger.exception(
             "%s %s (%s) failed; Stripe will retry", via, event_id, event_type
         )
+        _count(via, event_type, FAILED)
+        if via == "webhook":
+            _record_failure(event_id, event_type)
         return Outcome(500, "handler failed; retry later")
+    _count(via, event_type, HANDLED if handlers else IGNORED)
     return Outcome(200, "handled" if handlers else "ignored")
+
+
+def _record_failure(event_id: str, event_type: str) -> None:
+    """Write down a delivery whose handling failed (its work was rolled back), for the
+    admin's health panel; if even that fails (the database is away), the log line above
+    and the metric are all there is."""
+    try:
+        db.session.add(WebhookFailure(event_id=event_id, event_type=event_type))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("webhook %s: could not record the failure", event_id)

@@ -276,6 +276,9 @@ def start_server(database_url: str, log: Path, **settings: str) -> ShopServer:
             "PORT": str(port),
             "WEB_CONCURRENCY": str(WORKERS),
             "LOG_LEVEL": "INFO",  # gunicorn's boot lines show whether a worker died
+            # Temporary files (gunicorn.conf.py's metrics directory among them) beside the log:
+            # the server is killed, not stopped, so it cannot clean up after itself.
+            "TMPDIR": str(log.parent),
             **settings,
         }
     )

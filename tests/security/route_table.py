@@ -8,7 +8,8 @@ from werkzeug.routing.converters import IntegerConverter, UUIDConverter
 from conftest import app_config
 from shop import create_app
 
-#: Reachable without logging in, by design (docs/architecture.md, Routes).
+#: Reachable without logging in, by design (docs/architecture.md, Routes). `/metrics` takes
+#: no account either: the bearer of METRICS_TOKEN reads it (404 without one, 401 otherwise).
 PUBLIC_PATHS = {
     "/",
     "/products/<sku>",
@@ -17,6 +18,7 @@ PUBLIC_PATHS = {
     "/reset-password",
     "/reset-password/<token>",
     "/healthz",
+    "/metrics",
     "/favicon.ico",
     "/static/<path:filename>",
 }
