@@ -104,3 +104,23 @@ def test_without_javascript_the_admin_finds_and_ships_an_order_with_plain_forms(
     expect(admin.locator(".flashes")).to_have_text(f"Order #{order_id} is marked shipped.")
     expect(admin.locator("#admin-order")).to_have_attribute("data-fulfilment", "shipped")
     expect(admin.locator("#shipment .tracking-number")).to_have_text(TRACKING)
+
+
+def test_an_admin_refunds_part_of_an_order_and_the_customer_sees_it(new_context, shop, customer):
+    shopper, order_id, admin = paid_and_admin_at_the_list(new_context, shop, customer)
+    admin.goto(f"/admin/orders/{order_id}")
+    panel = admin.locator("#admin-order")
+    with no_page_load(admin):
+        admin.get_by_label(re.compile(r"^Amount")).fill("5.00")
+        admin.get_by_label("Reason").select_option("requested_by_customer")
+        admin.get_by_role("button", name="Refund").click()
+        expect(panel).to_have_attribute("data-status", "partially_refunded")
+    expect(panel).to_have_attribute("data-refunded-cents", "500")
+    expect(panel.get_by_role("status")).to_have_text(f"Refunded $5.00 of order #{order_id}.")
+    expect(panel.locator('#refunds li[data-status="succeeded"]')).to_contain_text(ADMIN_EMAIL)
+
+    open_orders(shopper)  # the customer never reloaded; opening My Orders fetches it afresh
+    row = shopper.locator(f'#orders-dialog .order[data-order-id="{order_id}"]')
+    expect(row).to_have_attribute("data-status", "partially_refunded")
+    expect(row.locator(".status")).to_have_text("Partly refunded")
+    expect(row.locator(".order-refunded")).to_have_text("Refunded $5.00")
