@@ -34,9 +34,11 @@ run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set), in TEST_WORKERS
+## parallel processes (pytest-xdist; each has its own database, server and browser)
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## bench: the main routes under gunicorn and wrk next to a bare Flask app (not a test; ~3 min)
 bench: $(VENV)/.runtime

@@ -60,6 +60,12 @@ def card(page, name: str):
     return page.locator("#grid .card").filter(has=page.get_by_role("heading", name=name))
 
 
+def until_modal(page, dialog_id: str) -> None:
+    """Wait until a dialog the server opened (for readers without JS) has been made modal by
+    shop.js: before that, Escape does nothing, as for a visitor without JavaScript."""
+    page.wait_for_function(f"() => document.getElementById('{dialog_id}').matches(':modal')")
+
+
 def open_product(page, name: str):
     """Open a product from its card (its picture and name are one link) and return the
     product dialog."""

@@ -9,7 +9,16 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import ROOT, check_out_one, log_in, no_page_load, open_orders, pay, snap
+from browser.helpers import (
+    ROOT,
+    check_out_one,
+    log_in,
+    no_page_load,
+    open_orders,
+    pay,
+    snap,
+    until_modal,
+)
 from conftest import ADMIN_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -24,6 +33,7 @@ def paid_order(page, shop) -> str:
     row = page.locator("#orders-dialog .order")
     expect(row).to_have_attribute("data-status", "paid")
     expect(row).to_have_attribute("data-fulfilment", "unfulfilled")
+    until_modal(page, "orders-dialog")
     page.keyboard.press("Escape")
     expect(page.locator("#orders-dialog")).to_be_hidden()
     return row.get_attribute("data-order-id")

@@ -14,6 +14,7 @@ from browser.helpers import (
     open_orders,
     pay,
     snap,
+    until_modal,
 )
 from shop.money import format_money
 from shop.orders.models import Order
@@ -54,6 +55,7 @@ def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, sh
     snap(page, "orders-paid")
 
     expect(page.locator("#cart-count")).to_have_text("0")
+    until_modal(page, "orders-dialog")
     page.keyboard.press("Escape")
     expect(orders).to_be_hidden()
     expect(open_cart(page).locator(".cart-empty")).to_contain_text("Your cart is empty")
@@ -77,6 +79,7 @@ def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_
     expect(cart.get_by_role("status")).to_contain_text("nothing was charged")
     expect(cart.locator(".cart-line")).to_have_count(1)
     expect(page.locator("#cart-count")).to_have_text("1")
+    until_modal(page, "cart-dialog")
     page.keyboard.press("Escape")
 
     orders = open_orders(page)
