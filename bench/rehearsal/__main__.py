@@ -5,8 +5,8 @@
    two copies of its `web` process (two dynos) and its `worker`, and `flask emulator
    expire-due` every 15 s as a scheduler would. Production settings throughout.
 2. Runs Locust headless (`customers.py`) for REHEARSAL_MINUTES (default 5), ramping up to
-   REHEARSAL_USERS customers at once; halfway, SIGKILLs dyno 2 and the worker and starts
-   them again.
+   the most customers at once the machine serves with under 1 % of requests over a second
+   (or REHEARSAL_USERS); halfway, SIGKILLs dyno 2 and the worker and starts them again.
 3. Lets the system settle (the outbox drained, the last expiries delivered, `flask payments
    reconcile` run once), checks that a login limit is counted across both dynos, stops
    everything, and reconciles the database, the emulator and the SMTP sink.
@@ -15,6 +15,7 @@
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -24,9 +25,6 @@ from .. import machine
 from . import checks, report, stack
 from .observe import Observer, app_times
 
-#: Customers at once, and how many seconds the ramp-up takes (at most a fifth of the run).
-USERS = int(os.environ.get("REHEARSAL_USERS", "120"))
-RAMP_SECONDS = 60
 #: Products with little stock and the units they start with, per minute of the run (so
 #: that they sell out part-way whatever the length); every other product has plenty.
 LOW_STOCK_PER_MINUTE = {"GEAR-GRINDER": 6, "TOTE-CANVAS": 12, "GEAR-V60-02": 30}
@@ -77,24 +75,19 @@ def wait_for_outbox(database_url: str, seconds: float) -> int:
 def run_load(
     env: dict, backends: list[str], public_host: str, seconds: int, results: str
 ) -> subprocess.Popen:
-    """Start Locust headless on customers.py; its output goes to locust.log."""
-    rate = max(1.0, USERS / min(RAMP_SECONDS, seconds / 5))
+    """Start Locust headless on customers.py (its SaleDay shape sets how many customers at
+    once, and stops the run); its output goes to locust.log."""
     load_env = {
         **env,
         "REHEARSAL_BACKENDS": ",".join(backends),
         "REHEARSAL_PUBLIC_HOST": public_host,
         "REHEARSAL_API_KEY": env["STRIPE_EMULATOR_API_KEY"],
         "REHEARSAL_RESULTS": results,
+        "REHEARSAL_SECONDS": str(seconds),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(stack.ROOT / "bench/rehearsal/customers.py"),
-    ]
-    command += ["--headless", "--users", str(USERS), "--spawn-rate", f"{rate:.2f}"]
-    command += ["--run-time", f"{seconds}s", "--only-summary", "--exit-code-on-error", "0"]
+    locustfile = stack.ROOT / "bench" / "rehearsal" / "customers.py"
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless"]
+    command += ["--only-summary", "--exit-code-on-error", "0"]
     with (stack.RESULTS / "locust.log").open("wb") as log:
         return subprocess.Popen(
             command, cwd=stack.ROOT, env=load_env, stdout=log, stderr=subprocess.STDOUT
@@ -104,125 +97,42 @@ def run_load(
 def main() -> int:
     """Run the rehearsal; 0 only when every check holds."""
     minutes = float(os.environ.get("REHEARSAL_MINUTES", "5"))
-    seconds = int(minutes * 60)
     stack.RESULTS.mkdir(parents=True, exist_ok=True)
     for old in stack.RESULTS.glob("*.log"):
         old.unlink()
-    say(f"machine: {machine.describe()}")
-    say(machine.idleness().describe())
-    say(f"uptime: {uptime()}")
-
+    quiet = machine.idleness()
+    say(f"machine: {machine.cores()} × {machine.cpu_model()}, Python {platform.python_version()}")
+    say(f"before: {uptime()}; {quiet.busy_share:.0%} CPU busy during a 1 s probe")
     stack.ensure_postgres()
     database_url = stack.create_database()
-    redis = stack.Redis()
-    sink = stack.Sink()
+    redis, sink = stack.Redis(), stack.Sink()
     running: stack.Stack | None = None
     try:
         redis.start()
         sink.start()
         ports = (stack.servers.free_port(), stack.servers.free_port())
         env = stack.environment(database_url, redis.url, sink.url, ports[0])
-        public_host = f"127.0.0.1:{ports[0]}"
         stack.run_command("release", env, stack.RESULTS / "release.log")
         start_stock = set_stock(database_url, minutes)
         running = stack.Stack(env, ports).start()
-        workers = int(env["WEB_CONCURRENCY"])
         say(
-            f"started: 2 web dynos × {workers} gunicorn workers on ports {ports[0]} and "
-            f"{ports[1]}, the worker, Redis on {redis.port}, SMTP sink on {sink.port}, "
-            f"database {database_url.rsplit('/', 1)[1]}"
+            f"started: 2 web dynos × {env['WEB_CONCURRENCY']} gunicorn workers on ports "
+            f"{ports[0]} and {ports[1]}, the worker, Redis on {redis.port}, the SMTP sink on "
+            f"{sink.port}, database {database_url.rsplit('/', 1)[1]}"
         )
-        results = str(stack.RESULTS / "locust.json")
-        backends = [f"http://127.0.0.1:{port}" for port in ports]
-        began = time.time()
-        load = run_load(env, backends, public_host, seconds, results)
-        observer = Observer(
-            database_url, lambda: {**running.pids(), "load client": [load.pid]}
-        ).start()
-        say(f"load: {USERS} customers at once after a ramp-up, for {minutes:g} min")
-
-        fault: dict = {}
-
-        def inject() -> None:
-            """Halfway: SIGKILL dyno 2 and the worker, start both again."""
-            fault["at"] = time.time() - began
-            fault["away"] = running.kill(1)
-            say(
-                f"fault at {fault['at']:.0f} s: dyno 2 and the worker SIGKILLed, dyno 2 "
-                f"answering again after {fault['away']:.1f} s"
-            )
-
-        timer = threading.Timer(seconds / 2, inject)
-        timer.start()
-        load.wait(timeout=seconds + 180)
-        timer.join()
-        observer.stop()
-        say(f"load done after {time.time() - began:.0f} s; settling")
-
-        left = wait_for_outbox(database_url, DRAIN_SECONDS)
-        running.stop_schedule()
-        running.expire_due()  # the expiries of the last seconds, as the next cron run would
-        with checks.connect(database_url) as conn:
-            before_reconcile = checks.unsettled(conn)
-        reconciled = stack.run_command(
-            "flask payments reconcile --since 1", env, stack.RESULTS / "reconcile.log"
-        )
-        left = wait_for_outbox(database_url, DRAIN_SECONDS)
+        run = sale(running, env, ports, int(minutes * 60), database_url)
+        settle(run, running, env, database_url)
         figures = checks.Figures()
-        checks.shared_limits(backends, public_host, redis.url, figures)
-        expiry = (
+        checks.shared_limits(run.backends, run.public_host, redis.url, figures)
+        run.expiry = (
             f"{running.expiry_runs} runs of expire-due delivered {running.expiry_delivered} events"
         )
         running.stop()
         running = None
-        logs = sorted(stack.RESULTS.glob("web.*.log"))
-        app = app_times(logs)
-
-        with open(results) as file:
-            load_results = json.load(file)
-        table, slow_share = report.steps_table(load_results["steps"])
-        causes = load_results["causes"]
-        client_5xx = sum(c[-1] for c in causes if c[0] == "5xx")
-        logged_5xx = sum(n for status, n in app.statuses.items() if status.startswith("5"))
-        with checks.connect(database_url) as conn:
-            checks.payments(conn, figures)
-            checks.receipts(conn, sink.messages(), figures)
-            stock_rows = checks.stock(conn, start_stock, figures)
-            checks.pending(conn, figures)
-            checks.webhooks(conn, figures)
-            checks.server_errors(conn, client_5xx, logged_5xx, figures)
-            expected = checks.client_errors(causes, figures)
-            per_minute = checks.purchases_per_minute(conn, began)
-
-        say()
-        say(f"sale-day rehearsal: {minutes:g} min, {USERS} customers at once, 2 dynos × {workers}")
-        say(table)
-        say(f"requests over 1 s: {slow_share:.2%} (the load's target: under 1 %)")
-        say("purchases completed per minute: " + ", ".join(map(str, per_minute)))
-        say("customers' runs: " + ", ".join(f"{n} {k}" for k, n in
-                                             sorted(load_results["journeys"].items(),
-                                                    key=lambda kv: -kv[1])))  # fmt: skip
-        say("4xx by cause: " + (", ".join(f"{n} {c}" for c, n in expected.items()) or "none"))
-        errors = [c for c in causes if c[0] in ("connection error", "5xx", "retried")]
-        say("errors met and retried: " + (", ".join(f"{c[-1]} {c[0]} ({c[1]}: {c[2]})"
-                                                     for c in errors) or "none"))  # fmt: skip
-        injected = (
-            f"at {fault['at']:.0f} s, dyno 2 back after {fault['away']:.1f} s" if fault else "none"
-        )
-        say(f"fault: {injected}; {expiry}")
-        reconcile_line = reconciled.strip().splitlines()[-1] if reconciled.strip() else ""
-        say(f"before the final `flask payments reconcile`: {before_reconcile}")
-        say(f"final `flask payments reconcile`: {reconcile_line}; outbox left: {left}")
-        say("stock: sku, start, available, reserved, sold, sold late")
-        for row in stock_rows:
-            say("  " + "  ".join(str(v) for v in row))
-        say("what limits throughput:")
-        client_p50 = report.percentile(
-            {k: v for s in load_results["steps"].values() for k, v in s["times"].items()}, 0.5
-        )
-        for line in report.throughput(observer, app, 2 * workers, client_p50):
+        reconcile(run, figures, database_url, start_stock, sink.messages())
+        for line in report.lines(run, figures, minutes, int(env["WEB_CONCURRENCY"])):
             say(line)
-        say(f"uptime after: {uptime()}")
+        say(f"after: {uptime()}")
         say("checks:")
         for check in figures.checks:
             say(check.line())
@@ -238,6 +148,75 @@ def main() -> int:
         sink.stop()
         redis.stop()
         stack.drop_database(database_url)
+
+
+def sale(running: stack.Stack, env: dict, ports, seconds: int, database_url: str) -> report.Run:
+    """The load, with the fault halfway; what it measured."""
+    run = report.Run(
+        backends=[f"http://127.0.0.1:{port}" for port in ports],
+        public_host=f"127.0.0.1:{ports[0]}",
+        began=time.time(),
+    )
+    results = stack.RESULTS / "locust.json"
+    load = run_load(env, run.backends, run.public_host, seconds, str(results))
+    run.observer = Observer(database_url, lambda: {**running.pids(), "load client": [load.pid]})
+    run.observer.start()
+    say(f"load: {seconds / 60:g} min, ramping up to the most customers at once the machine serves")
+
+    def inject() -> None:
+        """Halfway: SIGKILL dyno 2 and the worker, start both again."""
+        at = time.time() - run.began
+        away = running.kill(1)
+        run.fault = (
+            f"at {at:.0f} s dyno 2 and the worker were SIGKILLed; dyno 2 answered again "
+            f"after {away:.1f} s"
+        )
+        say(f"fault: {run.fault}")
+
+    timer = threading.Timer(seconds / 2, inject)
+    timer.start()
+    try:
+        load.wait(timeout=seconds + 180)
+    except subprocess.TimeoutExpired:
+        load.kill()  # the run stops by itself, whatever Locust does
+        load.wait()
+    timer.join()
+    run.observer.stop()
+    say(f"load done after {time.time() - run.began:.0f} s; settling")
+    run.load = json.loads(results.read_text())
+    return run
+
+
+def settle(run: report.Run, running: stack.Stack, env: dict, database_url: str) -> None:
+    """What happens after the sale: the outbox drains, the next scheduled expire-due
+    delivers the last expiries, and a reconcile pass (said whether it was needed)."""
+    wait_for_outbox(database_url, DRAIN_SECONDS)
+    running.stop_schedule()
+    running.expire_due()
+    with checks.connect(database_url) as conn:
+        run.before_reconcile = checks.unsettled(conn)
+    out = stack.run_command(
+        "flask payments reconcile --since 1", env, stack.RESULTS / "reconcile.log"
+    )
+    run.reconciled = out.strip().splitlines()[-1] if out.strip() else "(no output)"
+    run.outbox_left = wait_for_outbox(database_url, DRAIN_SECONDS)
+
+
+def reconcile(run: report.Run, figures, database_url: str, start_stock: dict, mail) -> None:
+    """Every check, from the database, the emulator's tables, the sink and the load's counts."""
+    run.app = app_times(sorted(stack.RESULTS.glob("web.*.log")))
+    causes = run.load["causes"]
+    client_5xx = sum(cause[-1] for cause in causes if cause[0] == "5xx")
+    logged_5xx = sum(n for status, n in run.app.statuses.items() if status.startswith("5"))
+    with checks.connect(database_url) as conn:
+        checks.payments(conn, figures)
+        checks.receipts(conn, mail, figures)
+        run.stock = checks.stock(conn, start_stock, figures)
+        checks.pending(conn, figures)
+        checks.webhooks(conn, figures)
+        checks.server_errors(conn, client_5xx, logged_5xx, figures)
+        run.expected = checks.client_errors(causes, figures)
+        run.per_minute = checks.purchases_per_minute(conn, run.began)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 
 import gevent
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, LoadTestShape, events, task
 
 BACKENDS = [url for url in os.environ.get("REHEARSAL_BACKENDS", "").split(",") if url]
 PUBLIC_HOST = os.environ.get("REHEARSAL_PUBLIC_HOST", "127.0.0.1")
@@ -36,6 +36,9 @@ API_KEY = os.environ.get("REHEARSAL_API_KEY", "")
 RESULTS = os.environ.get("REHEARSAL_RESULTS", "")
 #: Seconds a customer reads between two steps (uniform in this range).
 THINK = tuple(float(x) for x in os.environ.get("REHEARSAL_THINK", "1,3").split(","))
+#: How long the load runs; customers at once (unset: found by SaleDay, below).
+RUN_SECONDS = float(os.environ.get("REHEARSAL_SECONDS", "300"))
+FIXED_USERS = int(os.environ.get("REHEARSAL_USERS", "0") or 0)
 
 PAYS, DECLINED = "4242 4242 4242 4242", "4000 0000 0000 0002"
 DECLINE_SHARE, RETRY_AFTER_DECLINE, ABANDON_SHARE = 1 / 20, 0.5, 0.10
@@ -75,6 +78,12 @@ class Customer(FastHttpUser):
     def on_start(self) -> None:
         """No cookie jar: the Secure cookies are kept and sent by hand (see module doc)."""
         self.client.client.cookiejar = None
+        self.shopping = False
+
+    def on_stop(self) -> None:
+        """Stopped by the load easing off (or the end) in the middle of a purchase."""
+        if self.shopping:
+            JOURNEYS["stopped mid-purchase (the load eased off, or the run ended)"] += 1
 
     # --- the purchase -------------------------------------------------------------------
 
@@ -83,10 +92,12 @@ class Customer(FastHttpUser):
         """One customer, from registration to My Orders."""
         self.cookies: dict[str, str] = {}
         self.token = ""
+        self.shopping = True
         try:
             JOURNEYS[self.journey()] += 1
         except Gone as gone:
             JOURNEYS[f"gave up: {gone}"] += 1
+        self.shopping = False
         self.think()  # the next customer arrives
 
     def journey(self) -> str:
@@ -366,6 +377,82 @@ def _error(answer) -> str:
     return type(error).__name__ if error else "no answer"
 
 
+# --- how many customers at once ---------------------------------------------------------
+
+#: What the load shape did: (second, customers) at each change, the level it held, and
+#: Locust's response-time histogram when it began to hold (the steady state starts there).
+SHAPE: dict = {"changes": [], "held": None, "held_from": None, "histogram_at_hold": {}}
+
+
+class SaleDay(LoadTestShape):
+    """The highest concurrency the machine sustains: add a customer a second (from 10)
+    until more than 1 % of the last 10 seconds' requests took over a second (or 40 % of the
+    run has passed), then hold a quarter below that for the rest of the run, easing off by
+    a tenth (at most every 20 s) whenever the last 10 seconds breach that again. With
+    REHEARSAL_USERS, ramp to that number in a minute (or a fifth of the run) and hold it."""
+
+    START, GROWTH, WINDOW, SLOW_MS, SLOW_SHARE, BACK_OFF, EASE = 10, 1.0, 10, 1000, 0.01, 0.75, 0.9
+    #: Stop probing after this share of the run and hold what was reached.
+    PROBE_SHARE = 0.4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target = float(self.START)
+        self.held: int | None = None
+        self.calm_until = 0.0
+        self.history: list[tuple[float, dict]] = []
+
+    def tick(self):
+        """Called every second by Locust: (customers, spawn rate), or None to stop."""
+        now = self.get_run_time()
+        if now >= RUN_SECONDS:
+            return None
+        if FIXED_USERS:
+            ramp = min(60.0, RUN_SECONDS / 5)
+            return self._level(
+                FIXED_USERS if now >= ramp else max(1, FIXED_USERS * now / ramp), now
+            )
+        slow, total = self._window(now)
+        breached = total >= 50 and slow / total > self.SLOW_SHARE
+        if self.held is None:
+            if breached:
+                self._hold(max(self.START, int(self.runner.user_count * self.BACK_OFF)), now)
+            elif now >= RUN_SECONDS * self.PROBE_SHARE:
+                self._hold(int(self.target), now)
+            else:
+                self.target += self.GROWTH
+        elif breached and now >= self.calm_until:
+            # Other work on the machine took some of it: ease off a little more.
+            self.held = max(self.START, int(self.held * self.EASE))
+            self.calm_until = now + self.WINDOW * 2
+        return self._level(self.held or self.target, now)
+
+    def _level(self, users: float, now: float) -> tuple[int, float]:
+        """The level to run at, noted when it changes."""
+        users = int(users)
+        if not SHAPE["changes"] or SHAPE["changes"][-1][1] != users:
+            SHAPE["changes"].append((round(now), users))
+        return users, 10.0
+
+    def _hold(self, users: int, now: float) -> None:
+        """From now on, `users` customers at once (fewer if the machine gets busier)."""
+        self.held = users
+        self.calm_until = now + self.WINDOW * 2
+        SHAPE.update(held=users, held_from=round(now))
+        SHAPE["histogram_at_hold"] = dict(self.runner.stats.total.response_times)
+
+    def _window(self, now: float) -> tuple[int, int]:
+        """(requests over SLOW_MS, requests) in the last WINDOW seconds."""
+        times = dict(self.runner.stats.total.response_times)
+        self.history.append((now, times))
+        while self.history and self.history[0][0] < now - self.WINDOW:
+            self.history.pop(0)
+        before = self.history[0][1]
+        slow = sum(n - before.get(ms, 0) for ms, n in times.items() if ms > self.SLOW_MS)
+        total = sum(times.values()) - sum(before.values())
+        return slow, total
+
+
 # --- results, for the rehearsal's report ----------------------------------------------
 
 
@@ -389,6 +476,13 @@ def _write_results(environment, **_kwargs) -> None:
                 },
                 "causes": [[*key, count] for key, count in sorted(CAUSES.items())],
                 "journeys": dict(JOURNEYS),
+                "shape": {
+                    **SHAPE,
+                    "histogram_at_hold": {str(k): v for k, v in SHAPE["histogram_at_hold"].items()},
+                    "histogram_at_end": {
+                        str(k): v for k, v in environment.stats.total.response_times.items()
+                    },
+                },
                 "written_at": time.time(),
             },
             out,

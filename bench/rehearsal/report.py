@@ -1,5 +1,7 @@
 """The rehearsal's table and its throughput figures, as text."""
 
+from dataclasses import dataclass, field
+
 from .observe import AppTimes, Observer
 
 #: The journey's steps in the order a customer takes them (others follow, by name).
@@ -9,6 +11,67 @@ STEPS = [
     "pay: page", "pay", "success", "orders", "expire (Stripe)",
 ]  # fmt: skip
 SLOW_MS = 1000
+
+
+@dataclass
+class Run:
+    """What one rehearsal measured, for the report."""
+
+    backends: list[str]
+    public_host: str
+    began: float
+    observer: Observer | None = None
+    load: dict = field(default_factory=dict)
+    fault: str = "not injected (the run ended first)"
+    expiry: str = ""
+    before_reconcile: str = ""
+    reconciled: str = ""
+    outbox_left: int = 0
+    app: AppTimes = field(default_factory=AppTimes)
+    stock: list[tuple] = field(default_factory=list)
+    expected: dict[str, int] = field(default_factory=dict)
+    per_minute: list[int] = field(default_factory=list)
+
+
+def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
+    """The report: the steps table, the sale's figures, the stock, what limits throughput."""
+    shape, steps = run.load["shape"], run.load["steps"]
+    table, slow_share = steps_table(steps)
+    steady = since(shape["histogram_at_hold"], shape["histogram_at_end"])
+    changes = shape["changes"]
+    ramp = ", ".join(f"{users} at {at} s" for at, users in changes[:: max(1, len(changes) // 6)])
+    every = {}
+    for step in steps.values():
+        for ms, n in step["times"].items():
+            every[ms] = every.get(ms, 0) + n
+    journeys = sorted(run.load["journeys"].items(), key=lambda item: -item[1])
+    retried = [c for c in run.load["causes"] if c[0] in ("connection error", "5xx")]
+    out = [
+        "",
+        f"sale-day rehearsal: {minutes:g} min, 2 dynos × {workers} gunicorn workers, "
+        f"{shape['held']} customers at once from {shape['held_from']} s, "
+        f"{changes[-1][1] if changes else 0} at the end (ramp: {ramp})",
+        table,
+        f"requests over 1 s: {slow_share:.2%} of all, "
+        f"{slow(steady) / max(1, sum(steady.values())):.2%} of the {sum(steady.values())} "
+        "after the ramp-up (the target: under 1 %)",
+        "purchases completed per minute: " + ", ".join(map(str, run.per_minute)),
+        "customers' runs: " + ", ".join(f"{n} {how}" for how, n in journeys),
+        "4xx by cause: " + (", ".join(f"{n} {c}" for c, n in run.expected.items()) or "none"),
+        f"fault: {run.fault}",
+        "errors customers met, each tried again on the next dyno: " + _errors(retried),
+        f"expiry: {run.expiry}",
+        f"before the final `flask payments reconcile`: {run.before_reconcile}; it said: "
+        f"{run.reconciled}; outbox left unsent: {run.outbox_left}",
+        "stock (units): sku, start, available, reserved, sold, sold late",
+        *(
+            f"  {sku:<16} {start:>7} {left:>7} {held:>4} {sold:>5} {late:>3}"
+            for sku, start, left, held, sold, late in run.stock
+        ),  # fmt: skip
+        "what limits throughput:",
+        *throughput(run.observer, run.app, 2 * workers, percentile(every, 0.5)),
+    ]
+    return out
 
 
 def percentile(times: dict[str, int], share: float) -> float:
@@ -28,6 +91,38 @@ def percentile(times: dict[str, int], share: float) -> float:
 def slow(times: dict[str, int]) -> int:
     """Requests that took more than a second."""
     return sum(n for ms, n in times.items() if float(ms) > SLOW_MS)
+
+
+#: What the load client's connection errors mean here.
+ERROR_NAMES = {
+    "ConnectionRefusedError": "refused (the dyno was down)",
+    "HTTPConnectionClosed": "cut in flight (the dyno died)",
+    "RemoteDisconnected": "cut in flight (the dyno died)",
+    "ConnectionResetError": "cut in flight (the dyno died)",
+}
+
+
+def _errors(causes: list[list]) -> str:
+    """Connection errors and 5xx, by kind, with the steps they hit."""
+    kinds: dict[str, dict[str, int]] = {}
+    for kind, step, detail, count in causes:
+        name = ERROR_NAMES.get(detail, detail) if kind == "connection error" else f"{kind} {detail}"
+        steps = kinds.setdefault(name, {})
+        steps[step] = steps.get(step, 0) + count
+    return (
+        "; ".join(
+            f"{sum(steps.values())} {name} ("
+            + ", ".join(f"{step} {n}" for step, n in sorted(steps.items(), key=lambda i: -i[1]))
+            + ")"
+            for name, steps in kinds.items()
+        )
+        or "none"
+    )
+
+
+def since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The histogram of the requests between two cumulative snapshots."""
+    return {ms: n - before.get(ms, 0) for ms, n in after.items() if n - before.get(ms, 0)}
 
 
 def steps_table(steps: dict[str, dict]) -> tuple[str, float]:
@@ -77,6 +172,12 @@ def throughput(observer: Observer, app: AppTimes, workers: int, client_p50: floa
             f"{app.percentile(0.5):.0f} ms, p99 {app.percentile(0.99):.0f} ms; customers' p50 "
             f"{client_p50:.0f} ms: the rest is waiting for a free gunicorn worker. The "
             f"{workers} sync workers were busy {utilisation:.0%} of the time"
+        )
+        lines.append(
+            "  the app's time by route: "
+            + ", ".join(
+                f"{route} {ms / app.busy_ms:.0%}" for route, ms in app.by_route.most_common(6)
+            )
         )
     waits = observer.average_waits()
     active = sum(waits.values())
