@@ -16,6 +16,7 @@
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -100,6 +101,8 @@ def main() -> int:
     stack.RESULTS.mkdir(parents=True, exist_ok=True)
     for old in stack.RESULTS.glob("*.log"):
         old.unlink()
+    for left in stack.RESULTS.glob("shop-metrics-*"):  # left by SIGKILLed gunicorn masters
+        shutil.rmtree(left, ignore_errors=True)
     quiet = machine.idleness()
     say(f"machine: {machine.cores()} × {machine.cpu_model()}, Python {platform.python_version()}")
     say(f"before: {uptime()}; {quiet.busy_share:.0%} CPU busy during a 1 s probe")
@@ -174,12 +177,17 @@ def sale(running: stack.Stack, env: dict, ports, seconds: int, database_url: str
         say(f"fault: {run.fault}")
 
     timer = threading.Timer(seconds / 2, inject)
+    timer.daemon = True
     timer.start()
     try:
         load.wait(timeout=seconds + 180)
     except subprocess.TimeoutExpired:
-        load.kill()  # the run stops by itself, whatever Locust does
-        load.wait()
+        pass
+    finally:
+        if load.poll() is None:
+            load.kill()  # the run stops by itself, whatever Locust does
+            load.wait()
+        timer.cancel()  # no fault after the load (a fault already under way finishes)
     timer.join()
     run.observer.stop()
     say(f"load done after {time.time() - run.began:.0f} s; settling")
@@ -217,6 +225,7 @@ def reconcile(run: report.Run, figures, database_url: str, start_stock: dict, ma
         checks.server_errors(conn, client_5xx, logged_5xx, figures)
         run.expected = checks.client_errors(causes, figures)
         run.per_minute = checks.purchases_per_minute(conn, run.began)
+        run.customers = conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
 
 if __name__ == "__main__":

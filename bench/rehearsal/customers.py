@@ -35,7 +35,7 @@ PUBLIC_HOST = os.environ.get("REHEARSAL_PUBLIC_HOST", "127.0.0.1")
 API_KEY = os.environ.get("REHEARSAL_API_KEY", "")
 RESULTS = os.environ.get("REHEARSAL_RESULTS", "")
 #: Seconds a customer reads between two steps (uniform in this range).
-THINK = tuple(float(x) for x in os.environ.get("REHEARSAL_THINK", "1,3").split(","))
+THINK = tuple(float(x) for x in os.environ.get("REHEARSAL_THINK", "2,6").split(","))
 #: How long the load runs; customers at once (unset: found by SaleDay, below).
 RUN_SECONDS = float(os.environ.get("REHEARSAL_SECONDS", "300"))
 FIXED_USERS = int(os.environ.get("REHEARSAL_USERS", "0") or 0)
@@ -385,13 +385,13 @@ SHAPE: dict = {"changes": [], "held": None, "held_from": None, "histogram_at_hol
 
 
 class SaleDay(LoadTestShape):
-    """The highest concurrency the machine sustains: add a customer a second (from 10)
+    """The highest concurrency the machine sustains: add two customers a second (from 10)
     until more than 1 % of the last 10 seconds' requests took over a second (or 40 % of the
     run has passed), then hold a quarter below that for the rest of the run, easing off by
     a tenth (at most every 20 s) whenever the last 10 seconds breach that again. With
     REHEARSAL_USERS, ramp to that number in a minute (or a fifth of the run) and hold it."""
 
-    START, GROWTH, WINDOW, SLOW_MS, SLOW_SHARE, BACK_OFF, EASE = 10, 1.0, 10, 1000, 0.01, 0.75, 0.9
+    START, GROWTH, WINDOW, SLOW_MS, SLOW_SHARE, BACK_OFF, EASE = 10, 2.0, 10, 1000, 0.01, 0.75, 0.9
     #: Stop probing after this share of the run and hold what was reached.
     PROBE_SHARE = 0.4
 

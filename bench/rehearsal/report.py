@@ -31,6 +31,7 @@ class Run:
     stock: list[tuple] = field(default_factory=list)
     expected: dict[str, int] = field(default_factory=dict)
     per_minute: list[int] = field(default_factory=list)
+    customers: int = 0
 
 
 def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
@@ -55,7 +56,11 @@ def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
         f"requests over 1 s: {slow_share:.2%} of all, "
         f"{slow(steady) / max(1, sum(steady.values())):.2%} of the {sum(steady.values())} "
         "after the ramp-up (the target: under 1 %)",
-        "purchases completed per minute: " + ", ".join(map(str, run.per_minute)),
+        "purchases completed per minute: "
+        + ", ".join(map(str, run.per_minute))
+        + f" (the last minute partial); {run.customers} customers registered, "
+        f"{sum(s['requests'] for s in steps.values()) / max(1.0, run.observer.seconds):.1f} "
+        "requests/s on average",
         "customers' runs: " + ", ".join(f"{n} {how}" for how, n in journeys),
         "4xx by cause: " + (", ".join(f"{n} {c}" for c, n in run.expected.items()) or "none"),
         f"fault: {run.fault}",
