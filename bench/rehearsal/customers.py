@@ -380,8 +380,17 @@ def _error(answer) -> str:
 # --- how many customers at once ---------------------------------------------------------
 
 #: What the load shape did: (second, customers) at each change, the level it held, and
-#: Locust's response-time histogram when it began to hold (the steady state starts there).
-SHAPE: dict = {"changes": [], "held": None, "held_from": None, "histogram_at_hold": {}}
+#: Locust's response-time histogram 20 s after it began to hold, once the queue the probe
+#: built has drained (the settled state starts there).
+SHAPE: dict = {
+    "changes": [],
+    "held": None,
+    "held_from": None,
+    "settled_from": None,
+    "histogram_settled": {},
+    # [second, customers, requests, requests over SLOW_MS] of each 10-second window
+    "windows": [],
+}
 
 
 class SaleDay(LoadTestShape):
@@ -413,6 +422,9 @@ class SaleDay(LoadTestShape):
                 FIXED_USERS if now >= ramp else max(1, FIXED_USERS * now / ramp), now
             )
         slow, total = self._window(now)
+        if int(now) % self.WINDOW == 0 and int(now) != (SHAPE["windows"] or [[-1]])[-1][0]:
+            SHAPE["windows"].append([int(now), self.runner.user_count, total, slow])
+        self._settle(now)
         breached = total >= 50 and slow / total > self.SLOW_SHARE
         if self.held is None:
             if breached:
@@ -439,7 +451,16 @@ class SaleDay(LoadTestShape):
         self.held = users
         self.calm_until = now + self.WINDOW * 2
         SHAPE.update(held=users, held_from=round(now))
-        SHAPE["histogram_at_hold"] = dict(self.runner.stats.total.response_times)
+
+    def _settle(self, now: float) -> None:
+        """Mark where the settled state begins, two windows after the hold."""
+        if (
+            SHAPE["settled_from"] is None
+            and self.held
+            and now >= SHAPE["held_from"] + 2 * self.WINDOW
+        ):
+            SHAPE.update(settled_from=round(now))
+            SHAPE["histogram_settled"] = dict(self.runner.stats.total.response_times)
 
     def _window(self, now: float) -> tuple[int, int]:
         """(requests over SLOW_MS, requests) in the last WINDOW seconds."""
@@ -478,7 +499,7 @@ def _write_results(environment, **_kwargs) -> None:
                 "journeys": dict(JOURNEYS),
                 "shape": {
                     **SHAPE,
-                    "histogram_at_hold": {str(k): v for k, v in SHAPE["histogram_at_hold"].items()},
+                    "histogram_settled": {str(k): v for k, v in SHAPE["histogram_settled"].items()},
                     "histogram_at_end": {
                         str(k): v for k, v in environment.stats.total.response_times.items()
                     },
