@@ -236,7 +236,9 @@ def pay_quietly(app, session_id: str) -> None:
             store.complete_session(s, session_id, int(utcnow().timestamp()))
 
 
-def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth, seeded):
+def the_last_grinder_held(app, auth, seeded):
+    """The last grinder held by a first customer's checkout; a second one wants it too:
+    (the second customer's client, the first's order)."""
     set_stock(app, seeded["GEAR-GRINDER"], 1)
     first = customer(app, auth, "first@example.com")
     second = customer(app, auth, "second@example.com")
@@ -244,6 +246,11 @@ def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth
     add(second, seeded["GEAR-GRINDER"], 1)
     checkout(first)
     [held] = orders(app)
+    return second, held
+
+
+def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth, seeded):
+    second, held = the_last_grinder_held(app, auth, seeded)
     refused = checkout(second)
     assert refused.status_code == 409  # held, and not yet overdue
     assert f"{GRINDER} is sold out" in refused.get_data(as_text=True)
@@ -287,13 +294,7 @@ def test_the_worker_duty_frees_the_units_of_a_claim_left_by_a_crash(app, order, 
 
 
 def test_a_short_checkout_frees_units_held_by_a_claim_left_by_a_crash(app, client, auth, seeded):
-    set_stock(app, seeded["GEAR-GRINDER"], 1)
-    first = customer(app, auth, "first@example.com")
-    second = customer(app, auth, "second@example.com")
-    add(first, seeded["GEAR-GRINDER"], 1)
-    add(second, seeded["GEAR-GRINDER"], 1)
-    checkout(first)
-    [held] = orders(app)
+    second, held = the_last_grinder_held(app, auth, seeded)
     crash_before_the_session(app, held.id, 3)
     assert checkout(second).status_code == 200
     old, new = orders(app)
