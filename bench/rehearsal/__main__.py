@@ -201,6 +201,9 @@ def settle(run: report.Run, running: stack.Stack, env: dict, database_url: str) 
     wait_for_outbox(database_url, DRAIN_SECONDS)
     running.stop_schedule()
     running.expire_due()
+    # The worker's own duty, once more as a scheduler would run it: pending orders past
+    # expiry, and claims a crash left without a session (STALE_CLAIM_AFTER), are settled.
+    stack.run_command("flask orders expire-overdue", env, stack.RESULTS / "expire-overdue.log")
     with checks.connect(database_url) as conn:
         run.before_reconcile = checks.unsettled(conn)
     out = stack.run_command(

@@ -197,16 +197,22 @@ def stock(conn, start: dict[str, int], figures: Figures) -> list[tuple]:
 
 
 def _stuck(conn) -> tuple[int, list[int]]:
-    """(pending orders, those whose session at the emulator is no longer open)."""
+    """(pending orders, those whose session at the emulator is no longer open, or that have
+    had none for longer than the worker's duty leaves a claim a crash left behind)."""
     rows = _rows(
         conn,
         """
-        SELECT o.id, s.status, s.expires_at <= extract(epoch FROM now())
+        SELECT o.id, o.stripe_session_id, s.status, s.expires_at <= extract(epoch FROM now()),
+               o.created_at < (now() AT TIME ZONE 'utc') - interval '3 minutes'
         FROM orders o LEFT JOIN emulator_checkout_sessions s ON s.id = o.stripe_session_id
         WHERE o.status = 'pending'
         """,
     )
-    return len(rows), [order for order, status, overdue in rows if status != "open" or overdue]
+    return len(rows), [
+        order
+        for order, session, status, overdue, old in rows
+        if (session is None and old) or (session is not None and (status != "open" or overdue))
+    ]
 
 
 def _lost(conn) -> list[str]:
@@ -238,8 +244,8 @@ def pending(conn, figures: Figures) -> None:
     figures.add(
         not stuck,
         f"no pending order past its session's expiry: {count} pending (sessions still "
-        f"open), {len(stuck)} whose session expired or is missing"
-        + (f" {stuck[:5]}" if stuck else ""),
+        f"open, or being claimed), {len(stuck)} whose session expired, or without one for "
+        "over 3 minutes" + (f" {stuck[:5]}" if stuck else ""),
     )
 
 

@@ -46,7 +46,11 @@ def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
         for ms, n in step["times"].items():
             every[ms] = every.get(ms, 0) + n
     journeys = sorted(run.load["journeys"].items(), key=lambda item: -item[1])
-    retried = [c for c in run.load["causes"] if c[0] in ("connection error", "5xx")]
+    retried = [
+        c
+        for c in run.load["causes"]
+        if c[0] in ("connection error", "5xx") or (c[0] == "retried" and "existed" in c[2])
+    ]
     out = [
         "",
         f"sale-day rehearsal: {minutes:g} min, 2 dynos × {workers} gunicorn workers, "
@@ -112,7 +116,7 @@ def _errors(causes: list[list]) -> str:
     """Connection errors and 5xx, by kind, with the steps they hit."""
     kinds: dict[str, dict[str, int]] = {}
     for kind, step, detail, count in causes:
-        name = ERROR_NAMES.get(detail, detail) if kind == "connection error" else f"{kind} {detail}"
+        name = ERROR_NAMES.get(detail, detail) if kind != "5xx" else f"{kind} {detail}"
         steps = kinds.setdefault(name, {})
         steps[step] = steps.get(step, 0) + count
     return (
