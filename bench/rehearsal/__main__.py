@@ -7,9 +7,10 @@
 2. Runs Locust headless (`customers.py`) for REHEARSAL_MINUTES (default 5), ramping up to
    the most customers at once the machine serves with under 1 % of requests over a second
    (or REHEARSAL_USERS); halfway, SIGKILLs dyno 2 and the worker and starts them again.
-3. Lets the system settle (the outbox drained, the last expiries delivered, `flask payments
-   reconcile` run once), checks that a login limit is counted across both dynos, stops
-   everything, and reconciles the database, the emulator and the SMTP sink.
+3. Lets the system settle (the outbox drained, the last expiries delivered, the worker's
+   `flask orders expire-overdue` and `flask payments reconcile` run once), checks that a
+   login limit is counted across both dynos, stops everything, and reconciles the
+   database, the emulator and the SMTP sink.
 4. Prints the table, the checks and one last line; exits 0 only when every check holds.
 """
 

@@ -421,15 +421,15 @@ class SaleDay(LoadTestShape):
         now = self.get_run_time()
         if now >= RUN_SECONDS:
             return None
-        if FIXED_USERS:
-            ramp = min(60.0, RUN_SECONDS / 5)
-            return self._level(
-                FIXED_USERS if now >= ramp else max(1, FIXED_USERS * now / ramp), now
-            )
         slow, total = self._window(now)
         if int(now) % self.WINDOW == 0 and int(now) != (SHAPE["windows"] or [[-1]])[-1][0]:
             SHAPE["windows"].append([int(now), self.runner.user_count, total, slow])
         self._settle(now)
+        if FIXED_USERS:
+            ramp = min(60.0, RUN_SECONDS / 5)
+            if now >= ramp and self.held is None:
+                self._hold(FIXED_USERS, now)
+            return self._level(self.held or max(1, FIXED_USERS * now / ramp), now)
         breached = total >= 50 and slow / total > self.SLOW_SHARE
         if self.held is None:
             if breached:
