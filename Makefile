@@ -10,7 +10,7 @@ AXE_VERSION  := 4.14.1
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format screenshot htmx axe bench clean
+.PHONY: run test lint format screenshot htmx axe bench rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ bench: $(VENV)/.runtime
 	@command -v wrk >/dev/null 2>&1 || { echo "bench: installing wrk from Debian"; \
 		apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(VENV)/.rehearsal: bench/rehearsal/requirements.txt $(VENV)/.dev
+	$(BIN)/pip install -q -r bench/rehearsal/requirements.txt
+	touch $@
+
+## rehearsal: a sale day on loopback: two web dynos, the worker, Locust customers for REHEARSAL_MINUTES
+## (default 5), one dyno SIGKILLed halfway, then the books reconciled (not a test; stops by itself)
+rehearsal: $(VENV)/.rehearsal
+	@command -v redis-server >/dev/null 2>&1 || { echo "rehearsal: installing redis-server from Debian"; \
+		apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server; }; }
+	$(BIN)/python -m bench.rehearsal
 
 ## screenshot: regenerate docs/screenshot.png and docs/admin-order.png (the README's pictures) in headless Chromium
 screenshot: $(VENV)/.dev

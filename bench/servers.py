@@ -46,9 +46,12 @@ class Server:
                 self.process.wait()
 
 
-def start(name: str, app: str, config: Path, env: dict[str, str], log: Path) -> Server:
-    """Start `gunicorn --config config app` on a free local port; its output goes to `log`."""
-    port = free_port()
+def start(
+    name: str, app: str, config: Path, env: dict[str, str], log: Path, port: int | None = None
+) -> Server:
+    """Start `gunicorn --config config app` on `port` (a free local one by default); its
+    output goes to `log`."""
+    port = port or free_port()
     command = [sys.executable, "-m", "gunicorn", "--config", str(config)]
     # The command line wins over the config file: bind to loopback only, whatever PORT says.
     command += ["--bind", f"127.0.0.1:{port}", app]

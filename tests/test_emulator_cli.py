@@ -78,3 +78,20 @@ def test_commands_refuse_with_a_real_key(migrated):
     )  # fmt: skip
     result = app.test_cli_runner().invoke(args=["emulator", "expire-due"])
     assert result.exit_code != 0 and "emulator is off" in result.output
+
+
+def test_expire_due_delivers_to_the_public_address_in_production(production_app):
+    # Found by the sale-day rehearsal (issue #23): outside a request, deliveries went to
+    # http://localhost/, which production's host guard refuses (400), so a public demo's
+    # scheduled `flask emulator expire-due` never delivered anything.
+    prod = production_app(STRIPE_WEBHOOK_SECRET="whsec_production_cli_test")
+    received = record_events(prod, "checkout.session.expired")
+    session = create(prod, "e")
+    with prod.app_context():
+        gateway.expire_checkout_session(session["id"])
+    result = prod.test_cli_runner().invoke(args=["emulator", "expire-due"])
+    assert "checkout.session.expired -> 200" in result.output, result.output
+    assert [e.session.id for e in received] == [session["id"]]
+    with prod.app_context():
+        urls = db.session.scalars(db.select(EmulatorDelivery.url)).all()
+    assert urls == ["https://shop.example.com/stripe/webhook"]

@@ -236,7 +236,9 @@ def pay_quietly(app, session_id: str) -> None:
             store.complete_session(s, session_id, int(utcnow().timestamp()))
 
 
-def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth, seeded):
+def the_last_grinder_held(app, auth, seeded):
+    """The last grinder held by a first customer's checkout; a second one wants it too:
+    (the second customer's client, the first's order)."""
     set_stock(app, seeded["GEAR-GRINDER"], 1)
     first = customer(app, auth, "first@example.com")
     second = customer(app, auth, "second@example.com")
@@ -244,6 +246,11 @@ def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth
     add(second, seeded["GEAR-GRINDER"], 1)
     checkout(first)
     [held] = orders(app)
+    return second, held
+
+
+def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth, seeded):
+    second, held = the_last_grinder_held(app, auth, seeded)
     refused = checkout(second)
     assert refused.status_code == 409  # held, and not yet overdue
     assert f"{GRINDER} is sold out" in refused.get_data(as_text=True)
@@ -253,6 +260,45 @@ def test_a_short_checkout_frees_long_overdue_holds_on_the_spot(app, client, auth
     old, new = orders(app)
     assert (old.status, old.stock_hold, new.stock_hold) == ("expired", "released", "held")
     assert level(app, seeded["GEAR-GRINDER"]) == (1, 1)
+
+
+def crash_before_the_session(app, order_id: int, minutes: int) -> None:
+    """As if the request claiming the order died before recording Stripe's answer (a killed
+    dyno), `minutes` ago: pending, units held, no session."""
+    with app.app_context():
+        db.session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(stripe_session_id=None, created_at=utcnow() - timedelta(minutes=minutes))
+        )
+        db.session.commit()
+
+
+def test_the_worker_duty_frees_the_units_of_a_claim_left_by_a_crash(app, order, seeded):
+    # Found by the sale-day rehearsal (issue #23): a dyno SIGKILLed mid-checkout left a
+    # pending order without a session holding its units until its customer came back,
+    # which a customer who gives up never does.
+    crash_before_the_session(app, order.id, 1)
+    with app.app_context():
+        assert expiry.settle_overdue().failed == []  # its request may still be running
+    crash_before_the_session(app, order.id, 3)
+    with app.app_context():
+        report = expiry.settle_overdue()
+    assert report.failed == [order.id]
+    [failed] = orders(app)
+    assert (failed.status, failed.stock_hold) == ("failed", "released")
+    assert level(app, seeded["BEAN-ETH-250"])[1] == 0
+    with app.app_context():
+        note = db.session.scalar(select(OrderEvent.note).where(OrderEvent.kind == "failed"))
+    assert note.startswith("the checkout stopped before Stripe answered")
+
+
+def test_a_short_checkout_frees_units_held_by_a_claim_left_by_a_crash(app, client, auth, seeded):
+    second, held = the_last_grinder_held(app, auth, seeded)
+    crash_before_the_session(app, held.id, 3)
+    assert checkout(second).status_code == 200
+    old, new = orders(app)
+    assert (old.status, old.stock_hold, new.stock_hold) == ("failed", "released", "held")
 
 
 def test_the_cli_runs_the_same_duty(app, runner, order):

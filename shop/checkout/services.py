@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 #: A session this close to expiring is replaced rather than resumed.
 RESUME_MARGIN = timedelta(minutes=2)
 #: A pending order still without a session after this long was left by a crash.
-STALE_AFTER = timedelta(minutes=2)
+STALE_AFTER = expiry.STALE_CLAIM_AFTER
 #: How long a request waits for a concurrent request that is creating the session.
 WAIT_FOR_PEER_SECONDS = 15.0
 #: The first and longest pause between two looks at a session being created by a peer.
@@ -130,7 +130,8 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
             except stock.Shortage as shortage:
                 # Units held by sessions long past their expiry are freed on the spot
                 # (no webhook came, no worker ran yet), then the claim is tried once more.
-                if swept or not expiry.settle_overdue(ask_stripe=False).expired:
+                freed = expiry.settle_overdue(ask_stripe=False)
+                if swept or not (freed.expired or freed.failed):
                     raise CheckoutRefused(str(shortage)) from None
                 swept = True
                 continue

@@ -205,10 +205,11 @@ class Worker:
             db.session.rollback()
             log.exception("worker: could not settle overdue orders; trying again later")
             return
-        if report.expired or report.paid:
+        if report.expired or report.paid or report.failed:
+            counts = {"expired": len(report.expired), "paid": len(report.paid)}
             log.info(
                 "worker: settled overdue orders",
-                extra={"fields": {"expired": len(report.expired), "paid": len(report.paid)}},
+                extra={"fields": {**counts, "failed": len(report.failed)}},
             )
 
     def send_next(self) -> bool:

@@ -22,5 +22,7 @@ def expire_overdue(no_stripe: bool) -> None:
         click.echo(
             f"{label}: {len(ids)}" + (f" (orders {', '.join(map(str, ids))})" if ids else "")
         )
+    if report.failed:
+        click.echo(f"failed (left without a session by a crash): {len(report.failed)}")
     if report.skipped:
         click.echo(f"not settled yet (Stripe unreachable): {len(report.skipped)}")

@@ -29,6 +29,9 @@ ASK_AFTER = timedelta(minutes=1)
 LOCAL_AFTER = timedelta(minutes=5)
 #: Most orders settled in one run (the next run takes the rest).
 BATCH = 200
+#: How long a pending order may stay without a Checkout Session: the request claiming it
+#: died (a crash, a killed dyno) between claiming the slot and recording Stripe's answer.
+STALE_CLAIM_AFTER = timedelta(minutes=2)
 
 
 @dataclass
@@ -38,6 +41,8 @@ class Report:
     expired: list[int] = field(default_factory=list)
     paid: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    #: Pending orders left without a session by a request that died: failed, units released.
+    failed: list[int] = field(default_factory=list)
 
 
 def overdue(after: timedelta, now: datetime) -> list[tuple[int, str, datetime]]:
@@ -88,4 +93,38 @@ def settle_overdue(ask_stripe: bool = True, now: datetime | None = None) -> Repo
         ):
             report.expired.append(order_id)
         db.session.commit()
+    report.failed = free_stale_claims(now)
     return report
+
+
+def free_stale_claims(now: datetime) -> list[int]:
+    """Fail pending orders that never got a Checkout Session, releasing the units they hold.
+
+    Their customer's next checkout would free the slot too, but a customer who does not come
+    back would leave the units held for good. A session Stripe made for such an order was
+    never shown to anyone; if it is paid all the same, fulfilment finds the order by its
+    metadata and records a late payment.
+    """
+    stale = db.session.scalars(
+        select(Order.id)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.stripe_session_id.is_(None),
+            Order.created_at < now - STALE_CLAIM_AFTER,
+        )
+        .limit(BATCH)
+    ).all()
+    failed = []
+    for order_id in stale:
+        # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
+        if lifecycle.move(
+            order_id,
+            OrderStatus.FAILED,
+            Origin(Source.SYSTEM),
+            only_from=[OrderStatus.PENDING],
+            where=[Order.stripe_session_id.is_(None)],
+            note="the checkout stopped before Stripe answered",
+        ):
+            failed.append(order_id)
+        db.session.commit()
+    return failed

@@ -27,11 +27,13 @@ def sign(payload: str, secret: str, timestamp: int) -> str:
 
 
 def _webhook_target() -> tuple[str, str]:
-    """(base URL, path) of our webhook endpoint, on the host of the current request."""
+    """(base URL, path) of our webhook endpoint, on the host of the current request; outside
+    one (`flask emulator ...`), on the shop's own address (PUBLIC_URL in production, whose
+    host guard refuses any other; http://localhost/ in development and tests)."""
     if has_request_context():
         return request.host_url, url_for("payments.webhook")
     with current_app.test_request_context():
-        return "http://localhost/", url_for("payments.webhook")
+        return request.host_url, url_for("payments.webhook")
 
 
 def deliver(event_id: str) -> dict[str, Any]:
