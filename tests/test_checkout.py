@@ -228,3 +228,67 @@ def test_a_fresh_database_never_reuses_a_stripe_idempotency_key(app, client, use
     assert sorted(keys) == sorted(
         [f"checkout-{first.checkout_key}", f"checkout-{second.checkout_key}"]
     )
+
+
+def dead_claim(app, user_id: int, seconds_ago: int = 10, lifetime_minutes: int = 31):
+    """A pending order as a request leaves it that died between claiming the slot and
+    recording Stripe's session: (order id, checkout key, expiry)."""
+    from shop.cart.services import load_cart
+    from shop.checkout import services
+
+    with app.app_context():
+        snapshot = services.Snapshot.of(load_cart(user_id))
+        claimed = services._claim_slot(
+            user_id, snapshot, utcnow() + timedelta(minutes=lifetime_minutes)
+        )
+        db.session.execute(
+            update(Order).values(created_at=utcnow() - timedelta(seconds=seconds_ago))
+        )
+        db.session.commit()
+        return claimed
+
+
+def test_a_claim_whose_request_died_is_taken_over_with_its_own_key(app, client, user, seeded):
+    add(client, seeded["BEAN-ETH-250"])
+    order_id, key, _ = dead_claim(app, user)
+    response = checkout(client)
+    assert response.status_code == 200
+    [order] = orders(app)
+    assert order.id == order_id and session_url(response) == order.session_url
+    assert session_count(app) == 1
+    with app.app_context():
+        keys = list(db.session.scalars(text("SELECT key FROM emulator_idempotency_keys")))
+    assert keys == [f"checkout-{key}"]
+
+
+def test_a_taken_over_claim_gets_the_session_its_first_request_made(app, client, user, seeded):
+    from shop import payments
+    from shop.checkout import services
+
+    add(client, seeded["BEAN-ETH-250"], 2)
+    order_id, key, expires_at = dead_claim(app, user)
+    with app.test_request_context():  # the first request reached Stripe, then died
+        [order] = orders(app)
+        items = tuple((i.product_id, i.name, i.unit_price_cents, i.quantity) for i in order.items)
+        urls = services.CheckoutUrls(
+            success="http://localhost/checkout/success?session_id={CHECKOUT_SESSION_ID}",
+            cancel="http://localhost/checkout/cancel",
+        )
+        request = services._request(
+            order_id, user, "ada@example.com", "usd", items, urls, expires_at
+        )
+        made = payments.open_session(request, key)
+    response = checkout(client)
+    assert response.status_code == 200
+    assert session_url(response) == made.url and session_count(app) == 1
+    assert orders(app)[0].stripe_session_id == made.id
+
+
+def test_a_claim_too_old_to_send_again_is_freed_instead(app, client, user, seeded):
+    add(client, seeded["BEAN-ETH-250"])
+    old_id, _, _ = dead_claim(app, user, seconds_ago=200, lifetime_minutes=28)
+    response = checkout(client)
+    assert response.status_code == 200
+    old, new = orders(app)
+    assert (old.id, old.status, new.status) == (old_id, "failed", "pending")
+    assert session_count(app) == 1

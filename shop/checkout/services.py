@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import payments
@@ -39,6 +39,15 @@ STALE_AFTER = expiry.STALE_CLAIM_AFTER
 WAIT_FOR_PEER_SECONDS = 15.0
 #: The first and longest pause between two looks at a session being created by a peer.
 FIRST_PAUSE, MAX_PAUSE = 0.02, 0.25
+#: A claim still without a session after this long may be taken over: its request died (a
+#: crash, a killed dyno) or is stuck; the order's own key makes Stripe answer both alike.
+TAKEOVER_AFTER = timedelta(seconds=5)
+#: A session's expiry is set when the slot is claimed, this much beyond the configured
+#: lifetime, so that a take-over within it still meets Stripe's minimum (30 minutes) with
+#: exactly the same parameters as the first request.
+CLAIM_MARGIN = timedelta(minutes=1)
+#: Stripe refuses a session that expires sooner than this after its creation.
+STRIPE_MIN_LIFETIME = timedelta(minutes=30)
 #: How the customer's own checkout appears on an order's timeline.
 BY_CUSTOMER = Origin(Source.CHECKOUT)
 
@@ -126,7 +135,7 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
         pending = _pending_order(user_id)
         if pending is None:
             try:
-                claimed = _claim_slot(user_id, snapshot)
+                claimed = _claim_slot(user_id, snapshot, utcnow() + ttl + CLAIM_MARGIN)
             except stock.Shortage as shortage:
                 # Units held by sessions long past their expiry are freed on the spot
                 # (no webhook came, no worker ran yet), then the claim is tried once more.
@@ -137,12 +146,21 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
                 continue
             if claimed is None:
                 continue  # another request claimed the slot first: resume its session
-            order_id, key = claimed
-            request = _request(order_id, user_id, email, snapshot, urls, utcnow() + ttl)
-            return _open_session(request, key)
+            order_id, key, expires_at = claimed
+            request = _request(order_id, user_id, email, snapshot.currency, snapshot.items,
+                               urls, expires_at)  # fmt: skip
+            try:
+                return _open_session(request, key)
+            except _PeerAtStripe:
+                continue  # a peer took this claim over and is asking Stripe: resume it
         if pending.stripe_session_id is None:
-            if pending.created_at < utcnow() - STALE_AFTER:
+            age = utcnow() - pending.created_at
+            if age >= STALE_AFTER:
                 _free_stale_slot(pending.id)
+            elif age >= TAKEOVER_AFTER and _can_take_over(pending):
+                if not _take_over(pending, email, urls):
+                    time.sleep(pause)  # a peer is asking Stripe right now: look again soon
+                    pause = min(pause * 2, MAX_PAUSE)
             else:
                 # A concurrent request is creating the session right now: wait holding no
                 # pooled connection (the rollback returns it), backing off, so the request
@@ -175,13 +193,17 @@ def _pending_order(user_id: int) -> Order | None:
     )
 
 
-def _claim_slot(user_id: int, snapshot: Snapshot) -> tuple[int, str] | None:
-    """Insert the pending order with its snapshot, hold its units, and add a "created"
-    timeline entry, in one transaction: (order id, checkout key), or None if another
-    request won the slot. `stock.Shortage` naming the line if the units are gone."""
+def _claim_slot(
+    user_id: int, snapshot: Snapshot, expires_at: datetime
+) -> tuple[int, str, datetime] | None:
+    """Insert the pending order with its snapshot and its session's expiry, hold its units,
+    and add a "created" timeline entry, in one transaction: (order id, checkout key,
+    expiry), or None if another request won the slot. `stock.Shortage` naming the line if
+    the units are gone."""
     order = Order(
         user_id=user_id,
         status=OrderStatus.PENDING,
+        expires_at=expires_at,
         currency=snapshot.currency,
         total_cents=snapshot.total_cents,
         cart_fingerprint=snapshot.fingerprint,
@@ -194,7 +216,7 @@ def _claim_slot(user_id: int, snapshot: Snapshot) -> tuple[int, str] | None:
     try:
         # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
         db.session.flush()
-        claimed = order.id, order.checkout_key
+        claimed = order.id, order.checkout_key, expires_at
         stock.hold(order.id, [(pid, quantity) for pid, _, _, quantity in snapshot.items])
         lifecycle.record(order.id, "created", BY_CUSTOMER)
         db.session.commit()
@@ -211,19 +233,21 @@ def _request(
     order_id: int,
     user_id: int,
     email: str,
-    snapshot: Snapshot,
+    currency: str,
+    items: tuple[tuple[int, str, int, int], ...],
     urls: CheckoutUrls,
     expires_at: datetime,
 ) -> payments.CheckoutRequest:
-    """What Stripe is asked for, from values in hand (no database needed)."""
+    """What Stripe is asked for, from values in hand (no database needed). The same order
+    always makes the same request, so its key makes Stripe give the same session."""
     return payments.CheckoutRequest(
         order_id=order_id,
         customer_id=user_id,
         customer_email=email,
-        currency=snapshot.currency,
+        currency=currency,
         lines=tuple(
             payments.CheckoutLine(name=name, unit_amount=price, quantity=quantity)
-            for _, name, price, quantity in snapshot.items
+            for _, name, price, quantity in items
         ),
         success_url=urls.success,
         cancel_url=urls.cancel,
@@ -236,26 +260,22 @@ def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
     order_id = request.order_id
     try:
         session = payments.open_session(request, key)
+    except payments.PaymentsRejected as error:
+        if error.http_status == 409:
+            # The same key is in flight at Stripe (a peer took this claim over, or the other
+            # way round): that request records the session; it is not a failure.
+            raise _PeerAtStripe() from None
+        _fail_claim(order_id, error)
     except payments.PaymentsError as error:
-        log.warning("checkout: creating the session for order %s failed: %s", order_id, error)
-        lifecycle.move(
-            order_id,
-            OrderStatus.FAILED,
-            BY_CUSTOMER,
-            only_from=[OrderStatus.PENDING],
-            note=f"Stripe did not open a session: {error.message}",
-        )
-        db.session.commit()
-        raise CheckoutUnavailable(
-            "Payment could not be started. Nothing was charged; please try again."
-        ) from None
+        _fail_claim(order_id, error)
     recorded = db.session.execute(
-        # Lock: guarded UPDATE; only a still-pending order without a session takes it.
+        # Lock: guarded UPDATE; only a still-pending order without a session takes it (or one
+        # that already holds this very session: a peer that took the claim over got it too).
         update(Order)
         .where(
             Order.id == order_id,
             Order.status == OrderStatus.PENDING,
-            Order.stripe_session_id.is_(None),
+            or_(Order.stripe_session_id.is_(None), Order.stripe_session_id == session.id),
         )
         .values(
             stripe_session_id=session.id,
@@ -272,6 +292,52 @@ def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
         _close_quietly(session.id)
         raise CheckoutUnavailable("Payment could not be started. Nothing was charged; try again.")
     return GoPay(order_id, session.url or "", resumed=False)
+
+
+class _PeerAtStripe(Exception):
+    """Another request is asking Stripe for this order's session right now."""
+
+
+def _fail_claim(order_id: int, error: payments.PaymentsError) -> None:
+    """Stripe did not open the session: fail the order (its units go back); say so."""
+    log.warning("checkout: creating the session for order %s failed: %s", order_id, error)
+    lifecycle.move(
+        order_id,
+        OrderStatus.FAILED,
+        BY_CUSTOMER,
+        only_from=[OrderStatus.PENDING],
+        note=f"Stripe did not open a session: {error.message}",
+    )
+    db.session.commit()
+    raise CheckoutUnavailable(
+        "Payment could not be started. Nothing was charged; please try again."
+    ) from None
+
+
+def _can_take_over(pending: Order) -> bool:
+    """Whether a claim's own request can still be sent: its expiry, fixed at the claim,
+    must leave Stripe's minimum lifetime from now."""
+    return pending.expires_at is not None and (pending.expires_at >= utcnow() + STRIPE_MIN_LIFETIME)
+
+
+def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
+    """Ask Stripe for a stuck claim's session with the claim's own key and parameters:
+    Stripe gives back the session its first request made, or makes it now; either way it is
+    recorded once, and the loop then resumes it (or replaces it, if the cart changed).
+    False if another request was asking Stripe with that key at the same moment."""
+    items = tuple(
+        (item.product_id, item.name, item.unit_price_cents, item.quantity) for item in pending.items
+    )
+    request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
+                       pending.expires_at)  # fmt: skip
+    key = pending.checkout_key
+    db.session.rollback()  # hold no pooled connection while Stripe answers
+    log.info("checkout: taking over order %s, still without a session", request.order_id)
+    try:
+        _open_session(request, key)
+    except _PeerAtStripe:
+        return False
+    return True
 
 
 def _free_stale_slot(order_id: int) -> None:
