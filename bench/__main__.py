@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import machine, overhead, queries, report, servers
-from .client import Browser
+from .client import USER_AGENT, Browser
 from .load import FORM, HTMX, Endpoint, Result, wrk
 from .prepare import CUSTOMER, PASSWORD, prepare
 from .weight import first_load
@@ -76,7 +76,8 @@ def fresh_sqlite(url: str) -> None:
 
 def endpoints(cookie: str, token: str, product_id: int, event_body) -> list[Endpoint]:
     """The benchmarked requests, as the page (or Stripe) sends them."""
-    user = {"Cookie": cookie}
+    # The login's own browser: session protection empties a session sent by another one.
+    user = {"Cookie": cookie, "User-Agent": USER_AGENT}
     form = f"product_id={product_id}&quantity=1".encode()
 
     def webhook_headers() -> dict[str, str]:
@@ -84,7 +85,7 @@ def endpoints(cookie: str, token: str, product_id: int, event_body) -> list[Endp
         return {"Stripe-Signature": event_body()[1], "Content-Type": "application/json"}
 
     return [
-        Endpoint("GET / (logged in)", "shop", "GET", "/", lambda: user),
+        Endpoint("GET / (logged in)", "shop", "GET", "/", lambda: user, shows="Log out"),
         Endpoint("GET /?q= (htmx)", "shop", "GET", f"/?q={SEARCH}", lambda: {**user, **HTMX}),
         Endpoint("GET /cart (htmx)", "shop", "GET", "/cart", lambda: {**user, **HTMX}),
         Endpoint(
@@ -113,6 +114,8 @@ def preflight(browser: Browser, endpoint: Endpoint) -> None:
     answer = browser.request(endpoint.method, endpoint.path, endpoint.body(), endpoint.headers())
     if answer.status != endpoint.expect:
         raise RuntimeError(f"{endpoint.name} answered {answer.status}: {answer.text[:200]}")
+    if endpoint.shows and endpoint.shows not in answer.text:
+        raise RuntimeError(f"{endpoint.name} does not show {endpoint.shows!r}: not signed in?")
     if answer.header("set-cookie"):
         # wrk replays one cookie: a session rewritten on every answer would be a cost the
         # shop's visitors pay too, so it is reported rather than worked around.

@@ -24,6 +24,9 @@ class Endpoint:
     headers: Callable[[], dict[str, str]] = dict  # called per run: a webhook is signed afresh
     body: Callable[[], bytes] = bytes
     expect: int = 200
+    #: Text the answer must hold (checked once before the load): "Log out" on a page that
+    #: must be the signed-in one, not the visitor's.
+    shows: str | None = None
 
 
 @dataclass

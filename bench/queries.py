@@ -18,7 +18,7 @@ from .prepare import LARGE, PASSWORD, SMALL
 
 #: The tests' client talks https, as the router does in production (the cookie is Secure);
 #: CSRF then also checks the Referer, as browsers send it.
-BASE_URL = "https://localhost"
+BASE_URL = "https://127.0.0.1"
 ORIGIN = {"Referer": BASE_URL + "/"}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
