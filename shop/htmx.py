@@ -22,13 +22,21 @@ def render(template: str, blocks: Iterable[str] = (), status: int = 200, **conte
 
     The answer differs by `HX-Request`, so it says so in `Vary` for caches.
     """
+    return respond(render_text(template, blocks, **context), status)
+
+
+def render_text(template: str, blocks: Iterable[str] = (), **context) -> str:
+    """The HTML `render` answers with: the named blocks for htmx, else the whole page."""
     blocks = list(blocks)
     if blocks and is_htmx():
-        body = "".join(
+        return "".join(
             render_block(_block_owner(template, name), name, **context) for name in blocks
         )
-    else:
-        body = render_template(template, **context)
+    return render_template(template, **context)
+
+
+def respond(body: str, status: int = 200) -> Response:
+    """A rendered page or fragment as a response that varies by `HX-Request`."""
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response

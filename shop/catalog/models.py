@@ -12,7 +12,30 @@ from ..models import TimestampMixin, UTCDateTime, utcnow
 LOW_STOCK = 5
 
 
-class Product(TimestampMixin, db.Model):
+class Availability:
+    """What a card and a cart line say about stock, from `stock` and `reserved` (shared by
+    the ORM product and the catalogue's lightweight `Card`)."""
+
+    stock: int | None
+    reserved: int
+
+    @property
+    def available(self) -> int | None:
+        """Units a customer can still add (None when stock is not tracked)."""
+        return None if self.stock is None else max(self.stock - self.reserved, 0)
+
+    @property
+    def sold_out(self) -> bool:
+        """Tracked, and nothing left to sell."""
+        return self.available == 0
+
+    @property
+    def low(self) -> bool:
+        """Tracked, and few enough left to say so."""
+        return self.available is not None and 0 < self.available <= LOW_STOCK
+
+
+class Product(Availability, TimestampMixin, db.Model):
     """A catalogue entry loaded by `flask seed`; deactivated, never deleted.
 
     `stock` is the units on hand (None: not tracked, never sold out); `reserved` the units
@@ -36,21 +59,6 @@ class Product(TimestampMixin, db.Model):
     #: May go below 0 only through a payment that arrived after its hold was released.
     stock: Mapped[int | None]
     reserved: Mapped[int] = mapped_column(default=0)
-
-    @property
-    def available(self) -> int | None:
-        """Units a customer can still add (None when stock is not tracked)."""
-        return None if self.stock is None else max(self.stock - self.reserved, 0)
-
-    @property
-    def sold_out(self) -> bool:
-        """Tracked, and nothing left to sell."""
-        return self.available == 0
-
-    @property
-    def low(self) -> bool:
-        """Tracked, and few enough left to say so."""
-        return self.available is not None and 0 < self.available <= LOW_STOCK
 
     def __repr__(self) -> str:
         return f"<Product {self.sku} {self.price_cents} {self.currency}>"

@@ -2,8 +2,11 @@
 `GET /products/<sku>`: one product, as a page or as the body of the grid's product dialog."""
 
 from flask import Blueprint, abort, current_app, request, send_from_directory
+from flask_login import current_user
 
-from ..htmx import is_htmx, render
+from .. import rendered
+from ..cart import services as cart
+from ..htmx import is_htmx, render, render_text, respond
 from . import services
 
 bp = Blueprint("catalog", __name__)
@@ -17,11 +20,32 @@ def catalogue_globals() -> dict:
 
 @bp.get("/")
 def index():
-    """The page; with htmx (active search) only the grid, whose URL is pushed to history."""
+    """The page; with htmx (active search) only the grid, whose URL is pushed to history.
+
+    Rendered once per process for the cards it shows (`shop.rendered`): the cards are read
+    on every request, and only a change to one of them renders the page again."""
     query = request.args.get("q", "")[: services.QUERY_MAX]
     products = services.search_products(query)
     blocks = ["grid", "search_status"]  # the count of results is read out from the latter
-    return render("catalog/index.html", blocks, products=products, q=query, oob=is_htmx())
+    htmx = is_htmx()
+
+    def draw(**marks) -> str:
+        """The page (or the grid) for these cards."""
+        return render_text("catalog/index.html", blocks, products=products, q=query, oob=htmx,
+                           **marks)  # fmt: skip
+
+    if not rendered.cacheable():
+        return respond(draw())
+    user = current_user
+    viewer = "admin" if user.is_authenticated and user.is_admin else user.is_authenticated
+    slot = ("catalog.index", viewer, query, htmx, request.host_url)
+    html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
+    return respond(rendered.fill(html, cart_count=_cart_count))
+
+
+def _cart_count() -> int:
+    """The header badge's count (a visitor's page shows none)."""
+    return cart.count_units(current_user.id) if current_user.is_authenticated else 0
 
 
 @bp.get("/products/<sku>")

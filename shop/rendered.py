@@ -1,0 +1,87 @@
+"""Pages rendered once for what they show, then served with the per-request parts filled in.
+
+A page such as the catalogue is the same HTML for every customer as long as the products
+it shows are the same: only the CSRF token and the cart badge differ per request. So the
+view reads what the page shows (one statement), and renders the template only when that
+differs from what this process rendered last time for the same slot (page, kind of
+visitor, search...). The per-request parts are rendered as markers and put in afterwards
+by plain string replacement.
+
+- **Never stale**: the version compared is the very data the HTML was rendered from, read
+  on every request, so a seed, an admin's edit or a checkout holding the last unit shows
+  at once, in every worker (each keeps its own copy), with no invalidation to forget.
+- **Never shared wrongly**: a slot names everything else the HTML depends on (signed in
+  or not, admin or not, the search, htmx or not, the host); a request with flashed
+  messages is rendered in full; and in development (templates reloading) nothing is kept.
+- **Markers** are random per process and made of letters and digits only, so escaping
+  (HTML, `tojson`) leaves them intact and no product text can contain one by accident.
+"""
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from flask import current_app, session
+from flask_wtf.csrf import generate_csrf
+
+#: Slots kept per process and app; the least recently used goes first (searches are
+#: unbounded).
+MAX_SLOTS = 256
+#: Where an app keeps its pages (one app's settings, the emulator banner say, never leak
+#: into another's in the same process: tests build many).
+EXTENSION = "shop.rendered"
+
+#: What a template renders in place of the CSRF token and of the cart badge's count.
+CSRF_MARK = "csrfmark" + secrets.token_hex(16)
+COUNT_MARK = "countmark" + secrets.token_hex(16)
+
+
+class _Pages:
+    """One app's rendered pages by slot, each with the version it was rendered for."""
+
+    def __init__(self) -> None:
+        self.held: OrderedDict[Hashable, tuple[Hashable, str]] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+def _pages() -> _Pages:
+    """The current app's pages."""
+    return current_app.extensions.setdefault(EXTENSION, _Pages())
+
+
+def marked_context() -> dict[str, Callable[[], str]]:
+    """Template values standing in for the per-request parts (they override the globals)."""
+    return {"csrf_token": lambda: CSRF_MARK, "cart_count": lambda: COUNT_MARK}
+
+
+def cacheable() -> bool:
+    """Whether this request may be served from (and fill) the cache."""
+    return not current_app.jinja_env.auto_reload and "_flashes" not in session
+
+
+def page(slot: Hashable, version: Hashable, render: Callable[[], str]) -> str:
+    """The HTML of `slot` for `version`: rendered now if this process holds another version
+    (or none), else the copy it holds. `render` must draw the per-request parts with
+    `marked_context()`; `fill` puts them in."""
+    pages = _pages()
+    with pages.lock:
+        held = pages.held.get(slot)
+        if held is not None and held[0] == version:
+            pages.held.move_to_end(slot)
+            return held[1]
+    html = render()
+    with pages.lock:
+        pages.held[slot] = (version, html)
+        pages.held.move_to_end(slot)
+        while len(pages.held) > MAX_SLOTS:
+            pages.held.popitem(last=False)
+    return html
+
+
+def fill(html: str, cart_count: Callable[[], int]) -> str:
+    """Put this request's CSRF token and cart count in place of the markers."""
+    html = html.replace(CSRF_MARK, generate_csrf())
+    if COUNT_MARK in html:
+        html = html.replace(COUNT_MARK, str(cart_count()))
+    return html
