@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import services as auth_services
+from ..auth.sessions import account_of
 from . import services
 from .forms import ChangePasswordForm, DeleteAccountForm
 
@@ -48,11 +49,9 @@ def change_password():
     form = ChangePasswordForm()
     form.owner_email = current_user.email
     if form.validate_on_submit():
-        if auth_services.password_matches(current_user, form.current.data):
-            user, remembered = (
-                current_user._get_current_object(),
-                "remember_token" in request.cookies,
-            )
+        user = account_of(current_user)
+        if auth_services.password_matches(user, form.current.data):
+            remembered = "remember_token" in request.cookies
             auth_services.set_password(
                 user, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
             )
@@ -68,7 +67,7 @@ def change_password():
 @login_required
 def logout_everywhere():
     """End every session of the account, this one included."""
-    auth_services.end_sessions(current_user)
+    auth_services.end_sessions(account_of(current_user))
     session.clear()
     logout_user()
     flash("You are logged out everywhere, on every device.", "info")
@@ -79,7 +78,7 @@ def logout_everywhere():
 @login_required
 def download_data():
     """Everything the shop holds about the customer, as a JSON file."""
-    body = json.dumps(services.export(current_user), indent=2, ensure_ascii=False)
+    body = json.dumps(services.export(account_of(current_user)), indent=2, ensure_ascii=False)
     return Response(
         body,
         mimetype="application/json",
@@ -93,8 +92,9 @@ def delete():
     """Delete the account (orders kept, anonymised) after the password is given again."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        if auth_services.password_matches(current_user, form.current.data):
-            services.delete_account(current_user)
+        user = account_of(current_user)
+        if auth_services.password_matches(user, form.current.data):
+            services.delete_account(user)
             session.clear()
             logout_user()
             flash("Your account is deleted. Thank you for shopping with us.", "info")

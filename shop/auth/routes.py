@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
 from ..urls import external_url
-from . import resets, services, throttle
+from . import resets, services, sessions, throttle
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -89,7 +89,7 @@ def login():
 def logout():
     """Sign out, ending every session of this account, and return to the catalogue."""
     # A new session token: this cookie, copies of it and remember-me cookies stop working.
-    services.end_sessions(current_user)
+    services.end_sessions(sessions.account_of(current_user))
     session.clear()
     # After the clear: logout_user leaves the mark that makes Flask-Login delete the
     # remember-me cookie, which would otherwise sign the customer straight back in.
