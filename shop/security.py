@@ -23,6 +23,7 @@ import math
 import time
 
 from flask import Flask, Response, abort, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
@@ -56,10 +57,27 @@ SECURITY_HEADERS = {
 def init_app(app: Flask) -> None:
     """Bind the limiter and install the guards, the 429 answer and the headers."""
     limiter.init_app(app)
+    app.session_interface = SessionCookies()
     app.before_request(reject_hostile_input)
     app.after_request(add_security_headers)
     app.after_request(no_store_when_signed_in)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its serializer made once per set of keys.
+
+    Flask builds the serializer (and its signer) twice per request, to read the cookie and
+    to write it; the keys change only when the app's config does."""
+
+    def get_signing_serializer(self, app: Flask):
+        """The serializer for the app's current keys (SECRET_KEY and its fallbacks)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        held = getattr(self, "_held", None)
+        if held is None or held[0] != keys:
+            held = (keys, super().get_signing_serializer(app))
+            self._held = held
+        return held[1]
 
 
 # --- keys: who a limit counts --------------------------------------------------------------
@@ -165,10 +183,22 @@ def too_many_requests(error: RateLimitExceeded):
     return error_response(429, message, headers={"Retry-After": str(seconds)})
 
 
+_SECURITY_ITEMS = tuple(SECURITY_HEADERS.items())
+_SECURITY_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
+
+
 def add_security_headers(response: Response) -> Response:
-    """Every response carries the CSP and friends; a view may set its own value first."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Every response carries the CSP and friends; a view may set its own value first.
+
+    One look at the names already set rather than a `setdefault` per header (each scans
+    the whole list): this runs on every response."""
+    present = {name.lower() for name, _ in response.headers.items()}
+    if present.isdisjoint(_SECURITY_NAMES):
+        response.headers.extend(_SECURITY_ITEMS)
+    else:
+        response.headers.extend(
+            [(name, value) for name, value in _SECURITY_ITEMS if name.lower() not in present]
+        )
     return response
 
 
