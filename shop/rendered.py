@@ -23,7 +23,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import current_app, session
-from flask_wtf.csrf import generate_csrf
+
+from .security import csrf_token
 
 #: Slots kept per process and app; the least recently used goes first (searches are
 #: unbounded).
@@ -81,7 +82,7 @@ def page(slot: Hashable, version: Hashable, render: Callable[[], str]) -> str:
 
 def fill(html: str, cart_count: Callable[[], int]) -> str:
     """Put this request's CSRF token and cart count in place of the markers."""
-    html = html.replace(CSRF_MARK, generate_csrf())
+    html = html.replace(CSRF_MARK, csrf_token())
     if COUNT_MARK in html:
         html = html.replace(COUNT_MARK, str(cart_count()))
     return html

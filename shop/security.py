@@ -22,10 +22,11 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, abort, current_app, request, session
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from .errors import error_response
 from .extensions import limiter
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     """Bind the limiter and install the guards, the 429 answer and the headers."""
     limiter.init_app(app)
     app.session_interface = SessionCookies()
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.before_request(reject_hostile_input)
     app.after_request(add_security_headers)
     app.after_request(no_store_when_signed_in)
@@ -78,6 +80,36 @@ class SessionCookies(SecureCookieSessionInterface):
             held = (keys, super().get_signing_serializer(app))
             self._held = held
         return held[1]
+
+
+#: Signed CSRF tokens kept per app, by the session's raw token (see `csrf_token`).
+SIGNED_TOKENS = "shop.csrf_tokens"
+SIGNED_TOKENS_MAX = 10_000
+#: Where Flask-WTF keeps the raw token in the session and the signed one in `g`.
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token() -> str:
+    """Flask-WTF's `generate_csrf`, signing each session's token once per process.
+
+    Every page carries the token; signing it costs a serializer and an HMAC per request.
+    Tokens carry no expiry here (WTF_CSRF_TIME_LIMIT is None: they last as long as the
+    session), so the signed form of a raw token can be reused as it is. Keyed by the
+    secret raw token itself: no session ever gets another's."""
+    if CSRF_FIELD in g:
+        return g.get(CSRF_FIELD)
+    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()  # a token with an expiry must be signed afresh
+    raw = session.get(CSRF_FIELD)
+    held = current_app.extensions.setdefault(SIGNED_TOKENS, {})
+    if isinstance(raw, str) and raw in held:
+        setattr(g, CSRF_FIELD, held[raw])
+        return held[raw]
+    token = generate_csrf()
+    if len(held) >= SIGNED_TOKENS_MAX:
+        held.pop(next(iter(held)))  # the oldest: it is signed again if it comes back
+    held[session[CSRF_FIELD]] = token
+    return token
 
 
 # --- keys: who a limit counts --------------------------------------------------------------

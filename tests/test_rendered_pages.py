@@ -76,6 +76,7 @@ def test_each_customer_gets_their_own_token_and_badge(app, client, user, auth):
     other = login_client(app, "bo@example.com")
     mine, theirs = page(client), page(other)
     assert badge(mine) == "6" and badge(theirs) == "0"
+    assert badge(page(client, "/?q=nothing-matches")) == "6"  # no card row carries it
     assert csrf_token_of(mine) != csrf_token_of(theirs)
     # The token is in every place the page uses it, and it works for a POST.
     token = csrf_token_of(theirs)
@@ -121,3 +122,16 @@ def test_the_page_is_rendered_again_only_when_a_card_changes(app, client, user, 
     change(app, pid, reserved=1)
     page(client)
     assert len(renders) == 1
+
+
+def test_a_session_s_token_is_signed_once_and_stays_valid(app, client, user, auth):
+    (pid,) = make_products(app, 1)
+    first, second = csrf_token_of(page(client)), csrf_token_of(page(client))
+    assert first == second  # signed once per process for this session's raw token
+    added = client.post("/cart/items", data={"product_id": pid, "csrf_token": first})
+    assert added.status_code == 303
+    auth.logout()  # a new session: a new raw token, and the old signed one is refused
+    auth.login()
+    assert csrf_token_of(page(client)) != first
+    refused = client.post("/cart/items", data={"product_id": pid, "csrf_token": first})
+    assert refused.status_code == 400

@@ -25,7 +25,9 @@ def index():
     Rendered once per process for the cards it shows (`shop.rendered`): the cards are read
     on every request, and only a change to one of them renders the page again."""
     query = request.args.get("q", "")[: services.QUERY_MAX]
-    products = services.search_products(query)
+    user = current_user
+    signed_in = user.is_authenticated
+    products, badge = services.cards_and_badge(query, user.id if signed_in else 0)
     blocks = ["grid", "search_status"]  # the count of results is read out from the latter
     htmx = is_htmx()
 
@@ -36,16 +38,12 @@ def index():
 
     if not rendered.cacheable():
         return respond(draw())
-    user = current_user
-    viewer = "admin" if user.is_authenticated and user.is_admin else user.is_authenticated
+    viewer = "admin" if signed_in and user.is_admin else signed_in
     slot = ("catalog.index", viewer, query, htmx, request.host_url)
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
-    return respond(rendered.fill(html, cart_count=_cart_count))
-
-
-def _cart_count() -> int:
-    """The header badge's count (a visitor's page shows none)."""
-    return cart.count_units(current_user.id) if current_user.is_authenticated else 0
+    if badge is None and signed_in:  # no card matched, so no row carried the count
+        badge = cart.count_units(user.id)
+    return respond(rendered.fill(html, cart_count=lambda: badge or 0))
 
 
 @bp.get("/products/<sku>")

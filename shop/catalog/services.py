@@ -4,9 +4,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 
 from ..auth.models import User
+from ..cart.models import CartItem
 from ..extensions import db, read
 from ..models import utcnow
 from . import stock as stock_module
@@ -76,19 +77,39 @@ CARD_COLUMNS = (
 ALL_CARDS = select(*CARD_COLUMNS).where(Product.active).order_by(Product.name, Product.id)
 
 
+#: The same, each row also carrying the units in one customer's cart (the header badge of
+#: the page drawn with them): the page's cards and its badge in one round trip.
+ALL_CARDS_AND_BADGE = ALL_CARDS.add_columns(
+    select(func.coalesce(func.sum(CartItem.quantity), 0))
+    .where(CartItem.user_id == bindparam("user_id"))
+    .scalar_subquery()
+)
+
+
 def search_products(query: str = "") -> tuple[Card, ...]:
     """Cards of the active products whose name or description contains `query`
     (case-insensitive), by name: one statement, no ORM objects."""
-    statement = ALL_CARDS
+    return tuple(Card(*row) for row in read(_matching(ALL_CARDS, query)))
+
+
+def cards_and_badge(query: str, user_id: int) -> tuple[tuple[Card, ...], int | None]:
+    """`search_products(query)` and the units in `user_id`'s cart, in one statement; the
+    count is None when no card matched (no row carried it)."""
+    rows = read(_matching(ALL_CARDS_AND_BADGE, query), {"user_id": user_id}).all()
+    return tuple(Card(*row[:-1]) for row in rows), (rows[0][-1] if rows else None)
+
+
+def _matching(statement: Select, query: str) -> Select:
+    """`statement` narrowed to products whose name or description holds `query`."""
     query = query.strip()[:QUERY_MAX]
-    if query:
-        statement = statement.where(
-            or_(
-                Product.name.icontains(query, autoescape=True),
-                Product.description.icontains(query, autoescape=True),
-            )
+    if not query:
+        return statement
+    return statement.where(
+        or_(
+            Product.name.icontains(query, autoescape=True),
+            Product.description.icontains(query, autoescape=True),
         )
-    return tuple(Card(*row) for row in read(statement))
+    )
 
 
 def find_product(sku: str) -> Product | None:
