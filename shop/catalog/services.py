@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from ..auth.models import User
 from ..cart.models import CartItem
@@ -86,30 +86,43 @@ ALL_CARDS_AND_BADGE = ALL_CARDS.add_columns(
 )
 
 
+#: A product matching a search: its name or description holds the text, whatever the case
+#: (`:pattern` from `_pattern`). Built once, like the statements it narrows.
+_MATCHES = or_(
+    func.lower(Product.name).like(func.lower(bindparam("pattern")), escape="/"),
+    func.lower(Product.description).like(func.lower(bindparam("pattern")), escape="/"),
+)
+_STATEMENTS = {
+    # (with the badge, narrowed by a search) -> statement
+    (False, False): ALL_CARDS,
+    (False, True): ALL_CARDS.where(_MATCHES),
+    (True, False): ALL_CARDS_AND_BADGE,
+    (True, True): ALL_CARDS_AND_BADGE.where(_MATCHES),
+}
+
+
 def search_products(query: str = "") -> tuple[Card, ...]:
     """Cards of the active products whose name or description contains `query`
     (case-insensitive), by name: one statement, no ORM objects."""
-    return tuple(Card(*row) for row in read(_matching(ALL_CARDS, query)))
+    query = query.strip()[:QUERY_MAX]
+    rows = read(_STATEMENTS[False, bool(query)], {"pattern": _pattern(query)})
+    return tuple(Card(*row) for row in rows)
 
 
 def cards_and_badge(query: str, user_id: int) -> tuple[tuple[Card, ...], int | None]:
     """`search_products(query)` and the units in `user_id`'s cart, in one statement; the
     count is None when no card matched (no row carried it)."""
-    rows = read(_matching(ALL_CARDS_AND_BADGE, query), {"user_id": user_id}).all()
+    query = query.strip()[:QUERY_MAX]
+    params = {"pattern": _pattern(query), "user_id": user_id}
+    rows = read(_STATEMENTS[True, bool(query)], params).all()
     return tuple(Card(*row[:-1]) for row in rows), (rows[0][-1] if rows else None)
 
 
-def _matching(statement: Select, query: str) -> Select:
-    """`statement` narrowed to products whose name or description holds `query`."""
-    query = query.strip()[:QUERY_MAX]
-    if not query:
-        return statement
-    return statement.where(
-        or_(
-            Product.name.icontains(query, autoescape=True),
-            Product.description.icontains(query, autoescape=True),
-        )
-    )
+def _pattern(query: str) -> str:
+    """The LIKE pattern finding `query` anywhere, its wildcards escaped (escape char `/`);
+    the database lowers it, as it lowers the columns, so both sides fold case alike."""
+    escaped = query.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
 
 
 def find_product(sku: str) -> Product | None:
