@@ -4,17 +4,21 @@ htmx gets fragments (the modal body or a product card's note) with the header ba
 band and a `cart-changed` event; plain form posts get a 303 to the page with the cart open.
 """
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from .. import pages
-from ..htmx import hx_trigger, is_htmx, render
+from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
 from . import forms, services
 
 bp = Blueprint("cart", __name__)
 
 PAGE = "cart/cart.html"
+#: The template defining the header badge's block (the page's base).
+BADGE_TEMPLATE = "base.html"
 #: The event other parts of the page can listen for after any cart change.
 CHANGED_EVENT = "cart-changed"
 #: How a refusal is answered: the product is gone (404), or the input is not acceptable (422).
@@ -28,6 +32,13 @@ REFUSAL_STATUS = {
 def _max_quantity() -> int:
     """The configured most units per line."""
     return current_app.config["CART_MAX_QUANTITY"]
+
+
+@dataclass(frozen=True)
+class _Badge:
+    """What the badge block reads of the cart: its unit count."""
+
+    count: int
 
 
 def _status(error: Exception) -> int:
@@ -66,7 +77,7 @@ def render_cart(
     )
 
 
-def _holds(cart: services.Cart) -> str:
+def _holds(cart: services.Cart | services.Added) -> str:
     """What the badge and the subtotal say, as one sentence for a screen reader."""
     if cart.is_empty:
         return "Your cart is empty."
@@ -79,24 +90,28 @@ def _changed(cart: services.Cart, message: str):
     dialog's live region) or a 303 to the cart page."""
     if not is_htmx():
         flash(message, "success")
-        response = redirect(url_for("cart.show"), 303)
-        response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
-        return response
+        return _see_cart()
     return hx_trigger(render_cart(cart, announcement=f"{message} {_holds(cart)}"), CHANGED_EVENT)
 
 
-def _added_note(cart: services.Cart, product_id: int) -> str:
+def _see_cart():
+    """The 303 to the page with the cart open that answers a plain form's change."""
+    response = redirect(url_for("cart.show"), 303)
+    response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
+    return response
+
+
+def _added_note(added: services.Added) -> str:
     """The confirmation of an add, saying when the line reached the maximum, and what the
     badge now counts (the note is the card's live region; the badge is not one)."""
-    line = cart.line_for(product_id)
-    if line is None:  # removed again by a concurrent request: say what is true now
-        return f"Added to your cart. {_holds(cart)}"
-    note = f"Added. You have {line.quantity} × {line.product.name} in your cart"
-    if line.units_left is not None and line.quantity >= line.units_left:
-        return f"{note}: only {line.units_left} left, so that is all you can have."
-    if line.quantity >= _max_quantity():
+    if added.quantity is None:  # removed again by a concurrent request: say what is true now
+        return f"Added to your cart. {_holds(added)}"
+    note = f"Added. You have {added.quantity} × {added.name} in your cart"
+    if added.units_left is not None and added.quantity >= added.units_left:
+        return f"{note}: only {added.units_left} left, so that is all you can have."
+    if added.quantity >= _max_quantity():
         note = f"{note}, the most one order can hold"
-    return f"{note}. {_holds(cart)}"
+    return f"{note}. {_holds(added)}"
 
 
 def _removed(cart: services.Cart) -> str:
@@ -104,6 +119,28 @@ def _removed(cart: services.Cart) -> str:
     if cart.removed is None:
         return "Removed from your cart."
     return f"Removed {cart.removed} from your cart."
+
+
+def _note_fragment(
+    note: str, count: int | None = None, status: int = 200, error: bool = False
+) -> Response:
+    """A product card's note (block `add_note`), with the header badge out of band when the
+    cart changed (`count`). The two blocks are rendered straight from their templates in
+    one plain context: no context processors, no block lookup, no page (a few µs, not the
+    ~0.3 ms of `render`); the blocks need only what is passed here.
+    """
+    env = current_app.jinja_env
+    context = {"note": note, "note_error": error, "oob": True}
+    if count is not None:
+        context["cart"] = _Badge(count)
+    page = env.get_template(PAGE)
+    body = "".join(page.blocks["add_note"](page.new_context(context)))
+    if count is not None:
+        base = env.get_template(BADGE_TEMPLATE)
+        body += "".join(base.blocks["cart_badge"](base.new_context(context)))
+    response = make_response(body, status)
+    response.vary.add("HX-Request")  # a plain form post gets a redirect from the same URL
+    return response
 
 
 @bp.get("/cart")
@@ -120,16 +157,16 @@ def add_item():
     try:
         product_id = forms.product_id(request.form)
         quantity = forms.quantity(request.form, low=1, high=_max_quantity(), default=1)
-        cart = services.add_item(current_user.id, product_id, quantity, _max_quantity())
+        added = services.add_item(current_user.id, product_id, quantity, _max_quantity())
     except (forms.InvalidInput, services.CartError) as error:
         if not is_htmx():
             return render_cart(message=str(error), message_kind="error", status=_status(error))
-        return render(PAGE, ["add_note"], status=_status(error), note=str(error), note_error=True)
-    note = _added_note(cart, product_id)
+        return _note_fragment(str(error), status=_status(error), error=True)
+    note = _added_note(added)
     if not is_htmx():
-        return _changed(cart, note)
-    response = render(PAGE, ["add_note", "cart_badge"], note=note, cart=cart, oob=True)
-    return hx_trigger(response, CHANGED_EVENT)
+        flash(note, "success")
+        return _see_cart()
+    return hx_trigger(_note_fragment(note, count=added.count), CHANGED_EVENT)
 
 
 @bp.post("/cart/items/<int:product_id>")
