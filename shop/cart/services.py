@@ -298,13 +298,16 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
         "max_quantity": max_quantity,
         "now": now,
     }
+    # Both are Core statements on the session's connection (its transaction): the ORM's
+    # execute path has nothing to add to them but overhead.
+    connection = db.session.connection()
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
-    if db.session.execute(_add_statement(dialect), params).scalar() is None:
+    if connection.execute(_add_statement(dialect), params).scalar() is None:
         db.session.rollback()
         raise _why_not_added(user_id, product_id)
     # Read before the commit: this transaction sees its own add, and PostgreSQL needs no
     # second transaction for the read (the user's row lock is held a query longer).
-    row = db.session.execute(
+    row = connection.execute(
         _added_statement(), {"user_id": user_id, "product_id": product_id}
     ).one()
     db.session.commit()
