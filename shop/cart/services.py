@@ -5,12 +5,12 @@ Python), so concurrent requests of the same customer lose nothing. Each owns its
 returns the cart as it stands afterwards, loaded with one query.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 
 from sqlalchemy import Integer, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased
 
 from ..auth.models import User
 from ..catalog.models import Product
@@ -45,6 +45,19 @@ class SoldOut(CartError):
     """The product's stock is tracked and none is left to add."""
 
 
+@dataclass(frozen=True, slots=True)
+class CartProduct:
+    """What the cart shows and prices of a product (a snapshot, not a mapped instance)."""
+
+    id: int
+    name: str
+    image: str
+    price_cents: int
+    currency: str
+    active: bool
+    stock: int | None
+
+
 @dataclass(frozen=True)
 class CartLine:
     """A product in the cart, priced now; unavailable lines count for nothing.
@@ -53,7 +66,7 @@ class CartLine:
     tracked): what is on hand, less what other customers' checkouts hold.
     """
 
-    product: Product
+    product: CartProduct
     quantity: int
     available: bool
     line_total_cents: int
@@ -117,24 +130,39 @@ def units_left(user_id: int, product_id):
     return Product.stock - Product.reserved + own_hold(user_id, product_id)
 
 
-def load_cart(user_id: int) -> Cart:
-    """The user's cart, lines, products and what is left of each, in one query."""
-    rows = db.session.execute(
-        select(CartItem, units_left(user_id, CartItem.product_id))
+@cache
+def _cart_statement():
+    """The cart's lines with their products and what is left of each, oldest line first,
+    built once with the user as a bound parameter."""
+    user_id = bindparam("user_id", type_=Integer())
+    return (
+        select(
+            CartItem.quantity,
+            *(getattr(Product, field.name) for field in fields(CartProduct)),
+            units_left(user_id, CartItem.product_id),
+        )
         .join(CartItem.product)
-        .options(contains_eager(CartItem.product))
         .where(CartItem.user_id == user_id)
         .order_by(CartItem.id)
     )
+
+
+def load_cart(user_id: int) -> Cart:
+    """The user's cart, lines, products and what is left of each, in one query.
+
+    Plain rows, not ORM objects: the cart is read to be shown or priced, never changed
+    through them, and building mapped instances cost more than the query.
+    """
+    rows = db.session.connection().execute(_cart_statement(), {"user_id": user_id})
     lines = tuple(
         CartLine(
-            product=item.product,
-            quantity=item.quantity,
-            available=item.product.active,
-            line_total_cents=item.product.price_cents * item.quantity if item.product.active else 0,
-            units_left=None if item.product.stock is None else max(left, 0),
+            product=(product := CartProduct(*columns)),
+            quantity=quantity,
+            available=product.active,
+            line_total_cents=product.price_cents * quantity if product.active else 0,
+            units_left=None if product.stock is None else max(left, 0),
         )
-        for item, left in rows
+        for quantity, *columns, left in rows
     )
     priced = [line for line in lines if line.available] or list(lines)
     return Cart(
