@@ -17,8 +17,15 @@ from . import forms, services
 bp = Blueprint("cart", __name__)
 
 PAGE = "cart/cart.html"
-#: The template defining the header badge's block (the page's base).
-BADGE_TEMPLATE = "base.html"
+#: The template defining each block the cart's htmx answers render alone: the cart page's
+#: own, and the page shell's header badge and cart dialog live region (tests/test_cart.py
+#: checks the answers against `htmx.render`, which looks the templates up).
+BLOCK_TEMPLATES = {
+    "cart_body": PAGE,
+    "add_note": PAGE,
+    "cart_badge": "base.html",
+    "cart_status": "base.html",
+}
 #: The event other parts of the page can listen for after any cart change.
 CHANGED_EVENT = "cart-changed"
 #: How a refusal is answered: the product is gone (404), or the input is not acceptable (422).
@@ -72,9 +79,21 @@ def render_cart(
     """The cart body, the badge (out of band) and the dialog's live region for htmx; the
     page with the cart open else."""
     cart = services.load_cart(current_user.id) if cart is None else cart
-    return pages.with_dialog(
-        pages.CART, message, message_kind, status, cart=cart, announcement=announcement
-    )
+    if not is_htmx():
+        return pages.with_dialog(
+            pages.CART, message, message_kind, status, cart=cart, announcement=announcement
+        )
+    # What pages.with_dialog gives the cart's blocks, rendered in one context.
+    context = {
+        "open_dialog": pages.CART.name,
+        "message": message,
+        "message_kind": message_kind,
+        "oob": True,
+        "cart": cart,
+        "announcement": announcement,
+    }
+    current_app.update_template_context(context)
+    return _render_blocks(pages.CART.blocks, context, status)
 
 
 def _holds(cart: services.Cart | services.Added) -> str:
@@ -125,21 +144,31 @@ def _note_fragment(
     note: str, count: int | None = None, status: int = 200, error: bool = False
 ) -> Response:
     """A product card's note (block `add_note`), with the header badge out of band when the
-    cart changed (`count`). The two blocks are rendered straight from their templates in
-    one plain context: no context processors, no block lookup, no page (a few µs, not the
-    ~0.3 ms of `render`); the blocks need only what is passed here.
+    cart changed (`count`). A plain context: the two blocks need only what is given here,
+    so no context processor runs."""
+    context = {"note": note, "note_error": error, "oob": True}
+    if count is None:
+        return _render_blocks(["add_note"], context, status)
+    return _render_blocks(["add_note", "cart_badge"], {**context, "cart": _Badge(count)}, status)
+
+
+def _render_blocks(names: list[str] | tuple[str, ...], context: dict, status: int) -> Response:
+    """The named blocks, one after another, in one template context, each straight from the
+    template defining it (`BLOCK_TEMPLATES`).
+
+    `htmx.render` answers the same, but runs the context processors and looks the block's
+    template up once per block: ~0.3 ms more for three blocks, a tenth of the request.
     """
     env = current_app.jinja_env
-    context = {"note": note, "note_error": error, "oob": True}
-    if count is not None:
-        context["cart"] = _Badge(count)
-    page = env.get_template(PAGE)
-    body = "".join(page.blocks["add_note"](page.new_context(context)))
-    if count is not None:
-        base = env.get_template(BADGE_TEMPLATE)
-        body += "".join(base.blocks["cart_badge"](base.new_context(context)))
-    response = make_response(body, status)
-    response.vary.add("HX-Request")  # a plain form post gets a redirect from the same URL
+    template_context = None
+    parts = []
+    for name in names:
+        template = env.get_template(BLOCK_TEMPLATES[name])
+        if template_context is None:
+            template_context = template.new_context(context)
+        parts.append("".join(template.blocks[name](template_context)))
+    response = make_response("".join(parts), status)
+    response.vary.add("HX-Request")  # the page answers the same URL without htmx
     return response
 
 
