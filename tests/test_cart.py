@@ -444,3 +444,47 @@ def test_a_customer_cannot_touch_another_customers_line(app, user, shopper, auth
     assert bob.set(beans, "5", htmx=True).status_code == 404
     assert bob.remove(beans).status_code == 200
     assert cart_lines(app, user) == {beans: 2}
+
+
+def test_the_fast_fragments_are_the_blocks_htmx_render_would_give(app, user, seeded):
+    """The cart's htmx answers render their blocks straight from the templates that define
+    them; they must stay what the generic `htmx.render` (which looks the templates up) gives."""
+    from flask_login import login_user
+
+    from shop import pages
+    from shop.auth.models import User
+    from shop.cart import routes, services
+    from shop.htmx import render
+
+    fill_cart(app, user, [seeded["BEAN-ETH-250"], seeded["MUG-STONE"]], quantity=2)
+    set_active(app, seeded["MUG-STONE"], False)
+    with app.test_request_context("/cart", headers=HTMX):
+        login_user(db.session.get(User, user))
+        cart = services.load_cart(user)
+        for message, kind in [(None, "success"), ("Nope & no.", "error")]:
+            fast = routes.render_cart(cart, message, kind, announcement="Said <here>.")
+            generic = pages.with_dialog(
+                pages.CART, message, kind, cart=cart, announcement="Said <here>."
+            )
+            assert fast.get_data(as_text=True) == generic.get_data(as_text=True)
+            assert fast.vary == generic.vary
+        note = "Added. You have 2 × Tea & <Cake> in your cart."
+        assert cart.count == 4
+        fast = routes._note_fragment(note, count=cart.count)
+        generic = render(routes.PAGE, ["add_note", "cart_badge"], note=note, cart=cart, oob=True)
+        assert fast.get_data(as_text=True) == generic.get_data(as_text=True)
+        refusal = routes._note_fragment("Sold <out>.", status=409, error=True)
+        generic = render(routes.PAGE, ["add_note"], status=409, note="Sold <out>.", note_error=True)
+        assert refusal.get_data(as_text=True) == generic.get_data(as_text=True)
+        assert refusal.status_code == 409
+
+
+def test_a_line_s_forms_share_one_url_for_setting_and_removing(app):
+    """The cart body builds one url per line for both of its forms (POST sets, DELETE
+    removes): the two routes must keep sharing it."""
+    from flask import url_for
+
+    with app.test_request_context("/"):
+        assert url_for("cart.remove_item", product_id=7) == url_for(
+            "cart.set_quantity", product_id=7
+        )

@@ -6,6 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.cart import forms, services
+from shop.catalog.models import Product
+from shop.extensions import db
 
 
 @pytest.mark.parametrize(
@@ -68,6 +70,32 @@ def test_add_item_refuses_an_unknown_product_without_writing(app, user):
         services.add_item(user, 424242, 1, max_quantity=10)
     with app.app_context():
         assert services.load_cart(user).is_empty
+
+
+def test_what_an_add_reports_matches_the_cart_it_left(app, user):
+    """The add's one aggregate row says what `load_cart` would: count, subtotal, the
+    currency of the first available line, and what is left of a tracked product."""
+    gone, kept, tracked = make_products(app, 3, prefix="AD", price_cents=250)
+    fill_cart(app, user, [gone, kept], quantity=2)
+    set_active(app, gone, False)
+    with app.app_context():
+        product = db.session.get(Product, tracked)
+        product.stock, product.reserved, product.currency = 5, 1, "eur"
+        db.session.get(Product, gone).currency = "gbp"
+        db.session.commit()
+        added = services.add_item(user, tracked, 3, max_quantity=10)
+        cart = services.load_cart(user)
+    line = cart.line_for(tracked)
+    assert (added.quantity, added.name, added.units_left) == (3, line.product.name, 4)
+    assert (
+        (added.count, added.subtotal_cents, added.currency)
+        == (
+            cart.count,
+            cart.subtotal_cents,
+            cart.currency,
+        )
+        == (7, 1250, "usd")
+    )
 
 
 def test_a_removal_names_the_product_it_took_out_once(app, user, seeded):

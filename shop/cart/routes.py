@@ -4,17 +4,28 @@ htmx gets fragments (the modal body or a product card's note) with the header ba
 band and a `cart-changed` event; plain form posts get a 303 to the page with the cart open.
 """
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from .. import pages
-from ..htmx import hx_trigger, is_htmx, render
+from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
 from . import forms, services
 
 bp = Blueprint("cart", __name__)
 
 PAGE = "cart/cart.html"
+#: The template defining each block the cart's htmx answers render alone: the cart page's
+#: own, and the page shell's header badge and cart dialog live region (tests/test_cart.py
+#: checks the answers against `htmx.render`, which looks the templates up).
+BLOCK_TEMPLATES = {
+    "cart_body": PAGE,
+    "add_note": PAGE,
+    "cart_badge": "base.html",
+    "cart_status": "base.html",
+}
 #: The event other parts of the page can listen for after any cart change.
 CHANGED_EVENT = "cart-changed"
 #: How a refusal is answered: the product is gone (404), or the input is not acceptable (422).
@@ -28,6 +39,13 @@ REFUSAL_STATUS = {
 def _max_quantity() -> int:
     """The configured most units per line."""
     return current_app.config["CART_MAX_QUANTITY"]
+
+
+@dataclass(frozen=True)
+class _Badge:
+    """What the badge block reads of the cart: its unit count."""
+
+    count: int
 
 
 def _status(error: Exception) -> int:
@@ -61,12 +79,24 @@ def render_cart(
     """The cart body, the badge (out of band) and the dialog's live region for htmx; the
     page with the cart open else."""
     cart = services.load_cart(current_user.id) if cart is None else cart
-    return pages.with_dialog(
-        pages.CART, message, message_kind, status, cart=cart, announcement=announcement
-    )
+    if not is_htmx():
+        return pages.with_dialog(
+            pages.CART, message, message_kind, status, cart=cart, announcement=announcement
+        )
+    # What pages.with_dialog gives the cart's blocks, rendered in one context.
+    context = {
+        "open_dialog": pages.CART.name,
+        "message": message,
+        "message_kind": message_kind,
+        "oob": True,
+        "cart": cart,
+        "announcement": announcement,
+    }
+    current_app.update_template_context(context)
+    return _render_blocks(pages.CART.blocks, context, status)
 
 
-def _holds(cart: services.Cart) -> str:
+def _holds(cart: services.Cart | services.Added) -> str:
     """What the badge and the subtotal say, as one sentence for a screen reader."""
     if cart.is_empty:
         return "Your cart is empty."
@@ -79,24 +109,28 @@ def _changed(cart: services.Cart, message: str):
     dialog's live region) or a 303 to the cart page."""
     if not is_htmx():
         flash(message, "success")
-        response = redirect(url_for("cart.show"), 303)
-        response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
-        return response
+        return _see_cart()
     return hx_trigger(render_cart(cart, announcement=f"{message} {_holds(cart)}"), CHANGED_EVENT)
 
 
-def _added_note(cart: services.Cart, product_id: int) -> str:
+def _see_cart():
+    """The 303 to the page with the cart open that answers a plain form's change."""
+    response = redirect(url_for("cart.show"), 303)
+    response.vary.add("HX-Request")  # htmx gets a fragment from the same URL
+    return response
+
+
+def _added_note(added: services.Added) -> str:
     """The confirmation of an add, saying when the line reached the maximum, and what the
     badge now counts (the note is the card's live region; the badge is not one)."""
-    line = cart.line_for(product_id)
-    if line is None:  # removed again by a concurrent request: say what is true now
-        return f"Added to your cart. {_holds(cart)}"
-    note = f"Added. You have {line.quantity} × {line.product.name} in your cart"
-    if line.units_left is not None and line.quantity >= line.units_left:
-        return f"{note}: only {line.units_left} left, so that is all you can have."
-    if line.quantity >= _max_quantity():
+    if added.quantity is None:  # removed again by a concurrent request: say what is true now
+        return f"Added to your cart. {_holds(added)}"
+    note = f"Added. You have {added.quantity} × {added.name} in your cart"
+    if added.units_left is not None and added.quantity >= added.units_left:
+        return f"{note}: only {added.units_left} left, so that is all you can have."
+    if added.quantity >= _max_quantity():
         note = f"{note}, the most one order can hold"
-    return f"{note}. {_holds(cart)}"
+    return f"{note}. {_holds(added)}"
 
 
 def _removed(cart: services.Cart) -> str:
@@ -104,6 +138,38 @@ def _removed(cart: services.Cart) -> str:
     if cart.removed is None:
         return "Removed from your cart."
     return f"Removed {cart.removed} from your cart."
+
+
+def _note_fragment(
+    note: str, count: int | None = None, status: int = 200, error: bool = False
+) -> Response:
+    """A product card's note (block `add_note`), with the header badge out of band when the
+    cart changed (`count`). A plain context: the two blocks need only what is given here,
+    so no context processor runs."""
+    context = {"note": note, "note_error": error, "oob": True}
+    if count is None:
+        return _render_blocks(["add_note"], context, status)
+    return _render_blocks(["add_note", "cart_badge"], {**context, "cart": _Badge(count)}, status)
+
+
+def _render_blocks(names: list[str] | tuple[str, ...], context: dict, status: int) -> Response:
+    """The named blocks, one after another, in one template context, each straight from the
+    template defining it (`BLOCK_TEMPLATES`).
+
+    `htmx.render` answers the same, but runs the context processors and looks the block's
+    template up once per block: ~0.3 ms more for three blocks, a tenth of the request.
+    """
+    env = current_app.jinja_env
+    template_context = None
+    parts = []
+    for name in names:
+        template = env.get_template(BLOCK_TEMPLATES[name])
+        if template_context is None:
+            template_context = template.new_context(context)
+        parts.append("".join(template.blocks[name](template_context)))
+    response = make_response("".join(parts), status)
+    response.vary.add("HX-Request")  # the page answers the same URL without htmx
+    return response
 
 
 @bp.get("/cart")
@@ -120,16 +186,16 @@ def add_item():
     try:
         product_id = forms.product_id(request.form)
         quantity = forms.quantity(request.form, low=1, high=_max_quantity(), default=1)
-        cart = services.add_item(current_user.id, product_id, quantity, _max_quantity())
+        added = services.add_item(current_user.id, product_id, quantity, _max_quantity())
     except (forms.InvalidInput, services.CartError) as error:
         if not is_htmx():
             return render_cart(message=str(error), message_kind="error", status=_status(error))
-        return render(PAGE, ["add_note"], status=_status(error), note=str(error), note_error=True)
-    note = _added_note(cart, product_id)
+        return _note_fragment(str(error), status=_status(error), error=True)
+    note = _added_note(added)
     if not is_htmx():
-        return _changed(cart, note)
-    response = render(PAGE, ["add_note", "cart_badge"], note=note, cart=cart, oob=True)
-    return hx_trigger(response, CHANGED_EVENT)
+        flash(note, "success")
+        return _see_cart()
+    return hx_trigger(_note_fragment(note, count=added.count), CHANGED_EVENT)
 
 
 @bp.post("/cart/items/<int:product_id>")

@@ -5,11 +5,12 @@ Python), so concurrent requests of the same customer lose nothing. Each owns its
 returns the cart as it stands afterwards, loaded with one query.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import cache
 
-from sqlalchemy import bindparam, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import Integer, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased
 
 from ..auth.models import User
 from ..catalog.models import Product
@@ -44,6 +45,19 @@ class SoldOut(CartError):
     """The product's stock is tracked and none is left to add."""
 
 
+@dataclass(frozen=True, slots=True)
+class CartProduct:
+    """What the cart shows and prices of a product (a snapshot, not a mapped instance)."""
+
+    id: int
+    name: str
+    image: str
+    price_cents: int
+    currency: str
+    active: bool
+    stock: int | None
+
+
 @dataclass(frozen=True)
 class CartLine:
     """A product in the cart, priced now; unavailable lines count for nothing.
@@ -52,7 +66,7 @@ class CartLine:
     tracked): what is on hand, less what other customers' checkouts hold.
     """
 
-    product: Product
+    product: CartProduct
     quantity: int
     available: bool
     line_total_cents: int
@@ -116,24 +130,39 @@ def units_left(user_id: int, product_id):
     return Product.stock - Product.reserved + own_hold(user_id, product_id)
 
 
-def load_cart(user_id: int) -> Cart:
-    """The user's cart, lines, products and what is left of each, in one query."""
-    rows = db.session.execute(
-        select(CartItem, units_left(user_id, CartItem.product_id))
+@cache
+def _cart_statement():
+    """The cart's lines with their products and what is left of each, oldest line first,
+    built once with the user as a bound parameter."""
+    user_id = bindparam("user_id", type_=Integer())
+    return (
+        select(
+            CartItem.quantity,
+            *(getattr(Product, field.name) for field in fields(CartProduct)),
+            units_left(user_id, CartItem.product_id),
+        )
         .join(CartItem.product)
-        .options(contains_eager(CartItem.product))
         .where(CartItem.user_id == user_id)
         .order_by(CartItem.id)
     )
+
+
+def load_cart(user_id: int) -> Cart:
+    """The user's cart, lines, products and what is left of each, in one query.
+
+    Plain rows, not ORM objects: the cart is read to be shown or priced, never changed
+    through them, and building mapped instances cost more than the query.
+    """
+    rows = db.session.connection().execute(_cart_statement(), {"user_id": user_id})
     lines = tuple(
         CartLine(
-            product=item.product,
-            quantity=item.quantity,
-            available=item.product.active,
-            line_total_cents=item.product.price_cents * item.quantity if item.product.active else 0,
-            units_left=None if item.product.stock is None else max(left, 0),
+            product=(product := CartProduct(*columns)),
+            quantity=quantity,
+            available=product.active,
+            line_total_cents=product.price_cents * quantity if product.active else 0,
+            units_left=None if product.stock is None else max(left, 0),
         )
-        for item, left in rows
+        for quantity, *columns, left in rows
     )
     priced = [line for line in lines if line.available] or list(lines)
     return Cart(
@@ -157,15 +186,6 @@ def count_units(user_id: int) -> int:
     return db.session.scalar(_COUNT_UNITS, {"user_id": user_id})
 
 
-def _insert_for_dialect():
-    """`insert` with ON CONFLICT support for the database in use (PostgreSQL or SQLite)."""
-    name = db.session.get_bind().dialect.name
-    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-    if name not in dialects:
-        raise NotImplementedError(f"the cart needs PostgreSQL or SQLite, not {name}")
-    return dialects[name]
-
-
 def _lock_cart(user_id: int) -> None:
     """Serialise this user's adds on PostgreSQL by locking their users row until commit.
 
@@ -181,18 +201,37 @@ def _lock_cart(user_id: int) -> None:
         )
 
 
-def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) -> Cart:
-    """Add `quantity` units of an active product; a line is capped at `max_quantity` and at
-    what is left of a tracked product; a sold-out product is refused (`SoldOut`).
+@dataclass(frozen=True)
+class Added:
+    """What an add left, for the card's note and the badge: the line, the product's name and
+    what is left of it, and the cart's totals (the same figures `load_cart` would give)."""
 
-    One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
-    for an active product with units left, when the line exists or the cart has room for
-    another; both branches add in the database, capped with CASEs that both dialects know.
-    """
-    if product_id > ID_MAX:
-        raise ProductUnavailable("That product is not available.")
-    _lock_cart(user_id)
-    now = utcnow()
+    #: Units on the line now (None: a concurrent request took the line out again).
+    quantity: int | None
+    name: str
+    #: How many this customer can have of a tracked product (None: not tracked).
+    units_left: int | None
+    count: int
+    subtotal_cents: int
+    currency: str
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the cart has no lines (every line holds at least one unit)."""
+        return self.count == 0
+
+
+@cache
+def _add_statement(dialect: str):
+    """The add's one INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING statement for
+    `dialect`, built once with bound parameters: building and cache-keying it per request
+    cost more than running it."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    user_id = bindparam("user_id", type_=Integer())
+    product_id = bindparam("product_id", type_=Integer())
+    quantity = bindparam("quantity", type_=Integer())
+    max_quantity = bindparam("max_quantity", type_=Integer())
+    now = bindparam("now", type_=UTCDateTime())
     line_exists = exists().where(CartItem.user_id == user_id, CartItem.product_id == product_id)
     line_count = (
         select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
@@ -203,11 +242,7 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
         (Product.stock.is_(None), max_quantity), (left < max_quantity, left), else_=max_quantity
     )
     source = select(
-        literal(user_id),
-        Product.id,
-        case((literal(quantity) > cap, cap), else_=literal(quantity)),
-        literal(now, UTCDateTime()),
-        literal(now, UTCDateTime()),
+        user_id, Product.id, case((quantity > cap, cap), else_=quantity), now, now
     ).where(
         Product.id == product_id,
         Product.active,
@@ -215,24 +250,104 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
         or_(line_exists, line_count < MAX_LINES),
     )
     table = CartItem.__table__
-    insert = _insert_for_dialect()(table).from_select(
+    statement = insert(table).from_select(
         ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
     )
-    added = table.c.quantity + insert.excluded.quantity
+    added = table.c.quantity + statement.excluded.quantity
     line_cap = select(cap).where(Product.id == product_id).scalar_subquery()
-    statement = insert.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.product_id],
         set_={
             "quantity": case((added > line_cap, line_cap), else_=added),
-            "updated_at": insert.excluded.updated_at,
+            "updated_at": statement.excluded.updated_at,
         },
     ).returning(table.c.quantity)
+
+
+@cache
+def _added_statement():
+    """One row for `Added`: the product, its line and what is left of it, and the cart's
+    count, subtotal and currency as aggregates (a fixed cost whatever the cart's size)."""
+    user_id = bindparam("user_id", type_=Integer())
+    product_id = bindparam("product_id", type_=Integer())
+    # The totals read the whole cart through aliases: the outer query's line and product
+    # must not correlate into them.
+    line, product = aliased(CartItem), aliased(Product)
+    whole_cart = select(func.coalesce(func.sum(line.quantity), 0)).where(line.user_id == user_id)
+    subtotal = (
+        select(func.coalesce(func.sum(product.price_cents * line.quantity), 0))
+        .select_from(line)
+        .join(product, product.id == line.product_id)
+        .where(line.user_id == user_id, product.active)
+    )
+    # The currency of the first available line, else of the first line (as load_cart says).
+    currency = (
+        select(product.currency)
+        .join(line, line.product_id == product.id)
+        .where(line.user_id == user_id)
+        .order_by(product.active.desc(), line.id)
+        .limit(1)
+    )
+    return (
+        select(
+            CartItem.quantity,
+            Product.name,
+            case((Product.stock.is_(None), None), else_=units_left(user_id, Product.id)),
+            whole_cart.scalar_subquery(),
+            subtotal.scalar_subquery(),
+            func.coalesce(currency.scalar_subquery(), DEFAULT_CURRENCY),
+        )
+        .select_from(Product)
+        .outerjoin(CartItem, (CartItem.product_id == Product.id) & (CartItem.user_id == user_id))
+        .where(Product.id == product_id)
+    )
+
+
+def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) -> Added:
+    """Add `quantity` units of an active product; a line is capped at `max_quantity` and at
+    what is left of a tracked product; a sold-out product is refused (`SoldOut`).
+
+    One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
+    for an active product with units left, when the line exists or the cart has room for
+    another; both branches add in the database, capped with CASEs that both dialects know.
+    Then one aggregate query, in the same transaction, says what the add left.
+    """
+    if product_id > ID_MAX:
+        raise ProductUnavailable("That product is not available.")
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"the cart needs PostgreSQL or SQLite, not {dialect}")
+    _lock_cart(user_id)
+    now = utcnow()
+    params = {
+        "user_id": user_id,
+        "product_id": product_id,
+        "quantity": quantity,
+        "max_quantity": max_quantity,
+        "now": now,
+    }
+    # Both are Core statements on the session's connection (its transaction): the ORM's
+    # execute path has nothing to add to them but overhead.
+    connection = db.session.connection()
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
-    if db.session.execute(statement).scalar() is None:
+    if connection.execute(_add_statement(dialect), params).scalar() is None:
         db.session.rollback()
         raise _why_not_added(user_id, product_id)
+    # Read before the commit: this transaction sees its own add, and PostgreSQL needs no
+    # second transaction for the read (the user's row lock is held a query longer).
+    row = connection.execute(
+        _added_statement(), {"user_id": user_id, "product_id": product_id}
+    ).one()
     db.session.commit()
-    return load_cart(user_id)
+    line_quantity, name, left, count, subtotal, currency = row
+    return Added(
+        quantity=line_quantity,
+        name=name,
+        units_left=None if left is None else max(left, 0),
+        count=count,
+        subtotal_cents=subtotal,
+        currency=currency,
+    )
 
 
 def _why_not_added(user_id: int, product_id: int) -> CartError:
