@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ..models import utcnow
 from ..pages import ORDERS, with_dialog
-from . import services
+from . import listing, services
 from .models import OrderStatus
 
 bp = Blueprint("orders", __name__)
@@ -47,10 +47,10 @@ def timeline_words(kind: str) -> str | None:
 
 @bp.app_context_processor
 def orders_globals() -> dict:
-    """`my_orders()` and the words for each status and timeline entry, for My Orders."""
+    """`my_orders(render_row)` and the words for each status and timeline entry, for My
+    Orders."""
     return {
-        "my_orders": lambda: services.list_orders(current_user.id),
-        "any_pending": services.any_pending,
+        "my_orders": lambda render_row: listing.my_orders(current_user.id, render_row),
         "status_labels": STATUS_LABELS,
         "timeline_words": timeline_words,
         "utcnow": utcnow,
