@@ -324,6 +324,9 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     elif url.startswith("sqlite"):
         # Wait this long for another writer instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
+        # A file on this machine: no server can drop the connection, so the ping before
+        # every checkout (a statement per request) buys nothing.
+        options["pool_pre_ping"] = False
     return options
 
 
