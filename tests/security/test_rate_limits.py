@@ -16,6 +16,7 @@ from conftest import PASSWORD, app_config, csrf_token, redis_url
 from shop import create_app
 from shop.config import RATE_LIMITS
 from shop.extensions import limiter
+from shop.security import UNLIMITED_METHODS, reads_are_unlimited
 
 WRONG = "not the password"
 
@@ -221,3 +222,41 @@ def test_when_redis_is_down_limits_still_hold_in_memory(dead_redis_app):
     for _ in range(10):
         assert post_login(client, "ada@example.com").status_code == 422
     assert post_login(client, "ada@example.com").status_code == 429
+
+
+def test_every_declared_limit_counts_posts_only_so_reads_may_skip_the_limiter(app):
+    # shop.security exempts GET, HEAD and OPTIONS from the limiter altogether; that is only
+    # right while no limit counts them. A limit on a GET route would fail this test (the
+    # OPTIONS Flask answers by itself on every route does nothing worth counting).
+    manager = limiter.limit_manager
+    views = {
+        rule.endpoint: (app.view_functions[rule.endpoint], rule.methods)
+        for rule in app.url_map.iter_rules()
+    }
+    checked = []
+    for name, groups in manager._decorated_limits.items():
+        endpoints = [
+            endpoint
+            for endpoint, (view, _) in views.items()
+            if name.startswith(view.__module__ + ".") and name.endswith("." + view.__name__)
+        ]
+        assert endpoints, f"no route found for the limited view {name}"
+        for group in groups:
+            for endpoint in endpoints:
+                methods = (
+                    {m.upper() for m in group.methods} if group.methods else views[endpoint][1]
+                )
+                assert not methods & (UNLIMITED_METHODS - {"OPTIONS"}), (name, endpoint, methods)
+                checked.append(endpoint)
+    for blueprint, groups in manager._blueprint_limits.items():
+        for group in groups:
+            assert group.methods and {m.upper() for m in group.methods} == {"POST"}, blueprint
+            checked.append(blueprint)
+    assert {"auth.login", "auth.register", "checkout.start", "admin"} <= set(checked)
+
+
+def test_reads_skip_the_limiter_and_posts_do_not(app):
+    with app.test_request_context("/", method="GET"):
+        assert reads_are_unlimited()
+    with app.test_request_context("/login", method="POST"):
+        assert not reads_are_unlimited()
