@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in `create_app`."""
 
+import functools
 import sqlite3
 
 from flask_limiter import Limiter
@@ -47,6 +48,45 @@ def read(statement: Executable, params: dict | None = None) -> CursorResult:
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(statement, params)
+
+
+#: The execution option marking a connection a read-only view runs on (see `reads_only`).
+READS_ONLY = "shop_reads_only"
+
+
+class WriteInReadOnlyView(RuntimeError):
+    """A view marked `reads_only` tried to change the database."""
+
+
+def reads_only(view):
+    """Run a view that only reads outside a transaction, on PostgreSQL.
+
+    A transaction costs two round trips of its own there (BEGIN, then ROLLBACK when the
+    connection goes back to the pool), as many as the page's reads on the main routes.
+    Without one, each read sees the latest committed data, as the first read of a
+    transaction would. Put it above `login_required`, which loads the user. A write on
+    that connection raises `WriteInReadOnlyView` before it reaches the database, so a view
+    that starts writing cannot do so without a transaction unnoticed. SQLite, whose
+    transactions cost no round trip, is left as it is.
+    """
+
+    @functools.wraps(view)
+    def without_transaction(*args, **kwargs):
+        session = db.session()  # the request's own Session (the scoped proxy lacks some calls)
+        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+            session.connection(
+                execution_options={"isolation_level": "AUTOCOMMIT", READS_ONLY: True}
+            )
+        return view(*args, **kwargs)
+
+    return without_transaction
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_writes_in_read_only_views(conn, cursor, statement, parameters, context, many):
+    """The guard of `reads_only`: only SELECTs on its connections."""
+    if conn.get_execution_options().get(READS_ONLY) and statement.lstrip()[:6].upper() != "SELECT":
+        raise WriteInReadOnlyView(f"a read-only view ran: {statement[:80]}")
 
 
 @event.listens_for(Engine, "connect")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, flash, make_response, redire
 from flask_login import current_user, login_required
 
 from .. import pages
+from ..extensions import reads_only
 from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
 from . import forms, services
@@ -173,6 +174,7 @@ def _render_blocks(names: list[str] | tuple[str, ...], context: dict, status: in
 
 
 @bp.get("/cart")
+@reads_only
 @login_required
 def show():
     """The cart: modal body for htmx, the page with the cart open otherwise."""

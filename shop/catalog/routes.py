@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import rendered
 from ..cart import services as cart
+from ..extensions import reads_only
 from ..htmx import is_htmx, render, render_text, respond
 from . import services
 
@@ -19,6 +20,7 @@ def catalogue_globals() -> dict:
 
 
 @bp.get("/")
+@reads_only
 def index():
     """The page; with htmx (active search) only the grid, whose URL is pushed to history.
 
@@ -47,6 +49,7 @@ def index():
 
 
 @bp.get("/products/<sku>")
+@reads_only
 def product(sku: str):
     """One product: the page, or for htmx the body of the product dialog."""
     found = services.find_product(sku) or abort(404, "That product does not exist.")

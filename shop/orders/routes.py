@@ -4,6 +4,7 @@ body (htmx) or the page with it open."""
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
+from ..extensions import reads_only
 from ..models import utcnow
 from ..pages import ORDERS, with_dialog
 from . import listing, services
@@ -58,6 +59,7 @@ def orders_globals() -> dict:
 
 
 @bp.get("/orders")
+@reads_only
 @login_required
 def show():
     """The customer's orders, newest first."""
@@ -65,6 +67,7 @@ def show():
 
 
 @bp.get("/orders/<int:order_id>")
+@reads_only
 @login_required
 def detail(order_id: int):
     """One of the customer's orders: lines, totals, and what happened to it, in My Orders."""
