@@ -167,9 +167,8 @@ def environment(database_url: str, redis_url: str, mail_url: str, public_port: i
     what the rehearsal needs). Rate limits stay on and shared through Redis; only the
     registrations per address are raised, since every simulated customer comes from
     127.0.0.1 while a real sale comes from thousands of addresses."""
-    env = server_env()
+    env = server_env(dict(os.environ), database_url)
     env.update(
-        DATABASE_URL=database_url,
         # Both dynos are addressed by the public name, as the router does (the host guard
         # refuses any other); the load client sends this Host to either port.
         PUBLIC_URL=f"https://127.0.0.1:{public_port}",
