@@ -203,3 +203,64 @@ def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_pa
             finally:
                 db.session.remove()
                 db.engine.dispose()
+
+
+#: The revision adding stock, holds and the products' hide switch.
+STOCK = "0006"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_pending_orders_hold_their_units_after_the_stock_migration(backend, tmp_path):
+    with scratch_database("shop_migrate_stock", tmp_path, backend) as url:
+        app = create_app(app_config(url))
+        with app.app_context():
+            try:
+                before = revision_before(STOCK)
+                flask_migrate.upgrade(revision=before)
+                with db.engine.begin() as conn:
+                    conn.execute(OLD_CUSTOMER)
+                    for product_id, sku in ((1, "HELD"), (2, "FREE")):
+                        conn.execute(text(
+                            "INSERT INTO products (id, sku, name, description, price_cents, "
+                            "currency, image, active, created_at, updated_at) VALUES "
+                            f"({product_id}, '{sku}', 'Beans', '', 900, 'usd', '', true, "
+                            "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+                        ))  # fmt: skip
+                    # A paid order of 2 × HELD and a pending one of 3 × HELD and 1 × FREE.
+                    for order_id, status, lines in ((1, "paid", ((1, 2),)),
+                                                    (2, "pending", ((1, 3), (2, 1)))):  # fmt: skip
+                        conn.execute(text(
+                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
+                            "cart_fingerprint, checkout_key, created_at, updated_at) VALUES "
+                            f"({order_id}, 1, '{status}', 'usd', 900, 'f', 'k{order_id}', "
+                            "'2026-01-02 08:00:00', '2026-01-02 09:30:00')"
+                        ))  # fmt: skip
+                        for product_id, quantity in lines:
+                            conn.execute(text(
+                                "INSERT INTO order_items (order_id, product_id, name, "
+                                f"unit_price_cents, quantity) VALUES ({order_id}, {product_id}, "
+                                f"'Beans', 900, {quantity})"
+                            ))  # fmt: skip
+
+                flask_migrate.upgrade(revision=STOCK)
+                with db.engine.connect() as conn:
+                    holds = conn.execute(text("SELECT id, stock_hold FROM orders ORDER BY id"))
+                    products = conn.execute(
+                        text("SELECT sku, stock, reserved, hidden FROM products ORDER BY id")
+                    )
+                    assert [tuple(row) for row in holds] == [(1, "none"), (2, "held")]
+                    # Untracked until an admin sets a level; the pending order's units held.
+                    assert [tuple(row) for row in products] == [
+                        ("HELD", None, 3, False),
+                        ("FREE", None, 1, False),
+                    ]
+
+                flask_migrate.downgrade(revision=before)
+                with db.engine.connect() as conn:
+                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+                    items = conn.scalar(text("SELECT count(*) FROM order_items"))
+                assert [tuple(row) for row in rows] == [(1, "paid"), (2, "pending")]
+                assert items == 3
+            finally:
+                db.session.remove()
+                db.engine.dispose()
