@@ -72,6 +72,27 @@ def _move_hold(order_id: int, source: StockHold, target: StockHold) -> bool:
     return moved == 1
 
 
+def _shift(order_id: int, stock: int = 0, reserved: int = 0) -> list[tuple[int, int]]:
+    """Move each of the order's lines into or out of the counters: `stock` and `reserved`
+    are the direction (+1, -1 or 0) each counter moves by the line's quantity. Only the
+    caller that just moved the order's hold calls this. The order's lines, in lock order."""
+    lines = _lines(order_id)
+    for product_id, quantity in lines:
+        changes = {}
+        if stock:
+            changes["stock"] = Product.stock + stock * quantity
+        if reserved:
+            changes["reserved"] = Product.reserved + reserved * quantity
+        # Lock: the product row; the hold was moved by exactly one caller, just before.
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+    return lines
+
+
 def hold(order_id: int, lines: list[tuple[int, int]]) -> None:
     """Reserve `lines` ((product id, quantity)) for a freshly claimed order, or raise
     `Shortage` for the first line that does not fit (the caller rolls back the claim)."""
@@ -102,15 +123,7 @@ def release(order_id: int) -> Change | None:
     """Give back what an order held (it expired, was cancelled, failed or was replaced)."""
     if not _move_hold(order_id, StockHold.HELD, StockHold.RELEASED):
         return None
-    lines = _lines(order_id)
-    for product_id, quantity in lines:
-        # Lock: the product row; the hold was moved by exactly one caller, just above.
-        db.session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(reserved=Product.reserved - quantity)
-            .execution_options(synchronize_session=False)
-        )
+    lines = _shift(order_id, reserved=-1)
     _count("released", lines)
     return Change("released", _units(lines))
 
@@ -119,26 +132,11 @@ def sell(order_id: int) -> Change | None:
     """The order is paid: its held units are sold. A payment that arrives after the hold
     was released still takes its units (stock may go below zero): money is never refused."""
     if _move_hold(order_id, StockHold.HELD, StockHold.SOLD):
-        lines = _lines(order_id)
-        for product_id, quantity in lines:
-            # Lock: the product row; the hold was moved by exactly one caller, just above.
-            db.session.execute(
-                update(Product)
-                .where(Product.id == product_id)
-                .values(stock=Product.stock - quantity, reserved=Product.reserved - quantity)
-                .execution_options(synchronize_session=False)
-            )
+        lines = _shift(order_id, stock=-1, reserved=-1)
         _count("sold", lines)
         return Change("sold", _units(lines))
     if _move_hold(order_id, StockHold.RELEASED, StockHold.SOLD_LATE):
-        lines = _lines(order_id)
-        for product_id, quantity in lines:
-            db.session.execute(
-                update(Product)
-                .where(Product.id == product_id)
-                .values(stock=Product.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
+        lines = _shift(order_id, stock=-1)
         _count("sold_late", lines)
         return Change("sold_late", _units(lines))
     return None
@@ -152,15 +150,8 @@ def return_units(order_id: int, actor_id: int | None) -> Change | None:
         or _move_hold(order_id, StockHold.SOLD_LATE, StockHold.RETURNED)
     ):
         return None
-    lines = _lines(order_id)
+    lines = _shift(order_id, stock=+1)
     for product_id, quantity in lines:
-        # Lock: the product row; the hold was moved by exactly one caller, just above.
-        db.session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(stock=Product.stock + quantity)
-            .execution_options(synchronize_session=False)
-        )
         record(product_id, "stock_returned", actor_id, f"{quantity} back from order #{order_id}")
     return Change("returned", _units(lines))
 
