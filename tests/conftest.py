@@ -119,6 +119,21 @@ def scratch_database(prefix: str, sqlite_dir, backend: str | None = None):
         admin.dispose()
 
 
+@contextmanager
+def migrating(prefix: str, sqlite_dir, backend: str):
+    """An app on a scratch database of its own (empty, no migration run), inside its app
+    context, for tests that move it between revisions; its connections are closed after the
+    block (PostgreSQL cannot drop a database with open connections)."""
+    with scratch_database(prefix, sqlite_dir, backend) as url:
+        app = create_app(app_config(url))
+        with app.app_context():
+            try:
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
 def unreachable_database_url(tmp_path) -> str:
     """A database URL of the run's kind that cannot be reached: PostgreSQL on a port
     nobody listens on, or a SQLite file in a directory that does not exist."""

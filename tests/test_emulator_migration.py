@@ -8,8 +8,7 @@ import flask_migrate
 import pytest
 from sqlalchemy import text
 
-from conftest import app_config, scratch_database
-from shop import create_app
+from conftest import migrating
 from shop.extensions import db
 from stripe_helpers import stripe_client
 
@@ -38,42 +37,32 @@ def insert_session(conn, session_id: str, status: str, payment_intent: str | Non
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_sessions_paid_before_0006_can_be_read_and_refunded_after_it(backend, tmp_path):
-    with scratch_database("shop_emulator_0007", tmp_path, backend) as url:
-        app = create_app(app_config(url))
-        with app.app_context():
-            try:
-                flask_migrate.upgrade(revision=BEFORE)
-                with db.engine.begin() as conn:
-                    insert_session(conn, "cs_test_old_paid", "complete", "pi_oldpaid")
-                    insert_session(conn, "cs_test_old_open", "open", None)
-                    for n, created in enumerate((100, 100, 50)):
-                        conn.execute(
-                            text(
-                                "INSERT INTO emulator_events (id, type, created, payload) "
-                                "VALUES (:id, 'checkout.session.completed', :created, '{}')"
-                            ),
-                            {"id": f"evt_old{n}", "created": created},
-                        )
-                flask_migrate.upgrade()
-                sdk = stripe_client().v1
-                intent = sdk.payment_intents.retrieve(
-                    "pi_oldpaid", params={"expand": ["latest_charge"]}
+    with migrating("shop_emulator_0007", tmp_path, backend):
+        flask_migrate.upgrade(revision=BEFORE)
+        with db.engine.begin() as conn:
+            insert_session(conn, "cs_test_old_paid", "complete", "pi_oldpaid")
+            insert_session(conn, "cs_test_old_open", "open", None)
+            for n, created in enumerate((100, 100, 50)):
+                conn.execute(
+                    text(
+                        "INSERT INTO emulator_events (id, type, created, payload) "
+                        "VALUES (:id, 'checkout.session.completed', :created, '{}')"
+                    ),
+                    {"id": f"evt_old{n}", "created": created},
                 )
-                assert (intent.status, intent.amount, intent.currency) == ("succeeded", 4200, "eur")
-                assert intent.metadata.to_dict() == {"order_id": "9"}
-                assert intent.latest_charge.amount_refunded == 0
-                refund = sdk.refunds.create(params={"payment_intent": "pi_oldpaid", "amount": 200})
-                assert refund.status == "succeeded"
-                assert sdk.checkout.sessions.retrieve("cs_test_old_open").payment_intent is None
-                with db.engine.connect() as conn:
-                    order = conn.execute(
-                        text("SELECT id FROM emulator_events ORDER BY seq, id")
-                    ).scalars()
-                    assert list(order)[:3] == ["evt_old2", "evt_old0", "evt_old1"]
-                flask_migrate.downgrade(revision=BEFORE)
-                with db.engine.connect() as conn:
-                    kept = conn.scalar(text("SELECT count(*) FROM emulator_checkout_sessions"))
-                    assert kept == 2
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+        flask_migrate.upgrade()
+        sdk = stripe_client().v1
+        intent = sdk.payment_intents.retrieve("pi_oldpaid", params={"expand": ["latest_charge"]})
+        assert (intent.status, intent.amount, intent.currency) == ("succeeded", 4200, "eur")
+        assert intent.metadata.to_dict() == {"order_id": "9"}
+        assert intent.latest_charge.amount_refunded == 0
+        refund = sdk.refunds.create(params={"payment_intent": "pi_oldpaid", "amount": 200})
+        assert refund.status == "succeeded"
+        assert sdk.checkout.sessions.retrieve("cs_test_old_open").payment_intent is None
+        with db.engine.connect() as conn:
+            order = conn.execute(text("SELECT id FROM emulator_events ORDER BY seq, id")).scalars()
+            assert list(order)[:3] == ["evt_old2", "evt_old0", "evt_old1"]
+        flask_migrate.downgrade(revision=BEFORE)
+        with db.engine.connect() as conn:
+            kept = conn.scalar(text("SELECT count(*) FROM emulator_checkout_sessions"))
+            assert kept == 2

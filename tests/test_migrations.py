@@ -8,8 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from conftest import app_config, scratch_database
-from shop import create_app
+from conftest import migrating
 from shop.extensions import db
 
 #: A customer as any revision since 0001 stores one.
@@ -17,6 +16,44 @@ OLD_CUSTOMER = text(
     "INSERT INTO users (id, email, password_hash, is_admin, created_at, updated_at) VALUES "
     "(1, 'old@example.com', 'x', false, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
 )
+
+
+def insert_product(conn, product_id: int, sku: str) -> None:
+    """A product as every revision since 0001 stores one."""
+    conn.execute(
+        text(
+            "INSERT INTO products (id, sku, name, description, price_cents, currency, image, "
+            "active, created_at, updated_at) VALUES (:id, :sku, 'Old beans', '', 900, 'usd', "
+            "'', true, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+        ),
+        {"id": product_id, "sku": sku},
+    )
+
+
+def insert_order(conn, order_id: int, status: str, **columns: str) -> None:
+    """An order of the old customer (`OLD_CUSTOMER`); `columns` adds the columns of the
+    revision at hand, as SQL literals (paid_at, checkout_key, stock_hold...)."""
+    names = "".join(f", {name}" for name in columns)
+    values = "".join(f", {value}" for value in columns.values())
+    conn.execute(
+        text(
+            "INSERT INTO orders (id, user_id, status, currency, total_cents, cart_fingerprint, "
+            f"created_at, updated_at{names}) VALUES (:id, 1, :status, 'usd', 900, 'f', "
+            f"'2026-01-02 08:00:00', '2026-01-02 09:30:00'{values})"
+        ),
+        {"id": order_id, "status": status},
+    )
+
+
+def insert_item(conn, order_id: int, product_id: int, quantity: int = 1) -> None:
+    """A line of an order (the product's name as the line keeps it)."""
+    conn.execute(
+        text(
+            "INSERT INTO order_items (order_id, product_id, name, unit_price_cents, quantity) "
+            "VALUES (:order_id, :product_id, 'Old beans', 900, :quantity)"
+        ),
+        {"order_id": order_id, "product_id": product_id, "quantity": quantity},
+    )
 
 
 def drift(connection) -> list:
@@ -53,86 +90,60 @@ def leftovers(connection) -> dict[str, list[str]]:
 # run's shared one, since a downgrade drops every table.
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_downgrade_to_base_and_upgrade_again_without_drift(backend, tmp_path):
-    with scratch_database("shop_migrations", tmp_path, backend) as url:
-        app = create_app(app_config(url))
-        with app.app_context():
-            try:
-                flask_migrate.upgrade()
-                with db.engine.connect() as conn:
-                    assert drift(conn) == [], "first upgrade from an empty database"
-                    head = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    with migrating("shop_migrations", tmp_path, backend):
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            assert drift(conn) == [], "first upgrade from an empty database"
+            head = conn.scalar(text("SELECT version_num FROM alembic_version"))
 
-                flask_migrate.downgrade(revision="base")
-                with db.engine.connect() as conn:
-                    assert conn.scalar(text("SELECT count(*) FROM alembic_version")) == 0
-                    assert leftovers(conn) == {key: [] for key in leftovers(conn)}, (
-                        "downgrade to base left objects behind"
-                    )
+        flask_migrate.downgrade(revision="base")
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM alembic_version")) == 0
+            assert leftovers(conn) == {key: [] for key in leftovers(conn)}, (
+                "downgrade to base left objects behind"
+            )
 
-                flask_migrate.upgrade()
-                with db.engine.connect() as conn:
-                    assert drift(conn) == [], "second upgrade after a full downgrade"
-                    assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head
-            finally:
-                db.session.remove()
-                db.engine.dispose()  # PostgreSQL cannot drop a database with open connections
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            assert drift(conn) == [], "second upgrade after a full downgrade"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_orders_survive_the_timeline_migration_both_ways(backend, tmp_path):
-    with scratch_database("shop_migrate_data", tmp_path, backend) as url:
-        app = create_app(app_config(url))
-        with app.app_context():
-            try:
-                flask_migrate.upgrade(revision="0004")
-                with db.engine.begin() as conn:
-                    conn.execute(OLD_CUSTOMER)
-                    conn.execute(text(
-                        "INSERT INTO products (id, sku, name, description, price_cents, currency, "
-                        "image, active, created_at, updated_at) VALUES (1, 'OLD', 'Old beans', "
-                        "'', 900, 'usd', '', true, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-                    ))  # fmt: skip
-                    for order_id, status, paid in ((1, "paid", "'2026-01-02 09:00:00'"),
-                                                   (2, "expired", "NULL"),
-                                                   (3, "pending", "NULL")):  # fmt: skip
-                        conn.execute(text(
-                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
-                            "cart_fingerprint, paid_at, created_at, updated_at) VALUES "
-                            f"({order_id}, 1, '{status}', 'usd', 900, 'f', {paid}, "
-                            "'2026-01-02 08:00:00', '2026-01-02 09:30:00')"
-                        ))  # fmt: skip
-                        conn.execute(text(
-                            "INSERT INTO order_items (order_id, product_id, name, unit_price_cents,"
-                            f" quantity) VALUES ({order_id}, 1, 'Old beans', 900, 1)"
-                        ))  # fmt: skip
+    with migrating("shop_migrate_data", tmp_path, backend):
+        flask_migrate.upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            conn.execute(OLD_CUSTOMER)
+            insert_product(conn, 1, "OLD")
+            for order_id, status, paid in ((1, "paid", "'2026-01-02 09:00:00'"),
+                                           (2, "expired", "NULL"),
+                                           (3, "pending", "NULL")):  # fmt: skip
+                insert_order(conn, order_id, status, paid_at=paid)
+                insert_item(conn, order_id, 1)
 
-                flask_migrate.upgrade()
-                with db.engine.connect() as conn:
-                    keys = conn.scalars(text("SELECT checkout_key FROM orders ORDER BY id")).all()
-                    events = conn.execute(text(
-                        "SELECT order_id, kind, source, at FROM order_events ORDER BY order_id, id"
-                    )).all()  # fmt: skip
-                    items = conn.scalar(text("SELECT count(*) FROM order_items"))
-                assert len(set(keys)) == 3 and all(len(key) == 32 for key in keys)
-                assert [(e.order_id, e.kind, e.source) for e in events] == [
-                    (1, "created", "system"), (1, "paid", "system"),
-                    (2, "created", "system"), (2, "expired", "system"),
-                    (3, "created", "system"),
-                ]  # fmt: skip
-                assert str(events[1].at).startswith("2026-01-02 09:00")  # when it was paid
-                assert items == 3
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            keys = conn.scalars(text("SELECT checkout_key FROM orders ORDER BY id")).all()
+            events = conn.execute(text(
+                "SELECT order_id, kind, source, at FROM order_events ORDER BY order_id, id"
+            )).all()  # fmt: skip
+            items = conn.scalar(text("SELECT count(*) FROM order_items"))
+        assert len(set(keys)) == 3 and all(len(key) == 32 for key in keys)
+        assert [(e.order_id, e.kind, e.source) for e in events] == [
+            (1, "created", "system"), (1, "paid", "system"),
+            (2, "created", "system"), (2, "expired", "system"),
+            (3, "created", "system"),
+        ]  # fmt: skip
+        assert str(events[1].at).startswith("2026-01-02 09:00")  # when it was paid
+        assert items == 3
 
-                with db.engine.begin() as conn:
-                    conn.execute(
-                        text("UPDATE orders SET status = 'partially_refunded' WHERE id = 1")
-                    )
-                flask_migrate.downgrade(revision="0004")
-                with db.engine.connect() as conn:
-                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
-                assert [tuple(row) for row in rows] == [(1, "paid"), (2, "expired"), (3, "pending")]
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET status = 'partially_refunded' WHERE id = 1"))
+        flask_migrate.downgrade(revision="0004")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, "paid"), (2, "expired"), (3, "pending")]
 
 
 #: The revision adding fulfilment, shipments and refunded_cents to orders.
@@ -147,62 +158,53 @@ def revision_before(revision: str) -> str:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_path):
-    with scratch_database("shop_migrate_ship", tmp_path, backend) as url:
-        app = create_app(app_config(url))
-        with app.app_context():
-            try:
-                before = revision_before(SHIPPING)
-                flask_migrate.upgrade(revision=before)
-                with db.engine.begin() as conn:
-                    conn.execute(OLD_CUSTOMER)
-                    for order_id, status in ((1, "paid"), (2, "pending")):
-                        conn.execute(text(
-                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
-                            "cart_fingerprint, checkout_key, stock_hold, created_at, updated_at) "
-                            f"VALUES ({order_id}, 1, '{status}', 'usd', 900, 'f', 'k{order_id}', "
-                            "'none', '2026-01-02 08:00:00', '2026-01-02 09:30:00')"
-                        ))  # fmt: skip
+    with migrating("shop_migrate_ship", tmp_path, backend):
+        before = revision_before(SHIPPING)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(OLD_CUSTOMER)
+            for order_id, status in ((1, "paid"), (2, "pending")):
+                insert_order(
+                    conn, order_id, status, checkout_key=f"'k{order_id}'", stock_hold="'none'"
+                )
 
-                flask_migrate.upgrade()
-                with db.engine.connect() as conn:
-                    rows = conn.execute(text(
-                        "SELECT id, status, fulfilment, refunded_cents, shipped_at, carrier, "
-                        "tracking_number FROM orders ORDER BY id"
-                    )).all()  # fmt: skip
-                assert [tuple(row) for row in rows] == [
-                    (1, "paid", "unfulfilled", 0, None, None, None),
-                    (2, "pending", "unfulfilled", 0, None, None, None),
-                ]
-                # The table copy SQLite makes kept the old rules beside the new ones.
-                for change in (
-                    "status = 'lost'",  # ck_orders_status_known
-                    "fulfilment = 'lost'",
-                    "fulfilment = 'shipped'",  # no date
-                    "refunded_cents = -1",
-                    "refunded_cents = 901",
-                ):
-                    with pytest.raises(IntegrityError), db.engine.begin() as conn:
-                        conn.execute(text(f"UPDATE orders SET {change} WHERE id = 1"))
-                with pytest.raises(IntegrityError), db.engine.begin() as conn:  # not paid
-                    conn.execute(text(
-                        "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at "
-                        "WHERE id = 2"
-                    ))  # fmt: skip
-                with pytest.raises(IntegrityError), db.engine.begin() as conn:  # one pending
-                    conn.execute(text("UPDATE orders SET status = 'pending' WHERE id = 1"))
-                with db.engine.begin() as conn:
-                    conn.execute(text(
-                        "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at, "
-                        "carrier = 'UPS', refunded_cents = 900, status = 'refunded' WHERE id = 1"
-                    ))  # fmt: skip
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT id, status, fulfilment, refunded_cents, shipped_at, carrier, "
+                "tracking_number FROM orders ORDER BY id"
+            )).all()  # fmt: skip
+        assert [tuple(row) for row in rows] == [
+            (1, "paid", "unfulfilled", 0, None, None, None),
+            (2, "pending", "unfulfilled", 0, None, None, None),
+        ]
+        # The table copy SQLite makes kept the old rules beside the new ones.
+        for change in (
+            "status = 'lost'",  # ck_orders_status_known
+            "fulfilment = 'lost'",
+            "fulfilment = 'shipped'",  # no date
+            "refunded_cents = -1",
+            "refunded_cents = 901",
+        ):
+            with pytest.raises(IntegrityError), db.engine.begin() as conn:
+                conn.execute(text(f"UPDATE orders SET {change} WHERE id = 1"))
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # not paid
+            conn.execute(text(
+                "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at "
+                "WHERE id = 2"
+            ))  # fmt: skip
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # one pending
+            conn.execute(text("UPDATE orders SET status = 'pending' WHERE id = 1"))
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE orders SET fulfilment = 'shipped', shipped_at = updated_at, "
+                "carrier = 'UPS', refunded_cents = 900, status = 'refunded' WHERE id = 1"
+            ))  # fmt: skip
 
-                flask_migrate.downgrade(revision=before)
-                with db.engine.connect() as conn:
-                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
-                assert [tuple(row) for row in rows] == [(1, "refunded"), (2, "pending")]
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, "refunded"), (2, "pending")]
 
 
 #: The revision adding stock, holds and the products' hide switch.
@@ -211,56 +213,36 @@ STOCK = "0006"
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_pending_orders_hold_their_units_after_the_stock_migration(backend, tmp_path):
-    with scratch_database("shop_migrate_stock", tmp_path, backend) as url:
-        app = create_app(app_config(url))
-        with app.app_context():
-            try:
-                before = revision_before(STOCK)
-                flask_migrate.upgrade(revision=before)
-                with db.engine.begin() as conn:
-                    conn.execute(OLD_CUSTOMER)
-                    for product_id, sku in ((1, "HELD"), (2, "FREE")):
-                        conn.execute(text(
-                            "INSERT INTO products (id, sku, name, description, price_cents, "
-                            "currency, image, active, created_at, updated_at) VALUES "
-                            f"({product_id}, '{sku}', 'Beans', '', 900, 'usd', '', true, "
-                            "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-                        ))  # fmt: skip
-                    # A paid order of 2 × HELD and a pending one of 3 × HELD and 1 × FREE.
-                    for order_id, status, lines in ((1, "paid", ((1, 2),)),
-                                                    (2, "pending", ((1, 3), (2, 1)))):  # fmt: skip
-                        conn.execute(text(
-                            "INSERT INTO orders (id, user_id, status, currency, total_cents, "
-                            "cart_fingerprint, checkout_key, created_at, updated_at) VALUES "
-                            f"({order_id}, 1, '{status}', 'usd', 900, 'f', 'k{order_id}', "
-                            "'2026-01-02 08:00:00', '2026-01-02 09:30:00')"
-                        ))  # fmt: skip
-                        for product_id, quantity in lines:
-                            conn.execute(text(
-                                "INSERT INTO order_items (order_id, product_id, name, "
-                                f"unit_price_cents, quantity) VALUES ({order_id}, {product_id}, "
-                                f"'Beans', 900, {quantity})"
-                            ))  # fmt: skip
+    with migrating("shop_migrate_stock", tmp_path, backend):
+        before = revision_before(STOCK)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(OLD_CUSTOMER)
+            insert_product(conn, 1, "HELD")
+            insert_product(conn, 2, "FREE")
+            # A paid order of 2 × HELD and a pending one of 3 × HELD and 1 × FREE.
+            for order_id, status, lines in ((1, "paid", ((1, 2),)),
+                                            (2, "pending", ((1, 3), (2, 1)))):  # fmt: skip
+                insert_order(conn, order_id, status, checkout_key=f"'k{order_id}'")
+                for product_id, quantity in lines:
+                    insert_item(conn, order_id, product_id, quantity)
 
-                flask_migrate.upgrade(revision=STOCK)
-                with db.engine.connect() as conn:
-                    holds = conn.execute(text("SELECT id, stock_hold FROM orders ORDER BY id"))
-                    products = conn.execute(
-                        text("SELECT sku, stock, reserved, hidden FROM products ORDER BY id")
-                    )
-                    assert [tuple(row) for row in holds] == [(1, "none"), (2, "held")]
-                    # Untracked until an admin sets a level; the pending order's units held.
-                    assert [tuple(row) for row in products] == [
-                        ("HELD", None, 3, False),
-                        ("FREE", None, 1, False),
-                    ]
+        flask_migrate.upgrade(revision=STOCK)
+        with db.engine.connect() as conn:
+            holds = conn.execute(text("SELECT id, stock_hold FROM orders ORDER BY id"))
+            products = conn.execute(
+                text("SELECT sku, stock, reserved, hidden FROM products ORDER BY id")
+            )
+            assert [tuple(row) for row in holds] == [(1, "none"), (2, "held")]
+            # Untracked until an admin sets a level; the pending order's units held.
+            assert [tuple(row) for row in products] == [
+                ("HELD", None, 3, False),
+                ("FREE", None, 1, False),
+            ]
 
-                flask_migrate.downgrade(revision=before)
-                with db.engine.connect() as conn:
-                    rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
-                    items = conn.scalar(text("SELECT count(*) FROM order_items"))
-                assert [tuple(row) for row in rows] == [(1, "paid"), (2, "pending")]
-                assert items == 3
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status FROM orders ORDER BY id")).all()
+            items = conn.scalar(text("SELECT count(*) FROM order_items"))
+        assert [tuple(row) for row in rows] == [(1, "paid"), (2, "pending")]
+        assert items == 3
