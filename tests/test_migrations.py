@@ -156,13 +156,21 @@ def revision_before(revision: str) -> str:
     return script.get_revision(revision).down_revision
 
 
+def upgrade_to_just_before(revision: str) -> str:
+    """Migrate the scratch database to the revision before `revision`, with the old
+    customer in it (every data test's first row); that revision."""
+    before = revision_before(revision)
+    flask_migrate.upgrade(revision=before)
+    with db.engine.begin() as conn:
+        conn.execute(OLD_CUSTOMER)
+    return before
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_orders_become_unfulfilled_and_keep_their_rules(backend, tmp_path):
     with migrating("shop_migrate_ship", tmp_path, backend):
-        before = revision_before(SHIPPING)
-        flask_migrate.upgrade(revision=before)
+        before = upgrade_to_just_before(SHIPPING)
         with db.engine.begin() as conn:
-            conn.execute(OLD_CUSTOMER)
             for order_id, status in ((1, "paid"), (2, "pending")):
                 insert_order(
                     conn, order_id, status, checkout_key=f"'k{order_id}'", stock_hold="'none'"
@@ -214,10 +222,8 @@ STOCK = "0006"
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_existing_pending_orders_hold_their_units_after_the_stock_migration(backend, tmp_path):
     with migrating("shop_migrate_stock", tmp_path, backend):
-        before = revision_before(STOCK)
-        flask_migrate.upgrade(revision=before)
+        before = upgrade_to_just_before(STOCK)
         with db.engine.begin() as conn:
-            conn.execute(OLD_CUSTOMER)
             insert_product(conn, 1, "HELD")
             insert_product(conn, 2, "FREE")
             # A paid order of 2 × HELD and a pending one of 3 × HELD and 1 × FREE.
