@@ -34,7 +34,7 @@ from shop.orders.models import OrderStatus, Source
 from shop.payments.models import StripeEvent
 from stripe_helpers import handle_only, signed_event
 
-#: Every metric the README documents, as its TYPE line names it.
+#: Every metric docs/operations.md documents, as its TYPE line names it.
 DOCUMENTED = {
     "shop_http_request_duration_seconds": "histogram",
     "shop_checkout_sessions_created": "counter",

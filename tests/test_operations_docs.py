@@ -1,7 +1,7 @@
-"""The README's Operations section says what /metrics serves, and its Prometheus examples
-work: the table lists exactly the metrics served, the alerts name only those, and (with
-`promtool`, from Debian's `prometheus` package) the scrape configuration and the rules load
-and the alerts fire when they should, and only then."""
+"""docs/operations.md says what /metrics serves, and deploy/prometheus/ works: the table
+lists exactly the metrics served, the scrape configuration and the alerts name only those,
+and (with `promtool`, from Debian's `prometheus` package) both files load and the alerts
+fire when they should, and only then."""
 
 import re
 import shutil
@@ -13,24 +13,24 @@ import pytest
 from metrics_helpers import TOKEN, bearer
 from shop import ROOT
 
-README = Path(ROOT) / "README.md"
+OPERATIONS = Path(ROOT) / "docs" / "operations.md"
+PROMETHEUS = Path(ROOT) / "deploy" / "prometheus"
 needs_promtool = pytest.mark.skipif(
     shutil.which("promtool") is None,
     reason="promtool not installed (apt-get install prometheus); .ci/run installs it",
 )
 
 
-def operations() -> str:
-    """The README's Operations section."""
-    text = README.read_text()
-    start = text.index("## Operations")
-    return text[start : text.index("\n## ", start + 1)]
+def metrics_section() -> str:
+    """The "Metrics" section of docs/operations.md."""
+    text = OPERATIONS.read_text()
+    start = text.index("### Metrics")
+    return text[start : text.index("\n### ", start + 1)]
 
 
-def yaml_blocks() -> tuple[str, str]:
-    """(the scrape configuration, the rules) as the README shows them."""
-    config, rules = re.findall(r"```yaml\n(.*?)```", operations(), re.S)
-    return config, rules
+def prometheus_files() -> tuple[str, str]:
+    """(the scrape configuration, the alert rules) as deploy/prometheus/ holds them."""
+    return (PROMETHEUS / "prometheus.yml").read_text(), (PROMETHEUS / "alerts.yml").read_text()
 
 
 def served(app) -> set[str]:
@@ -49,27 +49,28 @@ def promtool(folder: Path, *args: str) -> None:
 
 
 def test_the_table_lists_exactly_the_metrics_served(app):
-    listed = set(re.findall(r"^\| `(shop_\w+)` \|", operations(), re.M))
+    listed = set(re.findall(r"^\| `(shop_\w+)` \|", metrics_section(), re.M))
     assert listed == served(app)
 
 
 def test_the_examples_name_only_metrics_served(app):
-    names = set(re.findall(r"\bshop_\w+", "".join(yaml_blocks())))
+    names = set(re.findall(r"\bshop_\w+", "".join(prometheus_files())))
     assert names and names <= served(app)
 
 
 @needs_promtool
 def test_promtool_accepts_the_scrape_configuration_and_the_rules(tmp_path):
-    config, rules = yaml_blocks()
+    config, rules = prometheus_files()
     token = tmp_path / "token"
     token.write_text(TOKEN)
-    (tmp_path / "rules.yml").write_text(rules)
+    (tmp_path / "alerts.yml").write_text(rules)
     config = config.replace("/etc/prometheus/northside-metrics-token", str(token))
-    (tmp_path / "prometheus.yml").write_text(config + "rule_files:\n  - rules.yml\n")
+    assert "rule_files:\n  - alerts.yml\n" in config
+    (tmp_path / "prometheus.yml").write_text(config)
     promtool(tmp_path, "check", "config", "prometheus.yml")
 
 
-#: What each alert says when it fires (its annotations, as the README writes them).
+#: What each alert says when it fires (its annotations, as alerts.yml writes them).
 WEBHOOKS_FIRING = """[{exp_labels: {severity: page}, exp_annotations: {
   summary: "No Stripe webhook for 24 hours while customers check out",
   description: "Check the webhook endpoint and STRIPE_WEBHOOK_SECRET in Stripe's dashboard;
@@ -80,7 +81,7 @@ BACKLOG_FIRING = """[{exp_labels: {severity: warning}, exp_annotations: {
     server of MAIL_URL accept mail? The worker's log says which."}}]"""
 #: promtool's clock starts at 0: a last webhook at 0 is 25 hours old at "25h".
 ALERT_TESTS = f"""
-rule_files: [rules.yml]
+rule_files: [alerts.yml]
 evaluation_interval: 1m
 tests:
   - interval: 5m
@@ -133,6 +134,6 @@ tests:
 def test_the_alerts_fire_when_they_should_and_only_then(tmp_path):
     """Webhooks: stale for 25 h with checkouts (fires), fresh (quiet), never seen with
     checkouts (fires), stale without checkouts (quiet). Backlog: 150 (fires), 50 (quiet)."""
-    (tmp_path / "rules.yml").write_text(yaml_blocks()[1])
+    (tmp_path / "alerts.yml").write_text(prometheus_files()[1])
     (tmp_path / "tests.yml").write_text(ALERT_TESTS)
     promtool(tmp_path, "test", "rules", "tests.yml")
