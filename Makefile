@@ -10,7 +10,7 @@ AXE_VERSION  := 4.14.1
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format screenshot htmx axe bench rehearsal clean
+.PHONY: run test lint format settings settings-check screenshot htmx axe bench rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ rehearsal: $(VENV)/.rehearsal
 ## screenshot: regenerate docs/screenshot.png and docs/admin-order.png (the README's pictures) in headless Chromium
 screenshot: $(VENV)/.dev
 	UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py tests/browser/test_admin.py
+
+## settings: regenerate .env.example and docs/configuration.md's table from shop/settings.py
+settings: $(VENV)/.runtime
+	$(BIN)/python -c 'import sys; from shop.settings import main; sys.exit(main([]))'
+
+settings-check: $(VENV)/.runtime
+	$(BIN)/python -c 'import sys; from shop.settings import main; sys.exit(main(["--check"]))'
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -50,20 +50,22 @@ _remove_on_exit(_metrics_directory())
 from shop.config import ConfigError as _ConfigError  # noqa: E402 (after the metrics mode)
 from shop.config import log_level as _log_level  # noqa: E402
 from shop.config import require_shared_rate_limits as _require_shared_rate_limits  # noqa: E402
+from shop.settings import whole_default as _whole_default  # noqa: E402
 
 
-def _whole_number(name: str, default: int) -> int:
-    """A positive whole number from the environment, or one clear line and exit."""
+def _whole_number(name: str) -> int:
+    """A positive whole number from the environment (default: shop/settings.py's), or one
+    clear line and exit."""
     raw = os.environ.get(name, "").strip()
     if not raw:
-        return default
+        return _whole_default(name)
     if not raw.isdigit() or int(raw) < 1:
         sys.exit(f"Configuration error: {name} must be a whole number of at least 1, got {raw!r}")
     return int(raw)
 
 
-bind = f"0.0.0.0:{_whole_number('PORT', 5000)}"
-workers = _whole_number("WEB_CONCURRENCY", 2)
+bind = f"0.0.0.0:{_whole_number('PORT')}"
+workers = _whole_number("WEB_CONCURRENCY")
 
 # Create the app once, in the master, before forking: a missing setting then stops the
 # master with one line (a worker failing instead would be respawned forever), static

@@ -1,6 +1,8 @@
 """Settings read from the environment, checked once at start-up.
 
-Every variable read here is documented in `.env.example` and the README.
+Every variable read here is declared in `shop/settings.py` (name, parser, default, doc),
+from which `.env.example` and `docs/configuration.md` are generated; the defaults, the
+ranges of whole numbers and the list of abuse limits below come from there.
 Production is anything that is neither debug (`FLASK_DEBUG=1`, as `make run`
 sets) nor testing; there, a missing or contradictory setting stops start-up
 with one line naming the variable.
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import settings
+
 #: The webhook secret the emulator signs with when none is configured, in development and
 #: tests only: it is published, so production refuses it (a demo gets a generated one).
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development_only"
@@ -26,7 +30,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 #: HSTS lifetime sent over https in production: one year.
 HSTS_SECONDS = 365 * 24 * 3600
 #: Upper bound for CART_MAX_QUANTITY, far below where `quantity + n` could overflow a column.
-CART_MAX_QUANTITY_LIMIT = 9999
+CART_MAX_QUANTITY_LIMIT = settings.SETTINGS["CART_MAX_QUANTITY"].parser.maximum
+#: Upper bound for CHECKOUT_SESSION_TTL_MINUTES: Stripe's longest session, a day.
+CHECKOUT_SESSION_TTL_LIMIT = settings.SETTINGS["CHECKOUT_SESSION_TTL_MINUTES"].parser.maximum
 
 
 #: The longest a login lasts, remembered or not: then the customer signs in again.
@@ -38,22 +44,10 @@ PWNED_PASSWORDS_API = "https://api.pwnedpasswords.com"
 #: Rate-limit storage schemes the pinned dependencies support (Flask-Limiter via `limits`).
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
-#: Abuse limits (Flask-Limiter notation), each overridable by the environment variable
-#: of the same name. Login limits count failed attempts only.
-RATE_LIMITS = {
-    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute",
-    "LOGIN_IP_RATE_LIMIT": "100 per minute",
-    # Failed logins per account from browsers it has never signed in from: the slow
-    # ceiling on guessing; a browser the owner has used keeps its own budget instead.
-    "LOGIN_ACCOUNT_CEILING": "100 per day",
-    "LOGIN_DEVICE_RATE_LIMIT": "10 per minute",
-    "PASSWORD_RESET_EMAIL_RATE_LIMIT": "5 per hour",
-    "PASSWORD_RESET_IP_RATE_LIMIT": "30 per hour",
-    "REGISTER_IP_RATE_LIMIT": "60 per minute;1000 per day",
-    "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
-    "CHECKOUT_RATE_LIMIT": "120 per minute",
-    "ADMIN_RATE_LIMIT": "60 per minute",
-}
+#: Abuse limits (Flask-Limiter notation) and their defaults, each overridable by the
+#: environment variable of the same name: every RATE_LIMIT setting of shop/settings.py.
+#: Login limits count failed attempts only.
+RATE_LIMITS = settings.rate_limits()
 
 
 #: MAIL_URL schemes and their default ports: SMTP (upgraded by `?starttls=1`), SMTP over TLS.
@@ -83,11 +77,17 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    """Read a whole-number setting, refusing anything else with a named error."""
+def _int(env: Mapping[str, str], name: str, minimum: int | None = None) -> int:
+    """Read a whole-number setting, refusing anything else with a named error.
+
+    The default and the minimum are the setting's own (shop/settings.py) unless `minimum`
+    is given, for a bound that depends on another setting.
+    """
+    if minimum is None:
+        minimum = settings.minimum(name)
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return settings.whole_default(name)
     try:
         value = int(raw)
     except ValueError:
@@ -99,7 +99,9 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 
 def _emulator_webhooks(env: Mapping[str, str]) -> bool:
     """Read STRIPE_EMULATOR_WEBHOOKS (default 1): 0 records events without delivering them."""
-    raw = env.get("STRIPE_EMULATOR_WEBHOOKS", "").strip().lower() or "1"
+    raw = env.get("STRIPE_EMULATOR_WEBHOOKS", "").strip().lower() or settings.default(
+        "STRIPE_EMULATOR_WEBHOOKS"
+    )
     if raw not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
         raise ConfigError(f"STRIPE_EMULATOR_WEBHOOKS must be 1 or 0, got {raw!r}")
     return _flag(raw)
@@ -118,7 +120,7 @@ def _emulator_api_key(env: Mapping[str, str], production: bool) -> str | None:
 
 def log_level(env: Mapping[str, str]) -> str:
     """Read LOG_LEVEL (default INFO), refusing names the logging module does not know."""
-    raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    raw = env.get("LOG_LEVEL", "").strip().upper() or settings.default("LOG_LEVEL")
     if raw not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
     return raw
@@ -164,7 +166,7 @@ def require_shared_rate_limits(env: Mapping[str, str]) -> None:
     workers (each would allow the full limit) unless RATELIMIT_STORAGE_URI=memory:// says
     so. Checked by gunicorn.conf.py, since only the web process serves what is limited."""
     explicit = env.get("RATELIMIT_STORAGE_URI", "").strip()
-    workers = _int(env, "WEB_CONCURRENCY", 2, minimum=1)
+    workers = _int(env, "WEB_CONCURRENCY")
     if not explicit and ratelimit_storage(env) == "memory://" and workers > 1:
         raise ConfigError(
             f"REDIS_URL is not set: with WEB_CONCURRENCY={workers} each worker would count "
@@ -313,14 +315,14 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     """
     options: dict[str, Any] = {
         "pool_pre_ping": True,
-        "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
-        "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
-        "pool_timeout": _int(env, "DB_POOL_TIMEOUT", 10, minimum=1),
+        "pool_size": _int(env, "DB_POOL_SIZE"),
+        "max_overflow": _int(env, "DB_MAX_OVERFLOW"),
+        "pool_timeout": _int(env, "DB_POOL_TIMEOUT"),
     }
     if url in ("sqlite://", "sqlite:///:memory:"):
         return {}  # one in-memory database, one shared connection: there is no pool to size
     if url.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": _int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1)}
+        options["connect_args"] = {"connect_timeout": _int(env, "DB_CONNECT_TIMEOUT")}
     elif url.startswith("sqlite"):
         # Wait this long for another writer instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
@@ -366,23 +368,26 @@ def load_config(
             "STRIPE_SECRET_KEY is not set: set it, or STRIPE_EMULATOR=1 for a demo without Stripe"
         )
 
-    cart_max = _int(env, "CART_MAX_QUANTITY", 10, minimum=1)
+    cart_max = _int(env, "CART_MAX_QUANTITY")
     if cart_max > CART_MAX_QUANTITY_LIMIT:
         raise ConfigError(
             f"CART_MAX_QUANTITY must be at most {CART_MAX_QUANTITY_LIMIT}, got {cart_max}"
         )
 
-    ttl = _int(env, "CHECKOUT_SESSION_TTL_MINUTES", 30, minimum=30)
-    if ttl > 24 * 60:
-        raise ConfigError(f"CHECKOUT_SESSION_TTL_MINUTES must be at most 1440 (Stripe), got {ttl}")
+    ttl = _int(env, "CHECKOUT_SESSION_TTL_MINUTES")
+    if ttl > CHECKOUT_SESSION_TTL_LIMIT:
+        raise ConfigError(
+            f"CHECKOUT_SESSION_TTL_MINUTES must be at most {CHECKOUT_SESSION_TTL_LIMIT} (Stripe), "
+            f"got {ttl}"
+        )
 
     db_url = database_url(env.get("DATABASE_URL"), instance_path)
     level = log_level(env)  # named before the settings below, as it was checked first
     mail = mail_server(env.get("MAIL_URL"))
-    mail_timeout = _int(env, "MAIL_TIMEOUT", 20, minimum=1)
+    mail_timeout = _int(env, "MAIL_TIMEOUT")
     # A send is a handful of round trips (connect, EHLO, TLS and login, envelope, data), each
     # bounded by MAIL_TIMEOUT; a claim shorter than that could expire under a live send.
-    mail_claim = _int(env, "MAIL_CLAIM_SECONDS", 300, minimum=5 * mail_timeout)
+    mail_claim = _int(env, "MAIL_CLAIM_SECONDS", minimum=5 * mail_timeout)
     public = public_url(overrides.get("PUBLIC_URL") or env.get("PUBLIC_URL"), production)
     config: dict[str, Any] = {
         "SECRET_KEY": secret_key,
@@ -417,7 +422,8 @@ def load_config(
         # host get 400 (shop.urls; not Flask's own TRUSTED_HOSTS, whose refusal cannot render
         # our error page). Unset (development, tests): urls follow each request's host, and
         # links sent with no request at hand (emails) point at the local server.
-        "PUBLIC_URL": public or f"http://127.0.0.1:{env.get('PORT', '').strip() or 5000}",
+        "PUBLIC_URL": public
+        or f"http://127.0.0.1:{env.get('PORT', '').strip() or settings.default('PORT')}",
         "ALLOWED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), public),
         # url_for(_external=True), in a request or not, names the public host (Flask 3.1
         # still routes requests for the other allowed hosts).
@@ -438,9 +444,9 @@ def load_config(
         "MAIL_DIRECTORY": str(Path(instance_path) / "mail"),
         "MAIL_TIMEOUT": mail_timeout,
         "MAIL_CLAIM_SECONDS": mail_claim,
-        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 12, minimum=1),
-        "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS", 30, minimum=1),
-        "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS", 2, minimum=1),
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS"),
+        "MAIL_RETRY_SECONDS": _int(env, "MAIL_RETRY_SECONDS"),
+        "MAIL_POLL_SECONDS": _int(env, "MAIL_POLL_SECONDS"),
         # Operations: GET /metrics answers only the bearer of this token (404 without one);
         # errors go to Sentry only with a DSN (shop/error_reporting.py).
         "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
