@@ -1,6 +1,6 @@
 """What the shop hands to payments and gets back: shop-level requests, views and events.
 
-Nothing here knows Stripe's parameter names or object shapes; `shop.payments.stripe_shapes`
+Nothing here knows Stripe's parameter names or object shapes; `shop.payments.translate`
 translates both ways, so the rest of the shop never reads or builds a Stripe dict.
 """
 
