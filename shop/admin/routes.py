@@ -79,10 +79,13 @@ def ship(order_id: int):
         return order_page(order_id, form, "Nothing was changed: see the form.", "error", 422)
     try:
         shipment = shipping.ship_order(
-            order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or ""
-        )
+            order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or "",
+            disputed_ok=request.form.get("confirm_disputed") == "on",
+        )  # fmt: skip
     except shipping.OrderNotFound:
         abort(404)
+    except shipping.DisputedShipment as refusal:
+        return order_page(order_id, form, str(refusal), "error", 409)
     except shipping.NotShippable as refusal:
         return order_page(order_id, form, str(refusal), "error", 409)
     message, kind = shipped_message(shipment)
