@@ -143,6 +143,13 @@ def _reserve(
             "refunded. Nothing was sent to Stripe.",
             409,
         )
+    if order.dispute in lifecycle.DISPUTED:
+        db.session.rollback()
+        raise RefundRefused(
+            f"Order #{order_id} is disputed ({order.dispute}): its money is with the customer's "
+            "bank, and Stripe refunds no disputed charge. Nothing was sent to Stripe.",
+            409,
+        )
     left = left_to_refund(order_id)
     amount = left if amount_cents is None else amount_cents
     if left <= 0:
