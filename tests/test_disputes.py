@@ -1,8 +1,6 @@
 """Disputes (chargebacks): Stripe's charge.dispute.* events, from the emulator's own command,
 put an order on its dispute axis; replays and any order of events have one effect."""
 
-import json
-
 import pytest
 from sqlalchemy import select
 
@@ -107,7 +105,7 @@ def test_shipping_a_disputed_order_asks_for_confirmation(app, admin, runner, pai
 
 def test_a_lost_dispute_counts_as_money_returned(app, admin, runner, paid_order):
     output = dispute(runner, paid_order.id, "--lose")
-    assert [line.split()[1] for line in output.splitlines()] == [
+    assert [line.split()[1] for line in output.splitlines() if line.startswith("evt_")] == [
         "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"
     ]  # fmt: skip
     order = stored(app, paid_order.id)
@@ -131,11 +129,10 @@ def test_a_won_dispute_restores_the_money(app, runner, paid_order):
         assert takings.revenue_cents == 4700
 
 
-def test_events_in_reverse_order_end_as_stripe_last_had_it(app, migrated, paid_order):
-    from stripe_helpers import app_with
-
-    with app_with(migrated, STRIPE_EMULATOR_WEBHOOKS=False) as silent:
-        silent.test_cli_runner().invoke(args=["emulator", "dispute", str(paid_order.id), "--lose"])
+def test_events_in_reverse_order_end_as_stripe_last_had_it(app, admin, runner, paid_order):
+    app.config["STRIPE_EMULATOR_WEBHOOKS"] = False  # recorded only: the test delivers them
+    dispute(runner, paid_order.id, "--lose")
+    assert stored(app, paid_order.id).dispute is None
     events = dispute_events(app)
     assert [e["type"] for e in events] == [
         "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"
@@ -185,16 +182,17 @@ def test_the_command_refuses_an_order_without_a_charge(app, runner, order):
     assert f"order {order.id} has no paid charge" in result.output
 
 
-def test_reconcile_picks_up_a_missed_dispute(app, migrated, paid_order):
-    from stripe_helpers import app_with
-
-    with app_with(migrated, STRIPE_EMULATOR_WEBHOOKS=False) as silent:
-        silent.test_cli_runner().invoke(args=["emulator", "dispute", str(paid_order.id)])
-        assert stored(silent, paid_order.id).dispute is None  # the webhook never came
-        result = silent.test_cli_runner().invoke(args=["payments", "reconcile"])
-        assert result.exit_code == 0, result.output
-        assert "charge.dispute.created" in result.output
+def test_reconcile_picks_up_a_missed_dispute(app, admin, runner, paid_order):
+    app.config["STRIPE_EMULATOR_WEBHOOKS"] = False  # the webhook endpoint is never reached
+    dispute(runner, paid_order.id)
+    assert stored(app, paid_order.id).dispute is None
+    result = runner.invoke(args=["payments", "reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "charge.dispute.created" in result.output
     order = stored(app, paid_order.id)
     assert order.dispute == "open"
     assert ("dispute", "reconcile") in [(k, s) for k, s, *_ in timeline(app, paid_order.id)]
-    assert json.dumps(len(admin_mails(app))) == "1"
+    assert len(admin_mails(app)) == 1
+    again = runner.invoke(args=["payments", "reconcile"])
+    assert "0 applied" in again.output
+    assert len(admin_mails(app)) == 1
