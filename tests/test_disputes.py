@@ -2,11 +2,11 @@
 put an order on its dispute axis; replays and any order of events have one effect."""
 
 import pytest
+from emulator_schema import stripe_schema  # noqa: F401  (every event checked against Stripe's)
 from sqlalchemy import select
 
 from admin_helpers import paid, ship, stored, timeline
 from checkout_helpers import deliver
-from emulator_schema import stripe_schema  # noqa: F401  (every event checked against Stripe's)
 from shop.admin import services as admin_services
 from shop.extensions import db
 from shop.models import utcnow

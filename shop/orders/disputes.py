@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from .. import payments
 from ..auth.models import User
@@ -29,7 +29,7 @@ from ..notifications import notices
 from ..notifications.messages import absolute_url
 from . import lifecycle
 from .lifecycle import Origin
-from .models import Dispute, DisputeState, Order
+from .models import REFUND_COMMITTED, Dispute, DisputeState, Order, Refund
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +101,13 @@ def sync(made: payments.Dispute, origin: Origin) -> None:
     if before is None:
         _opened(row, origin)
     if before is not None and state_of(before) == state_of(row.status):
-        _settle(order_id)
+        settle(order_id)
         return
     if state_of(row.status) != DisputeState.OPEN:
         amount = format_money(row.amount_cents, row.currency)
         lifecycle.record(order_id, f"dispute_{state_of(row.status)}", origin,
                          f"{amount} {row.status.replace('_', ' ')}")  # fmt: skip
-    _settle(order_id)
+    settle(order_id)
 
 
 def _opened(row: Dispute, origin: Origin) -> None:
@@ -143,24 +143,31 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else "(no date given)"
 
 
-def _settle(order_id: int) -> None:
+def settle(order_id: int) -> None:
     """The order's dispute axis and lost amount, from all of its disputes: open while any
-    is open, else lost if any was lost, else won. A lost amount never takes back more than
-    refunds left (Stripe disputes what was not refunded)."""
+    is open, else lost if any was lost, else won. A lost amount never takes back what
+    refunds took or may yet take (pending ones count: Stripe disputes what was not
+    refunded), so money goes back once. The caller holds the order's row (`lifecycle.lock`);
+    refunds call this again whenever they settle. No disputes: nothing to do."""
     rows = db.session.execute(
         select(Dispute.status, Dispute.amount_cents).where(Dispute.order_id == order_id)
     ).all()
+    if not rows:
+        return
     states = [state_of(status) for status, _ in rows]
     state = next(s for s in (DisputeState.OPEN, DisputeState.LOST, DisputeState.WON)
                  if s in states)  # fmt: skip
     lost = sum(amount for status, amount in rows if state_of(status) == DisputeState.LOST)
-    total, refunded = db.session.execute(
-        select(Order.total_cents, Order.refunded_cents).where(Order.id == order_id)
-    ).one()
+    total = db.session.scalar(select(Order.total_cents).where(Order.id == order_id))
+    refunding = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+            Refund.order_id == order_id, Refund.status.in_([str(s) for s in REFUND_COMMITTED])
+        )
+    )
     db.session.execute(
         update(Order)
         .where(Order.id == order_id)
-        .values(dispute=str(state), dispute_lost_cents=min(lost, total - refunded))
+        .values(dispute=str(state), dispute_lost_cents=max(0, min(lost, total - refunding)))
         .execution_options(synchronize_session=False)
     )
 

@@ -27,7 +27,7 @@ from ..catalog import stock
 from ..extensions import db
 from ..money import format_money
 from ..notifications import notices
-from . import lifecycle
+from . import disputes, lifecycle
 from .lifecycle import Origin
 from .models import (
     PAID_STATES,
@@ -216,6 +216,7 @@ def _refused_by_stripe(refund_id: int, message: str) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
+        disputes.settle(refund.order_id)  # its amount is free again for a lost dispute
         metrics.on_commit(metrics.REFUNDS.labels(outcome=RefundStatus.FAILED))
         lifecycle.record(
             refund.order_id,
@@ -320,7 +321,9 @@ def _succeeded(order_id: int) -> int:
 
 
 def _settle_order(order_id: int, origin: Origin) -> None:
-    """The order's refunded total and status, from the refunds that succeeded."""
+    """The order's refunded total and status, from the refunds that succeeded, and what a
+    lost dispute took of the rest (a failed refund leaves it to the dispute)."""
+    disputes.settle(order_id)
     lifecycle.settle_refunds(order_id, _succeeded(order_id), origin)
 
 
