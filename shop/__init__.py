@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "catalog.models",
     "cart.models",
     "orders.models",
+    "admin.models",
     "notifications.models",
     "payments.models",
     "payments.emulator.models",

@@ -53,6 +53,8 @@ RATE_LIMITS = {
     "REGISTER_EMAIL_RATE_LIMIT": "5 per hour",
     "CHECKOUT_RATE_LIMIT": "120 per minute",
     "ADMIN_RATE_LIMIT": "60 per minute",
+    # Orders exported to CSV per admin: a read, but one that takes every order away.
+    "EXPORT_RATE_LIMIT": "10 per hour",
 }
 
 
