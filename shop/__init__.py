@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "catalog.models",
     "cart.models",
     "orders.models",
+    "admin.models",
     "notifications.models",
     "payments.models",
     "payments.emulator.models",
@@ -94,11 +95,12 @@ def register_blueprints(app: Flask) -> None:
 def register_payments(app: Flask) -> None:
     """Stripe (or the emulator) and what each area does with its events."""
     from . import payments
-    from .orders import refunds, settlement
+    from .orders import disputes, refunds, settlement
 
     payments.init_app(app)
     settlement.register(app)
     refunds.register(app)
+    disputes.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -27,6 +27,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from limits import parse_many
 
 from .errors import error_response
 from .extensions import limiter
@@ -273,3 +274,11 @@ def reject_hostile_input() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ID_MAX:
             abort(404)
+
+
+def take_export(what: str) -> bool:
+    """Count one `what` export for the signed-in user against EXPORT_RATE_LIMIT; False when
+    the limit is spent. By hand, as a GET: every declared limit skips reads (`reads_are_
+    unlimited`), and an export is the one read worth limiting (it takes every order away)."""
+    limit = parse_many(current_app.config["EXPORT_RATE_LIMIT"])
+    return all(limiter.limiter.hit(item, "export", what, user_key()) for item in limit)

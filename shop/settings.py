@@ -328,6 +328,13 @@ SECTIONS = (
                 "Admin actions (every `POST` under `/admin`) per signed-in admin; reading admin "
                 "pages is not limited.",
             ),
+            Setting(
+                "EXPORT_RATE_LIMIT",
+                RATE_LIMIT,
+                "10 per hour",
+                "Orders exports (`GET /admin/orders.csv`) per signed-in admin, the one limited "
+                "admin read: it takes every order away.",
+            ),
         ),
     ),
     Section(

@@ -252,3 +252,59 @@ def test_existing_pending_orders_hold_their_units_after_the_stock_migration(back
             items = conn.scalar(text("SELECT count(*) FROM order_items"))
         assert [tuple(row) for row in rows] == [(1, "paid"), (2, "pending")]
         assert items == 3
+
+
+#: The revision adding disputes beside the payment status.
+DISPUTES = "0013"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_orders_have_no_dispute_and_keep_their_figures(backend, tmp_path):
+    with migrating("shop_migrate_disputes", tmp_path, backend):
+        before = revision_before(DISPUTES)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
+                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
+                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            ))  # fmt: skip
+            insert_order(
+                conn,
+                1,
+                "partially_refunded",
+                checkout_key="'k1'",
+                stock_hold="'sold'",
+                refunded_cents="300",
+            )
+            insert_order(conn, 2, "paid", checkout_key="'k2'", stock_hold="'sold'")
+
+        flask_migrate.upgrade(revision=DISPUTES)
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, status, refunded_cents, dispute, dispute_lost_cents FROM orders "
+                     "ORDER BY id")
+            )  # fmt: skip
+            assert [tuple(row) for row in rows] == [
+                (1, "partially_refunded", 300, None, 0),
+                (2, "paid", 0, None, 0),
+            ]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # more back than paid
+            conn.execute(text("UPDATE orders SET dispute_lost_cents = 700 WHERE id = 1"))
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET dispute = 'maybe' WHERE id = 2"))
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE orders SET dispute = 'lost', dispute_lost_cents = 600 WHERE id = 1"
+            ))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO disputes (order_id, stripe_dispute_id, amount_cents, currency, "
+                "reason, status, created_at, updated_at) VALUES (1, 'dp_1', 600, 'usd', "
+                "'fraudulent', 'lost', '2026-01-03 08:00:00', '2026-01-03 08:00:00')"
+            ))  # fmt: skip
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, refunded_cents FROM orders ORDER BY id"))
+            assert [tuple(row) for row in rows] == [(1, "partially_refunded", 300), (2, "paid", 0)]
+            assert "disputes" not in inspect(conn).get_table_names()

@@ -6,7 +6,7 @@ Every route sits behind the blueprint's guard (visitors log in first, anyone els
 gets the named blocks of a page; plain requests the whole page.
 """
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 
 from .. import payments, security
@@ -17,7 +17,7 @@ from ..models import utcnow
 from ..money import format_money
 from ..orders import refunds, shipping
 from ..orders.models import REFUND_REASONS, OrderStatus, Source
-from . import forms, services
+from . import export, forms, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -65,6 +65,23 @@ def orders():
     return hx_push_url(response, url_for(".orders", **wanted.args()))
 
 
+@bp.get("/orders.csv")
+def orders_csv():
+    """Every order the list's filter selects as CSV, streamed; recorded, and rate limited."""
+    try:
+        wanted = forms.order_filter(request.args)
+    except forms.InvalidFilter as refusal:
+        abort(400, str(refusal))
+    if not security.take_export("orders"):
+        abort(429, "Too many exports: try again later.")
+    now = utcnow()
+    export.record(current_user.id, wanted, now)
+    response = Response(stream_with_context(export.lines(wanted, now)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(now)}"'
+    response.mimetype_params["charset"] = "utf-8"
+    return response
+
+
 @bp.get("/orders/<int:order_id>")
 def order(order_id: int):
     """One order in full: customer, lines, payment, shipment, refunds, timeline."""
@@ -79,10 +96,13 @@ def ship(order_id: int):
         return order_page(order_id, form, "Nothing was changed: see the form.", "error", 422)
     try:
         shipment = shipping.ship_order(
-            order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or ""
-        )
+            order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or "",
+            disputed_ok=request.form.get("confirm_disputed") == "on",
+        )  # fmt: skip
     except shipping.OrderNotFound:
         abort(404)
+    except shipping.DisputedShipment as refusal:
+        return order_page(order_id, form, str(refusal), "error", 409)
     except shipping.NotShippable as refusal:
         return order_page(order_id, form, str(refusal), "error", 409)
     message, kind = shipped_message(shipment)

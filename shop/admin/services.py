@@ -81,7 +81,7 @@ def dashboard(now: datetime) -> Dashboard:
     pending, orders waiting to ship, orders needing attention, and the health panel
     (webhooks, the email backlog): two queries."""
     starts = period_starts(now)
-    revenue = Order.total_cents - Order.refunded_cents
+    revenue = Order.total_cents - Order.refunded_cents - Order.dispute_lost_cents
     periods = list(starts)
     columns = []
     for period in periods:
@@ -188,7 +188,7 @@ def find_orders(wanted: OrderFilter, now: datetime) -> OrderList:
                 Order.currency,
                 func.count(),
                 func.sum(Order.total_cents),
-                func.sum(Order.refunded_cents),
+                func.sum(Order.refunded_cents + Order.dispute_lost_cents),
             )
             .join(User, User.id == Order.user_id)
             .where(*conditions)

@@ -17,14 +17,23 @@ Callers commit (each service owns its one commit); nothing here calls Stripe.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from .. import metrics
 from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
 from ..payments import PaymentEvent
-from .models import PAID_STATES, SHIPPABLE, Fulfilment, Order, OrderEvent, OrderStatus, Source
+from .models import (
+    PAID_STATES,
+    SHIPPABLE,
+    DisputeState,
+    Fulfilment,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Source,
+)
 
 S = OrderStatus
 #: Leaving pending for these gives the held units back.
@@ -132,7 +141,17 @@ def flag(order_id: int, reason: str) -> None:
     record(order_id, "attention", Origin(Source.SYSTEM), reason)
 
 
-def ship(order_id: int, origin: Origin, carrier: str = "", tracking_number: str = "") -> bool:
+#: Dispute states an order ships from only when the admin confirms it.
+DISPUTED = (DisputeState.OPEN, DisputeState.LOST)
+
+
+def ship(
+    order_id: int,
+    origin: Origin,
+    carrier: str = "",
+    tracking_number: str = "",
+    disputed_ok: bool = False,
+) -> bool:
     """Mark a paid or partly refunded order shipped, with its carrier and tracking number
     (either may be empty), and record it on the timeline; True if this call shipped it.
 
@@ -145,6 +164,13 @@ def ship(order_id: int, origin: Origin, carrier: str = "", tracking_number: str 
         [
             Order.fulfilment == str(Fulfilment.UNFULFILLED),
             Order.status.in_([str(s) for s in SHIPPABLE]),
+            *(
+                ()
+                if disputed_ok
+                else [
+                    or_(Order.dispute.is_(None), Order.dispute.not_in([str(d) for d in DISPUTED]))
+                ]
+            ),
         ],
         fulfilment=str(Fulfilment.SHIPPED),
         shipped_at=utcnow(),
@@ -172,11 +198,14 @@ def settle_refunds(order_id: int, refunded_cents: int, origin: Origin, note: str
     gives the money back to the order); a status change goes on the timeline. The caller
     holds the order's row (`lock`) and commits. False if the order was never paid."""
     found = db.session.execute(
-        select(Order.status, Order.total_cents).where(Order.id == order_id)
+        select(Order.status, Order.total_cents, Order.dispute_lost_cents).where(
+            Order.id == order_id
+        )
     ).one_or_none()
     if found is None or found.status not in PAID_STATES:
         return False
-    refunded = min(max(refunded_cents, 0), found.total_cents)
+    # What a lost dispute took back cannot be refunded as well.
+    refunded = min(max(refunded_cents, 0), found.total_cents - found.dispute_lost_cents)
     if refunded >= found.total_cents and found.total_cents > 0:
         target = S.REFUNDED
     else:

@@ -52,6 +52,14 @@ class Fulfilment(StrEnum):
     SHIPPED = "shipped"
 
 
+class DisputeState(StrEnum):
+    """An order's dispute axis, apart from its payment status (NULL: never disputed)."""
+
+    OPEN = "open"  # the bank has not decided: the money is held back
+    WON = "won"  # decided for the shop: the money is ours again
+    LOST = "lost"  # decided for the customer: the money went back, like a refund
+
+
 class RefundStatus(StrEnum):
     """A refund's state, as Stripe reports it (the shop's own row starts as pending)."""
 
@@ -115,6 +123,13 @@ class Order(TimestampMixin, db.Model):
         CheckConstraint(
             "refunded_cents >= 0 AND refunded_cents <= total_cents", name="refunded_within_total"
         ),
+        CheckConstraint(
+            f"dispute IS NULL OR {one_of('dispute', DisputeState)}", name="dispute_known"
+        ),
+        CheckConstraint(
+            "dispute_lost_cents >= 0 AND refunded_cents + dispute_lost_cents <= total_cents",
+            name="returned_within_total",
+        ),
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_paid_at", "paid_at"),
     )
@@ -140,6 +155,10 @@ class Order(TimestampMixin, db.Model):
 
     #: What of the total went back to the customer (kept by the refunds work), minor units.
     refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Whether a customer disputed the charge with their bank (`DisputeState`, kept by
+    #: `shop.orders.disputes`), and what of the total a lost dispute took back, minor units.
+    dispute: Mapped[str | None] = mapped_column(String(8))
+    dispute_lost_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     fulfilment: Mapped[str] = mapped_column(
         String(16), default=Fulfilment.UNFULFILLED, server_default=Fulfilment.UNFULFILLED.value
     )
@@ -172,6 +191,11 @@ class Order(TimestampMixin, db.Model):
     def was_paid(self) -> bool:
         """The money was taken (it may have come back since)."""
         return self.status in PAID_STATES
+
+    @property
+    def returned_cents(self) -> int:
+        """What of the total went back: refunds, and disputes the shop lost."""
+        return self.refunded_cents + self.dispute_lost_cents
 
     @property
     def is_shipped(self) -> bool:
@@ -264,3 +288,23 @@ class Refund(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Refund {self.id} order={self.order_id} {self.amount_cents} {self.status}>"
+
+
+class Dispute(TimestampMixin, db.Model):
+    """A customer's dispute (chargeback) of an order's charge, as Stripe last had it."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (CheckConstraint("amount_cents >= 0", name="amount_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    #: Stripe's status (`needs_response`, `under_review`, `won`, `lost`...).
+    status: Mapped[str] = mapped_column(String(32))
+    evidence_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Dispute {self.stripe_dispute_id} order={self.order_id} {self.status}>"

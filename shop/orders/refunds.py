@@ -27,7 +27,7 @@ from ..catalog import stock
 from ..extensions import db
 from ..money import format_money
 from ..notifications import notices
-from . import lifecycle
+from . import disputes, lifecycle
 from .lifecycle import Origin
 from .models import (
     PAID_STATES,
@@ -143,6 +143,13 @@ def _reserve(
             "refunded. Nothing was sent to Stripe.",
             409,
         )
+    if order.dispute in lifecycle.DISPUTED:
+        db.session.rollback()
+        raise RefundRefused(
+            f"Order #{order_id} is disputed ({order.dispute}): its money is with the customer's "
+            "bank, and Stripe refunds no disputed charge. Nothing was sent to Stripe.",
+            409,
+        )
     left = left_to_refund(order_id)
     amount = left if amount_cents is None else amount_cents
     if left <= 0:
@@ -209,6 +216,7 @@ def _refused_by_stripe(refund_id: int, message: str) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
+        disputes.settle(refund.order_id)  # its amount is free again for a lost dispute
         metrics.on_commit(metrics.REFUNDS.labels(outcome=RefundStatus.FAILED))
         lifecycle.record(
             refund.order_id,
@@ -313,7 +321,9 @@ def _succeeded(order_id: int) -> int:
 
 
 def _settle_order(order_id: int, origin: Origin) -> None:
-    """The order's refunded total and status, from the refunds that succeeded."""
+    """The order's refunded total and status, from the refunds that succeeded, and what a
+    lost dispute took of the rest (a failed refund leaves it to the dispute)."""
+    disputes.settle(order_id)
     lifecycle.settle_refunds(order_id, _succeeded(order_id), origin)
 
 

@@ -28,6 +28,17 @@ class NotShippable(ValueError):
         self.order = order
 
 
+class DisputedShipment(ValueError):
+    """The order's payment is disputed: it ships only when the admin confirms."""
+
+    def __init__(self, order: Order):
+        super().__init__(
+            f"Order #{order.id} is disputed ({order.dispute}): the customer's bank may take the "
+            'money back. Tick "Ship despite the dispute" to ship it anyway. Nothing was changed.'
+        )
+        self.order = order
+
+
 @dataclass(frozen=True)
 class Shipment:
     """What a request to ship came to: the order as it stands, and whether it shipped now
@@ -38,15 +49,20 @@ class Shipment:
 
 
 def ship_order(
-    order_id: int, admin_id: int, carrier: str = "", tracking_number: str = ""
+    order_id: int,
+    admin_id: int,
+    carrier: str = "",
+    tracking_number: str = "",
+    disputed_ok: bool = False,
 ) -> Shipment:
     """Ship the order once, recorded as the admin's action, and owe the customer a
     shipping notice (sent by the worker); a second request changes nothing.
 
-    `OrderNotFound` for an unknown id, `NotShippable` for an order that is not paid.
+    `OrderNotFound` for an unknown id, `NotShippable` for an order that is not paid,
+    `DisputedShipment` for a disputed one without `disputed_ok`.
     """
     shipped = lifecycle.ship(
-        order_id, Origin(Source.ADMIN, actor_id=admin_id), carrier, tracking_number
+        order_id, Origin(Source.ADMIN, actor_id=admin_id), carrier, tracking_number, disputed_ok
     )
     if shipped:
         order = db.session.get(Order, order_id)
@@ -56,5 +72,7 @@ def ship_order(
     if order is None:
         raise OrderNotFound(order_id)
     if not shipped and not order.is_shipped:
+        if order.can_ship and order.dispute in lifecycle.DISPUTED:
+            raise DisputedShipment(order)
         raise NotShippable(order)
     return Shipment(order, shipped)

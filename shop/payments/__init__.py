@@ -13,7 +13,7 @@ from flask import Flask
 from . import installation, webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
-from .links import StripeLinks, order_links
+from .links import StripeLinks, dashboard_link, order_links
 from .refunds import refund, refunds_of
 from .types import (
     Charge,
@@ -22,6 +22,8 @@ from .types import (
     CheckoutLine,
     CheckoutRequest,
     CheckoutSession,
+    Dispute,
+    DisputeEvent,
     PaymentEvent,
     Refund,
     RefundEvent,
@@ -35,6 +37,8 @@ __all__ = [
     "CheckoutLine",
     "CheckoutRequest",
     "CheckoutSession",
+    "Dispute",
+    "DisputeEvent",
     "PaymentEvent",
     "PaymentsError",
     "PaymentsRejected",
@@ -44,6 +48,7 @@ __all__ = [
     "SessionNotFound",
     "StripeLinks",
     "close_session",
+    "dashboard_link",
     "get_session",
     "init_app",
     "on",

@@ -8,7 +8,7 @@ from flask import current_app, url_for
 
 DASHBOARD = "https://dashboard.stripe.com"
 #: Dashboard pages by the prefix of a Stripe object id.
-PAGES = {"cs_": "checkout/sessions", "pi_": "payments"}
+PAGES = {"cs_": "checkout/sessions", "pi_": "payments", "dp_": "disputes", "du_": "disputes"}
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,10 @@ def dashboard_url(object_id: str | None, key: str) -> str | None:
         return None
     mode = "/test" if key.startswith(("sk_test_", "rk_test_")) else ""
     return f"{DASHBOARD}{mode}/{page}/{quote(object_id, safe='')}"
+
+
+def dashboard_link(object_id: str | None) -> str | None:
+    """The Stripe Dashboard page of an object (a dispute `dp_...`, a PaymentIntent...) for
+    the app's real key; None without one (the emulator has no such page)."""
+    key = current_app.config["STRIPE_SECRET_KEY"]
+    return dashboard_url(object_id, key) if key else None

@@ -16,6 +16,8 @@ from .types import (
     CheckoutEvent,
     CheckoutRequest,
     CheckoutSession,
+    Dispute,
+    DisputeEvent,
     PaymentEvent,
     Refund,
     RefundEvent,
@@ -163,6 +165,28 @@ def charge(data: Any) -> Charge:
     )
 
 
+def dispute(data: Any) -> Dispute:
+    """A `dispute` object as the shop's view of it."""
+    if not (
+        isinstance(data, dict)
+        and data.get("object") == "dispute"
+        and is_stripe_id(data.get("id"))
+        and isinstance(data.get("status"), str)
+        and isinstance(data.get("evidence_details") or {}, dict)
+    ):
+        raise Malformed("not a Dispute")
+    return Dispute(
+        id=data["id"],
+        charge_id=_id_of(data.get("charge")),
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        amount=_amount(data.get("amount"), "amount"),
+        currency=_text(data.get("currency")) or "",
+        reason=_text(data.get("reason")) or "",
+        status=data["status"],
+        evidence_due_by=_time((data.get("evidence_details") or {}).get("due_by")),
+    )
+
+
 def refund_params(payment_intent_id: str, amount: int, reason: str, key: str) -> dict[str, Any]:
     """`POST /v1/refunds` parameters: this much of a PaymentIntent, tagged with the shop's key."""
     params: dict[str, Any] = {
@@ -179,6 +203,7 @@ def refund_params(payment_intent_id: str, amount: int, reason: str, key: str) ->
 TYPED_EVENTS = {
     "checkout.session.": (checkout_session, CheckoutEvent, "session"),
     "refund.": (refund, RefundEvent, "refund"),
+    "charge.dispute.": (dispute, DisputeEvent, "dispute"),
     "charge.": (charge, ChargeEvent, "charge"),
 }
 

@@ -123,3 +123,33 @@ class ChargeEvent(PaymentEvent):
     """`charge.refunded` (and other `charge.*` events)."""
 
     charge: Charge
+
+
+#: Dispute statuses that are final: the bank has decided (or the warning was closed).
+DISPUTE_CLOSED = frozenset({"won", "lost", "warning_closed", "prevented"})
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A dispute (chargeback) of a charge, as Stripe has it."""
+
+    id: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    amount: int
+    currency: str
+    reason: str  # fraudulent | product_not_received | ... (Stripe's codes)
+    status: str  # warning_needs_response | needs_response | under_review | won | lost | ...
+    evidence_due_by: datetime | None
+
+    @property
+    def is_closed(self) -> bool:
+        """The bank has decided: the status will not change again."""
+        return self.status in DISPUTE_CLOSED
+
+
+@dataclass(frozen=True)
+class DisputeEvent(PaymentEvent):
+    """`charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`."""
+
+    dispute: Dispute

@@ -1,10 +1,13 @@
-"""`flask emulator expire-due` and `flask emulator resend EVENT_ID`."""
+"""`flask emulator expire-due`, `flask emulator resend EVENT_ID` and
+`flask emulator dispute ORDER_ID [--lose|--win]`."""
+
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import events
+from . import disputes, events
 
 emulator_cli = AppGroup("emulator", help="The built-in Stripe emulator (no STRIPE_SECRET_KEY).")
 
@@ -43,3 +46,19 @@ def resend(event_id: str) -> None:
         _report(events.deliver(event_id))
     except LookupError as error:
         raise click.ClickException(str(error)) from None
+
+
+@emulator_cli.command("dispute")
+@click.argument("order_id", type=click.IntRange(min=1))
+@click.option("--lose", "outcome", flag_value="lost", help="The bank decides for the customer.")
+@click.option("--win", "outcome", flag_value="won", help="The bank decides for the shop.")
+def dispute(order_id: int, outcome: str | None) -> None:
+    """Open a dispute (chargeback) on a paid order's charge, for what was not refunded, and
+    deliver charge.dispute.created; with --lose or --win, also its review and close."""
+    _require_emulator()
+    try:
+        recorded = disputes.open_dispute(order_id, outcome, int(time.time()))
+    except (LookupError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    for delivery in events.deliver_new(recorded):
+        _report(delivery)
