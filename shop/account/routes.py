@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import services as auth_services
+from ..auth import throttle
 from ..auth.sessions import account_of
 from . import services
 from .forms import ChangePasswordForm, DeleteAccountForm
@@ -58,7 +59,9 @@ def change_password():
             session.clear()
             login_user(user, remember=remembered)  # this browser, on the new session token
             flash("Your password is changed; you are signed out everywhere else.", "success")
-            return redirect(url_for("account.show"))
+            response = redirect(url_for("account.show"))
+            throttle.remember_device(response, user.email)  # proof of the password: known
+            return response
         _wrong_password(form.current)
     return _page(422, change=form)
 
