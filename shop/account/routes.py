@@ -32,7 +32,8 @@ def _page(status: int = 200, **forms):
 
 
 def _wrong_password(field) -> None:
-    """Say the current password is not right, next to its field."""
+    """Say the current password is not right, next to its field (a guess, counted)."""
+    throttle.guessed_wrong()
     field.errors = [*field.errors, "That is not your current password."]
 
 
@@ -45,6 +46,7 @@ def show():
 
 @bp.post("/password")
 @login_required
+@throttle.current_password_limits
 def change_password():
     """A new password; every other session ends, this one carries on."""
     form = ChangePasswordForm()
@@ -91,6 +93,7 @@ def download_data():
 
 @bp.post("/delete")
 @login_required
+@throttle.current_password_limits
 def delete():
     """Delete the account (orders kept, anonymised) after the password is given again."""
     form = DeleteAccountForm()
