@@ -1,5 +1,13 @@
 """Money display: integer minor units and an ISO currency code to a price label."""
 
+import re
+
+#: A whole part whose commas group thousands (`1,234`, `12,345,678`), ASCII digits only.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+#: A comma used as a decimal separator (`0,05`, `12,5`): refused, since the shop reads
+#: amounts in English only until the admin's language is known.
+_DECIMAL_COMMA = re.compile(r"[0-9]*,[0-9]{1,2}")
+
 # Currencies without a minor unit (Stripe's zero-decimal list, the ones a shop meets).
 ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk"}
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "chf": "CHF ", "cad": "CA$"}
@@ -18,13 +26,24 @@ def format_money(cents: int, currency: str) -> str:
 
 def parse_amount(text: str, currency: str) -> int:
     """An amount as a person types it (`12.50`, `12`, `1,250.00`) in minor units of
-    `currency`; ValueError saying what to type instead."""
+    `currency`; ValueError saying what to type instead.
+
+    A comma is read only where it groups thousands; a decimal comma (`0,05`) is refused
+    with the amount written with a point, never read as 5.00."""
     code = currency.lower()
     decimals = 0 if code in ZERO_DECIMAL else 2
-    cleaned = text.strip().replace(",", "")
     example = "1250" if decimals == 0 else "12.50"
     wanted = f"Enter an amount like {example}, more than zero."
-    whole, _, minor = cleaned.partition(".")
+    whole, point, minor = text.strip().partition(".")
+    if "," in whole + minor:
+        if decimals and not point and _DECIMAL_COMMA.fullmatch(whole):
+            pointed = whole.replace(",", ".")
+            raise ValueError(
+                f"Use a point for the decimals: {pointed} (a comma only groups thousands)."
+            )
+        if "," in minor or not _GROUPED.fullmatch(whole):
+            raise ValueError(f"{wanted} (A comma only groups thousands, as in 1,250.)")
+        whole = whole.replace(",", "")
     if not whole.isascii() or not (whole.isdigit() or (not whole and minor)):
         raise ValueError(wanted)
     if minor and (decimals == 0 or not minor.isascii() or not minor.isdigit() or len(minor) > 2):

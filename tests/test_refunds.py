@@ -117,6 +117,8 @@ def test_a_refund_over_what_is_left_is_422_and_nothing_is_sent(app, admin, paid_
         ("-5", "more than zero"),
         ("abc", "like 12.50"),
         ("1.234", "2 decimal"),
+        ("0,05", "Use a point for the decimals: 0.05"),
+        ("1,0,0", "comma only groups thousands"),
     ],
 )
 def test_a_malformed_amount_is_422_and_nothing_is_sent(app, admin, paid_order, amount, words):

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import services as auth_services
+from ..auth import throttle
 from ..auth.sessions import account_of
 from . import services
 from .forms import ChangePasswordForm, DeleteAccountForm
@@ -31,7 +32,8 @@ def _page(status: int = 200, **forms):
 
 
 def _wrong_password(field) -> None:
-    """Say the current password is not right, next to its field."""
+    """Say the current password is not right, next to its field (a guess, counted)."""
+    throttle.guessed_wrong()
     field.errors = [*field.errors, "That is not your current password."]
 
 
@@ -44,6 +46,7 @@ def show():
 
 @bp.post("/password")
 @login_required
+@throttle.current_password_limits
 def change_password():
     """A new password; every other session ends, this one carries on."""
     form = ChangePasswordForm()
@@ -58,7 +61,9 @@ def change_password():
             session.clear()
             login_user(user, remember=remembered)  # this browser, on the new session token
             flash("Your password is changed; you are signed out everywhere else.", "success")
-            return redirect(url_for("account.show"))
+            response = redirect(url_for("account.show"))
+            throttle.remember_device(response, user.email)  # proof of the password: known
+            return response
         _wrong_password(form.current)
     return _page(422, change=form)
 
@@ -88,6 +93,7 @@ def download_data():
 
 @bp.post("/delete")
 @login_required
+@throttle.current_password_limits
 def delete():
     """Delete the account (orders kept, anonymised) after the password is given again."""
     form = DeleteAccountForm()

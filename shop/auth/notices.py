@@ -62,6 +62,25 @@ def failed_logins(user: User, now: datetime, reset_url: str) -> AccountNotice:
     )
 
 
+def password_guesses(user: User, now: datetime, reset_url: str) -> AccountNotice:
+    """The warning that a signed-in session kept giving a wrong current password, and was
+    ended (one an hour)."""
+    return AccountNotice(
+        recipient=user.email,
+        cause=f"user:{user.id}:password-guesses:{now:%Y-%m-%dT%H}",
+        subject="Your Northside Roastery account was signed out everywhere",
+        paragraphs=(
+            "A browser signed in to your account gave a wrong current password many times "
+            "in a row, on the page that changes the password or deletes the account. We "
+            "have signed your account out on every device.",
+            "If it was you, sign in again. If not, someone may have had your signed-in "
+            "browser: choose a new password.",
+        ),
+        action_url=reset_url,
+        action_label="Choose a new password",
+    )
+
+
 def send(notice: AccountNotice) -> None:
     """Hand `notice` to the notifications outbox: the one place account emails leave from.
 

@@ -58,7 +58,9 @@ def register():
         else:
             _start_session(user, remember=False)
             flash("Welcome! Your account is ready.", "success")
-            return redirect(safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
+            throttle.remember_device(response, user.email)  # the owner's browser from now on
+            return response
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form), status
 
@@ -66,8 +68,11 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @throttle.login_limits
 def login():
-    """Sign in; unknown email and wrong password get the same message."""
-    if current_user.is_authenticated:
+    """Sign in; unknown email and wrong password get the same message.
+
+    A signed-in browser that posts the form signs in again (and is marked as known to the
+    account, as every login is), rather than being waved through unmarked."""
+    if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():

@@ -83,6 +83,17 @@ def warn_of_failed_logins(email: str, reset_url: str) -> None:
     db.session.commit()
 
 
+def stop_password_guesses(user_id: int, reset_url: str) -> None:
+    """A session ran out of current-password guesses: end every session of the account
+    (the cookie that guessed, and any copy of it) and tell the owner, in one commit."""
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        return
+    user.session_token = new_session_token()
+    notices.send(notices.password_guesses(user, utcnow(), reset_url))
+    db.session.commit()
+
+
 def set_admin(email: str, password: str, hash_method: str) -> tuple[User, bool]:
     """Create an admin, or promote an existing user (keeping their password if none given)."""
     user = find_user(email)

@@ -8,13 +8,19 @@ client (another browser, another address) shares the account's budget for strang
 a day, which bounds guessing) and its address's (LOGIN_IP_RATE_LIMIT). A stranger's
 failures therefore lock out strangers, never the owner's own browser. When the strangers'
 budget of an existing account runs out, its owner gets one email an hour saying so.
+
+The current password asked again on the account page (to change it, or to delete the
+account) has the same budgets, per account and per session: a stolen session cookie
+cannot guess the password. When one runs out, every session of the account ends and the
+owner is told.
 """
 
 import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, current_app, g, request, session, url_for
+from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import security
@@ -137,6 +143,59 @@ def login_limits(view):
     return _stranger_ip_limit(
         _stranger_account_ceiling(_stranger_account_limit(_device_limit(view)))
     )
+
+
+def guessed_wrong() -> None:
+    """The view found the current password wrong: this request counts against the budgets."""
+    g.wrong_current_password = True
+
+
+def _counts_as_a_guess(_response: Response) -> bool:
+    """Only a wrong current password counts (not a new password the rule refuses)."""
+    return g.get("wrong_current_password", False)
+
+
+def session_key() -> str:
+    """This login session (user, token and login time, as Flask-Login keeps it)."""
+    return "session:" + security.digest(str(session.get("_user_id", "")))
+
+
+def end_guessing_session(_limit) -> None:
+    """Out of guesses: every session of the account ends, this one first; the owner is told."""
+    if current_user.is_authenticated:
+        services.stop_password_guesses(current_user.id, external_url("auth.forgot_password"))
+    session.clear()
+    logout_user()
+
+
+def _guess_limit(setting: str, key_func, message: str):
+    """A budget of wrong current passwords, shared by every form that asks for it."""
+    return limiter.shared_limit(
+        security.setting(setting),
+        scope="current-password:" + setting,
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=_counts_as_a_guess,
+        on_breach=end_guessing_session,
+        error_message=message + " You are signed out; log in again.",
+    )
+
+
+_guess_account_limit = _guess_limit(
+    "LOGIN_ACCOUNT_RATE_LIMIT", security.user_key, "Too many wrong passwords for this account."
+)
+_guess_account_ceiling = _guess_limit(
+    "LOGIN_ACCOUNT_CEILING", security.user_key, "Too many wrong passwords today."
+)
+_guess_session_limit = _guess_limit(
+    "LOGIN_DEVICE_RATE_LIMIT", session_key, "Too many wrong passwords from this browser."
+)
+
+
+def current_password_limits(view):
+    """Throttle wrong current passwords per account and per session (stack it under
+    `login_required`); the view calls `guessed_wrong()` on each one."""
+    return _guess_account_ceiling(_guess_account_limit(_guess_session_limit(view)))
 
 
 _reset_email_limit = limiter.limit(

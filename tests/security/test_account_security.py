@@ -232,3 +232,68 @@ def test_session_protection_survives_a_new_address_but_not_a_new_browser(app, us
     }
     assert client.get("/orders", headers=firefox).status_code == 302  # a copied cookie
     assert client.get("/orders", headers=browser).status_code == 302  # and it is emptied
+
+
+# --- issue #38: the current password asked again has a budget ------------------------------
+
+NEW = "lantern meadow quartz"
+
+
+def change_password(client, current: str, new: str = NEW):
+    """Post the change-password form of the account page."""
+    data = {"current": current, "password": new, "confirm": new}
+    return client.post(
+        "/account/password", data={**data, "csrf_token": csrf_token(client, "/account")}
+    )
+
+
+def delete_account(client, current: str):
+    """Post the delete-account form of the account page."""
+    token = csrf_token(client, "/account")
+    return client.post("/account/delete", data={"current": current, "csrf_token": token})
+
+
+@pytest.fixture
+def account_notices(monkeypatch):
+    """The account notices handed to the outbox seam, in order."""
+    from shop.auth import notices
+
+    captured = []
+    monkeypatch.setattr(notices, "send", captured.append)
+    return captured
+
+
+def test_wrong_current_passwords_end_every_session_and_tell_the_owner(
+    app, user, client, account_notices
+):
+    stolen = cookie(client, "session")
+    for _ in range(10):
+        assert change_password(client, "not the password").status_code == 422
+    answer = change_password(client, PASSWORD)  # right at last: too late
+    assert answer.status_code == 429
+    assert "You are signed out" in answer.get_data(as_text=True)
+    assert not signed_in(client)
+    copy = app.test_client()
+    copy.set_cookie("session", stolen)
+    assert not signed_in(copy)  # every copy of the cookie is ended too
+    [notice] = account_notices
+    assert notice.recipient == "ada@example.com" and ":password-guesses:" in notice.cause
+    assert notice.action_url == "http://localhost/reset-password"
+    with app.app_context():
+        assert services.authenticate("ada@example.com", PASSWORD, TIMED_HASH) is not None
+
+
+def test_both_forms_and_every_session_share_the_accounts_budget(app, auth, user, client):
+    other = app.test_client()
+    assert AuthActions(app, other).login().status_code == 302
+    for _ in range(5):
+        assert delete_account(client, "not the password").status_code == 422
+        assert change_password(other, "not the password").status_code == 422
+    assert delete_account(client, "not the password").status_code == 429
+    assert not signed_in(client) and not signed_in(other)
+
+
+def test_a_new_password_the_rule_refuses_costs_no_guess(user, client):
+    for _ in range(12):
+        assert change_password(client, PASSWORD, new="short").status_code == 422
+    assert change_password(client, PASSWORD).status_code == 302

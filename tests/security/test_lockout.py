@@ -148,3 +148,79 @@ def test_a_reset_link_makes_its_browser_known_to_the_account(app, auth, sent):
     )
     assert answer.status_code == 302
     assert attempt(owner, password=new, ip="198.51.100.2").status_code == 302
+
+
+# --- issue #28: every proof of ownership makes the browser known --------------------------
+
+
+def strangers_exhaust_the_account(app, ip="203.0.113.66") -> None:
+    """Twelve wrong passwords for ada's account from another browser and address."""
+    stranger = app.test_client()
+    for _ in range(12):
+        attempt(stranger, ip=ip)
+    assert attempt(stranger, password=PASSWORD, ip=ip).status_code == 429
+
+
+def forget_device(browser) -> None:
+    """The browser loses its device cookie (cleared, or from before device cookies)."""
+    browser.delete_cookie(throttle.DEVICE_COOKIE, path="/login")
+
+
+def test_the_browser_an_account_was_registered_on_keeps_its_own_budget(app, client, auth):
+    assert auth.register().status_code == 302
+    auth.logout()
+    strangers_exhaust_the_account(app)
+    assert attempt(client, password=PASSWORD).status_code == 302
+
+
+def login_while_signed_in(client, password=PASSWORD):
+    """The login form posted by a browser that is signed in (a second tab, the back button)."""
+    token = csrf_token(client, "/")  # GET /login sends a signed-in browser home
+    data = {"email": "ada@example.com", "password": password, "csrf_token": token}
+    return client.post("/login", data=data)
+
+
+def test_a_login_from_a_browser_already_signed_in_makes_it_known(app, client, auth, user):
+    forget_device(client)
+    assert login_while_signed_in(client).status_code == 302
+    assert client.get_cookie(throttle.DEVICE_COOKIE, path="/login") is not None
+    auth.logout()
+    strangers_exhaust_the_account(app)
+    assert attempt(client, password=PASSWORD).status_code == 302
+
+
+def test_a_wrong_login_from_a_signed_in_browser_is_refused_and_counted(client, user):
+    for _ in range(10):
+        assert login_while_signed_in(client, WRONG).status_code == 422
+    assert login_while_signed_in(client, WRONG).status_code == 429
+
+
+def test_a_password_change_makes_its_browser_known(app, client, auth, user):
+    forget_device(client)
+    new = "lantern meadow quartz"
+    answer = client.post(
+        "/account/password",
+        data={
+            "current": PASSWORD,
+            "password": new,
+            "confirm": new,
+            "csrf_token": csrf_token(client, "/account"),
+        },
+    )
+    assert answer.status_code == 302
+    auth.logout()
+    strangers_exhaust_the_account(app)
+    assert attempt(client, password=new).status_code == 302
+
+
+def test_the_account_ceiling_cannot_stop_the_owner_on_the_browser_they_registered_on(
+    app, client, auth
+):
+    app.config.update(LOGIN_ACCOUNT_CEILING="5 per day")
+    assert auth.register().status_code == 302
+    auth.logout()
+    stranger = app.test_client()
+    for n in range(5):
+        assert attempt(stranger, ip=f"203.0.113.{n}").status_code == 422
+    assert "today" in attempt(stranger, ip="203.0.113.99").get_data(as_text=True)
+    assert attempt(client, password=PASSWORD).status_code == 302
