@@ -6,11 +6,17 @@ with every violation of every state it saw.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import DESKTOP, PHONE, add, axe_violations, log_in, open_product
+from checkout_helpers import make_orders
+from conftest import ADMIN_EMAIL
+from shop.auth.models import User
+from shop.extensions import db
+from shop.models import utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -204,3 +210,39 @@ def test_a_form_level_error_keeps_its_distance_from_the_next_label(page, custome
     error = page.get_by_role("alert").bounding_box()
     label = page.locator("label[for=email]").bounding_box()
     assert label["y"] - (error["y"] + error["height"]) >= 12
+
+
+def test_every_order_state_a_badge_shows(tab, new_context, shop, customer):
+    """Pending, paid and shipped, partly refunded and refunded orders in My Orders, and an
+    order that needs attention in the admin's list and page: axe (contrast included) finds
+    nothing on any of them."""
+    user_id = shop.query(db.select(User.id).where(User.email == customer))[0][0]
+    mug = shop.products["MUG-STONE"].id
+    soon = utcnow() + timedelta(minutes=20)
+    make_orders(shop.app, user_id, mug, status="pending", expires_at=soon, paid_at=None)
+    make_orders(shop.app, user_id, mug, fulfilment="shipped", shipped_at=utcnow(), carrier="UPS")
+    make_orders(shop.app, user_id, mug, status="partially_refunded", refunded_cents=400)
+    make_orders(shop.app, user_id, mug, status="refunded", refunded_cents=1000)
+    (flagged,) = make_orders(shop.app, user_id, mug, attention="Paid after it expired.")
+
+    page, audit = tab, Audit(tab)
+    log_in(page, customer)
+    orders = open_dialog(page, "My Orders", "orders-dialog")
+    for status in ("pending", "paid", "partially_refunded", "refunded"):
+        expect(orders.locator(f'.order[data-status="{status}"]').first).to_be_visible()
+    expect(orders.locator('.order[data-fulfilment="shipped"] .status-shipped')).to_be_visible()
+    audit.check("My Orders: pending, paid, shipped, partly refunded, refunded")
+
+    shop.create_admin(ADMIN_EMAIL)
+    admin = new_context(viewport=tab.viewport_size).new_page()
+    admin_audit = Audit(admin)
+    log_in(admin, ADMIN_EMAIL)
+    admin.goto("/admin/orders?attention=1")
+    expect(admin.locator("#admin-results .status-attention")).to_have_count(1)
+    admin_audit.check("admin orders, needing attention")
+    admin.goto(f"/admin/orders/{flagged}")
+    expect(admin.locator("#admin-order")).to_be_visible()
+    admin_audit.check("admin order, needing attention")
+
+    audit.assert_clean(1)
+    admin_audit.assert_clean(2)
