@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionCookies()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.before_request(reject_hostile_input)
+    app.before_request(refuse_json_on_forms)
     app.after_request(add_security_headers)
     app.after_request(no_store_when_signed_in)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
@@ -274,6 +275,28 @@ def reject_hostile_input() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ID_MAX:
             abort(404)
+
+
+#: Blueprints whose routes read a JSON body themselves: Stripe's webhook deliveries and the
+#: emulator's Stripe API. Every other route takes forms.
+JSON_BLUEPRINTS = frozenset({"payments", "emulator"})
+
+
+def refuse_json_on_forms():
+    """A JSON body sent to one of the shop's forms is answered 415.
+
+    Flask-WTF would read the fields from the JSON, while the limits key on the form's
+    fields: a JSON login would be checked against the password, yet counted in a bucket of
+    its own (every JSON attempt shares the empty email) and never warn the owner. Refusing
+    it here, before any limit or password check, keeps one way in for each route."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
+        if request.blueprint not in JSON_BLUEPRINTS:
+            return error_response(
+                415,
+                "This address takes a form (application/x-www-form-urlencoded or "
+                "multipart/form-data), not JSON.",
+            )
+    return None
 
 
 def take_export(what: str) -> bool:
