@@ -289,13 +289,13 @@ def refuse_json_on_forms():
     fields: a JSON login would be checked against the password, yet counted in a bucket of
     its own (every JSON attempt shares the empty email) and never warn the owner. Refusing
     it here, before any limit or password check, keeps one way in for each route."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
-        if request.blueprint not in JSON_BLUEPRINTS:
-            return error_response(
-                415,
-                "This address takes a form (application/x-www-form-urlencoded or "
-                "multipart/form-data), not JSON.",
-            )
+    unsafe = request.method in ("POST", "PUT", "PATCH", "DELETE")
+    if unsafe and request.is_json and request.blueprint not in JSON_BLUEPRINTS:
+        return error_response(
+            415,
+            "This address takes a form (application/x-www-form-urlencoded or "
+            "multipart/form-data), not JSON.",
+        )
     return None
 
 
