@@ -428,9 +428,11 @@ def load_config(
         # url_for(_external=True), in a request or not, names the public host (Flask 3.1
         # still routes requests for the other allowed hosts).
         "SERVER_NAME": urlsplit(public).netloc if public else None,
-        # Production sits behind the PaaS router: trust its X-Forwarded-* headers (one hop),
-        # build external urls as https, and pin browsers to https once they have seen it.
+        # Production sits behind the PaaS router: trust its X-Forwarded-* headers (as many
+        # hops as FORWARDED_ALLOW_HOPS says), build external urls as https, and pin browsers
+        # to https once they have seen it.
         "PROXY_FIX": production,
+        "FORWARDED_ALLOW_HOPS": _int(env, "FORWARDED_ALLOW_HOPS"),
         "PREFERRED_URL_SCHEME": urlsplit(public).scheme if public else "http",
         "HSTS_SECONDS": HSTS_SECONDS if production else 0,
         # Hashed, compressed copies of static/ served with a one-year cache; None serves

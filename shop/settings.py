@@ -126,6 +126,15 @@ SECTIONS = (
                 "Gunicorn workers of the web process (Heroku sets it from the dyno size).",
             ),
             Setting(
+                "FORWARDED_ALLOW_HOPS",
+                Whole(0),
+                "1",
+                "Proxies in front of the web process whose `X-Forwarded-*` headers are "
+                "trusted in production: `1` behind one router (Heroku, Render, Dokku's nginx), "
+                "`2` with a CDN in front of it, `0` when clients reach gunicorn directly (a "
+                "forged `X-Forwarded-For` then changes nothing). See docs/deploy.md.",
+            ),
+            Setting(
                 "LOG_LEVEL",
                 LEVEL,
                 "INFO",

@@ -222,6 +222,13 @@ def seeded(app):
         return {p.sku: p.id for p in db.session.scalars(db.select(Product))}
 
 
+def first_count(name: str) -> int:
+    """The count of a rate limit's first part, e.g. 60 for "60 per minute;1000 per day"."""
+    from shop.config import RATE_LIMITS
+
+    return int(RATE_LIMITS[name].split(";")[0].split()[0])
+
+
 def csrf_token_of(page: str) -> str:
     """The CSRF token a page's html hands out, read from its `<meta name="csrf-token">`."""
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)

@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, app_config, csrf_token, redis_url
+from conftest import PASSWORD, app_config, csrf_token, first_count, redis_url
 from shop import create_app
 from shop.config import RATE_LIMITS
 from shop.extensions import limiter
 from shop.security import UNLIMITED_METHODS, reads_are_unlimited
 
 WRONG = "not the password"
-
-
-def first_count(name: str) -> int:
-    """The count of a limit's first part, e.g. 60 for "60 per minute;1000 per day"."""
-    return int(RATE_LIMITS[name].split(";")[0].split()[0])
 
 
 IP_FAILURES = first_count("LOGIN_IP_RATE_LIMIT")
