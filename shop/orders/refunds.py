@@ -240,7 +240,10 @@ def sync(made: payments.Refund, origin: Origin) -> None:
         db.session.rollback()
         return
     lifecycle.lock(order_id)  # events about one order apply one after another
-    refund = _find(made)  # again, now that concurrent syncs of this order have committed
+    # Again, now that concurrent syncs of this order have committed, and read afresh: the
+    # row loaded above (or earlier in this request) would otherwise keep its old status,
+    # and a second sync would record the same change on the timeline and in the metrics.
+    refund = _find(made, fresh=True)
     before = None if refund is None else refund.status
     if refund is None:
         refund = Refund(
@@ -265,11 +268,17 @@ def sync(made: payments.Refund, origin: Origin) -> None:
     db.session.commit()
 
 
-def _find(made: payments.Refund) -> Refund | None:
-    """The shop's row for a Stripe refund: by Stripe's id, or by the shop's key."""
-    found = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == made.id))
+def _find(made: payments.Refund, fresh: bool = False) -> Refund | None:
+    """The shop's row for a Stripe refund: by Stripe's id, or by the shop's key; `fresh`
+    overwrites what the session already holds of it with the database's row."""
+    options = {"populate_existing": True} if fresh else {}
+    found = db.session.scalar(
+        select(Refund).where(Refund.stripe_refund_id == made.id).execution_options(**options)
+    )
     if found is None and made.shop_key:
-        found = db.session.scalar(select(Refund).where(Refund.key == made.shop_key))
+        found = db.session.scalar(
+            select(Refund).where(Refund.key == made.shop_key).execution_options(**options)
+        )
     return found
 
 

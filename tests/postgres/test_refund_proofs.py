@@ -8,9 +8,21 @@ from collections import Counter
 import pytest
 import requests
 
+from metrics_helpers import TOKEN, bearer, changes, key, parse
+
 from .shop_server import completed_event, session_id_of, together
 
 pytestmark = pytest.mark.postgres
+
+#: On top of production settings: /metrics answers, so the proofs can count what moved.
+SERVER_SETTINGS = {"METRICS_TOKEN": TOKEN}
+
+
+def scrape(server) -> dict:
+    """One scrape over HTTP (a new connection: any of the workers answers)."""
+    response = requests.get(server.url("/metrics"), headers=bearer(), timeout=10)
+    assert response.status_code == 200, response.text[:500]
+    return parse(response.text)
 
 
 def paid_order(server, products) -> tuple[int, str]:
@@ -47,6 +59,7 @@ def test_ten_refunds_of_everything_at_once_refund_once(server, products, same_fo
     shared = secrets.token_hex(16)
     keys = [shared if same_form else secrets.token_hex(16) for _ in tabs]
     path = f"/admin/orders/{order_id}/refunds"
+    before = scrape(server)
     answers, seconds = together(
         10, lambda i: tabs[i].send("POST", path, {"amount": "", "key": keys[i]})
     )
@@ -55,12 +68,26 @@ def test_ten_refunds_of_everything_at_once_refund_once(server, products, same_fo
     status, refunded, total = server.rows(
         "SELECT status, refunded_cents, total_cents FROM orders WHERE id = :o", o=order_id
     )[0]
+    [[entries]] = server.rows(
+        "SELECT count(*) FROM order_events WHERE order_id = :o AND kind = 'refund'", o=order_id
+    )
+    moved = {
+        name: change
+        for name, change in changes(before, scrape(server)).items()
+        if name[0].startswith(("shop_refunds", "shop_refunded"))
+    }
     print(
         f"\n10 refund posts ({'one form' if same_form else 'ten forms'}) in {seconds:.2f}s: "
-        f"{dict(statuses)}; Stripe refunds {len(made)}; order {status} {refunded}/{total}"
+        f"{dict(statuses)}; Stripe refunds {len(made)}; order {status} {refunded}/{total}; "
+        f"refund timeline entries {entries}; refund metrics moved {moved}"
     )
     assert len(made) == 1 and made[0].amount == total
     assert (status, refunded) == ("refunded", total)
+    assert entries == 1
+    assert moved == {
+        key("shop_refunds_total", outcome="succeeded"): 1,
+        key("shop_refunded_amount_minor_units_total", currency="usd"): total,
+    }
     if same_form:
         assert statuses == {200: 10}  # the first made it, the rest say it was made
     else:
