@@ -59,7 +59,7 @@ def kinds(app, order_id: int) -> list[str]:
 
 
 def test_a_whole_refund_from_the_admin_page(app, client, admin, paid_order):
-    response = refund(admin.client, paid_order.id, reason="requested_by_customer")
+    response = refund(admin.client, paid_order.id, full="on", reason="requested_by_customer")
     assert response.status_code == 303
     page = admin.client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Refunded $47.00 of order #{paid_order.id}." in page
@@ -87,7 +87,7 @@ def test_partial_refunds_then_the_rest(app, admin, paid_order):
         "partially_refunded",
         1000,
     )
-    rest = refund(admin.client, paid_order.id, htmx=True)  # empty amount: all that is left
+    rest = refund(admin.client, paid_order.id, htmx=True, full="on")  # all that is left
     assert "Refunded $37.00" in rest.get_data(as_text=True)
     order = stored(app, paid_order.id)
     assert (order.status, order.refunded_cents) == ("refunded", 4700)
@@ -128,8 +128,27 @@ def test_a_malformed_amount_is_422_and_nothing_is_sent(app, admin, paid_order, a
 
 
 def test_an_unknown_reason_is_422(app, admin, paid_order):
-    assert refund(admin.client, paid_order.id, reason="because").status_code == 422
+    assert refund(admin.client, paid_order.id, full="on", reason="because").status_code == 422
     assert rows(app, paid_order.id) == []
+
+
+@pytest.mark.parametrize(
+    "fields,words",
+    [
+        ({}, "Type the amount to refund, or choose “Refund everything left”."),
+        ({"amount": "  "}, "Type the amount to refund"),
+        ({"full": "yes"}, "Type the amount to refund"),
+        ({"amount": "5.00", "full": "on"}, "not both"),
+    ],
+    ids=["nothing", "blank amount", "full not on", "both"],
+)
+def test_everything_left_is_an_explicit_choice(app, admin, paid_order, fields, words):
+    """An empty amount used to refund the whole order; now it refunds nothing and says so."""
+    response = refund(admin.client, paid_order.id, htmx=True, **fields)
+    assert response.status_code == 422
+    assert words in response.get_data(as_text=True)
+    assert rows(app, paid_order.id) == []
+    assert stripe_refunds(app, stored(app, paid_order.id).payment_intent_id) == []
 
 
 def test_an_unpaid_order_cannot_be_refunded(app, admin, order):

@@ -194,9 +194,19 @@ class InvalidRefund(ValueError):
 
 
 def refund_asked(form: Mapping[str, str], currency: str) -> RefundAsked:
-    """Read `amount` (major units as typed; empty: all that is left), `reason`,
-    `return_to_stock` (on/absent) and `key` (the form's own, from the page)."""
+    """Read `amount` (major units as typed) or `full` (on: all that is left, chosen
+    explicitly; an empty amount alone refunds nothing), `reason`, `return_to_stock`
+    (on/absent) and `key` (the form's own, from the page)."""
     raw = (form.get("amount") or "").strip()
+    full = form.get("full") == "on"
+    if not raw and not full:
+        raise InvalidRefund(
+            "amount", "Type the amount to refund, or choose “Refund everything left”."
+        )
+    if raw and full:
+        raise InvalidRefund(
+            "amount", "Type an amount or choose “Refund everything left”, not both."
+        )
     amount = None
     if raw:
         try:

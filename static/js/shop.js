@@ -192,6 +192,34 @@
     }
   });
 
+  // --- A refund asks first, naming the amount ----------------------------------------------
+  // The admin's refund form posts only after its <dialog> is confirmed. An amount the shop
+  // would refuse anyway (empty, malformed) goes straight to the server, which says why.
+  function refundAmount(form) {
+    if (form.querySelector('[name="full"]').checked) {
+      return form.querySelector('[name="amount"]').value.trim() ? null : form.dataset.left;
+    }
+    var typed = form.querySelector('[name="amount"]').value.trim();
+    if (!/^\d+(\.\d{1,2})?$/.test(typed)) return null;
+    return new Intl.NumberFormat("en-US", { style: "currency", currency: form.dataset.currency.toUpperCase() })
+      .format(Number(typed));
+  }
+
+  document.addEventListener("htmx:confirm", function (evt) {
+    var form = evt.detail.elt;
+    if (!form.hasAttribute || !form.hasAttribute("data-confirm-refund")) return;
+    var amount = refundAmount(form);
+    var dialog = document.getElementById("refund-confirm");
+    if (!amount || !dialog) return;
+    evt.preventDefault();
+    dialog.querySelectorAll("[data-confirm-amount]").forEach(function (el) { el.textContent = amount; });
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue === "refund") evt.detail.issueRequest(true);
+    }, { once: true });
+    dialog.showModal();
+  });
+
   // --- Toasts --------------------------------------------------------------------------------
   function toast(message) {
     var box = document.getElementById("toasts");

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from browser.helpers import (
     ROOT,
+    axe_violations,
     check_out_one,
     log_in,
     no_page_load,
@@ -116,6 +117,28 @@ def test_without_javascript_the_admin_finds_and_ships_an_order_with_plain_forms(
     expect(admin.locator("#shipment .tracking-number")).to_have_text(TRACKING)
 
 
+def test_refunding_everything_left_is_chosen_and_confirmed_with_its_amount(
+    new_context, shop, customer, problems
+):
+    problems.allow_status(422, r"/admin/orders/\d+/refunds")  # the empty form, on purpose
+    _, order_id, admin = paid_and_admin_at_the_list(new_context, shop, customer)
+    admin.goto(f"/admin/orders/{order_id}")
+    panel = admin.locator("#admin-order")
+    with no_page_load(admin):
+        admin.get_by_role("button", name="Refund", exact=True).click()  # nothing chosen
+        expect(panel.get_by_role("alert")).to_contain_text("Type the amount to refund")
+        expect(panel).to_have_attribute("data-refunded-cents", "0")
+        admin.get_by_label(re.compile(r"^Refund everything left")).check()
+        admin.get_by_role("button", name="Refund", exact=True).click()
+        confirm = admin.locator("#refund-confirm")
+        expect(confirm.get_by_role("heading")).to_have_text("Refund $18.00?")
+        expect(confirm.get_by_role("button", name="Keep the money")).to_be_focused()
+        assert axe_violations(admin, "the refund's confirmation") == []
+        confirm.get_by_role("button", name="Refund $18.00").click()
+        expect(panel).to_have_attribute("data-status", "refunded")
+    expect(panel).to_have_attribute("data-refunded-cents", "1800")
+
+
 def test_an_admin_refunds_part_of_an_order_and_the_customer_sees_it(new_context, shop, customer):
     shopper, order_id, admin = paid_and_admin_at_the_list(new_context, shop, customer)
     admin.goto(f"/admin/orders/{order_id}")
@@ -123,7 +146,16 @@ def test_an_admin_refunds_part_of_an_order_and_the_customer_sees_it(new_context,
     with no_page_load(admin):
         admin.get_by_label(re.compile(r"^Amount")).fill("5.00")
         admin.get_by_label("Reason").select_option("requested_by_customer")
-        admin.get_by_role("button", name="Refund").click()
+        admin.get_by_role("button", name="Refund", exact=True).click()
+        confirm = admin.locator("#refund-confirm")
+        expect(confirm).to_be_visible()  # nothing is sent before the admin confirms
+        expect(confirm.get_by_role("heading")).to_have_text("Refund $5.00?")
+        assert admin.evaluate("document.getElementById('refund-confirm').matches(':modal')")
+        confirm.get_by_role("button", name="Keep the money").click()
+        expect(confirm).to_be_hidden()
+        expect(panel).to_have_attribute("data-refunded-cents", "0")
+        admin.get_by_role("button", name="Refund", exact=True).click()
+        confirm.get_by_role("button", name="Refund $5.00").click()
         expect(panel).to_have_attribute("data-status", "partially_refunded")
     expect(panel).to_have_attribute("data-refunded-cents", "500")
     expect(panel.get_by_role("status")).to_have_text(f"Refunded $5.00 of order #{order_id}.")

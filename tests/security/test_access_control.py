@@ -78,7 +78,13 @@ ADMIN_ONLY = {
     "/admin/products/<sku>": "any product, its stock set or hidden by an admin",
 }
 #: What a form under /admin is sent in these tests: enough for every admin form to be valid.
-ADMIN_FORM = {"carrier": "UPS", "tracking_number": "1Z1", "stock": "3", "active": "on"}
+ADMIN_FORM = {
+    "carrier": "UPS",
+    "tracking_number": "1Z1",
+    "stock": "3",
+    "active": "on",
+    "full": "on",
+}
 
 
 #: A signed CSRF token: payload, timestamp, signature (itsdangerous).
