@@ -206,6 +206,62 @@ def test_cancel_page_shows_the_cart_and_says_nothing_was_charged(client, user, s
     assert "Ethiopia Yirgacheffe" in html and "data-open" in html
 
 
+def reserved(app, product_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Product, product_id).reserved
+
+
+def test_cancel_closes_the_session_at_once_and_puts_the_units_back(app, client, user, seeded):
+    """Before: the order stayed "Awaiting payment" and its units held until expiry."""
+    add(client, seeded["BEAN-ETH-250"], quantity=2)
+    checkout(client)
+    [order] = orders(app)
+    assert reserved(app, seeded["BEAN-ETH-250"]) == 2
+    html = client.get("/checkout/cancel").get_data(as_text=True)
+    assert "nothing was charged" in html and "Ethiopia Yirgacheffe" in html  # the cart kept
+    [order] = orders(app)
+    assert order.status == "cancelled"
+    assert stripe_session(app, order.stripe_session_id)["status"] == "expired"
+    assert reserved(app, seeded["BEAN-ETH-250"]) == 0
+    my_orders = client.get("/orders", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="cancelled"' in my_orders and "Awaiting payment" not in my_orders
+    # Coming back again, or a new checkout, changes nothing more: a new session is made.
+    assert "nothing was charged" in client.get("/checkout/cancel").get_data(as_text=True)
+    checkout(client)
+    assert [o.status for o in orders(app)] == ["cancelled", "pending"]
+    assert session_count(app) == 2
+
+
+def test_cancel_after_a_payment_shows_the_order_paid(app, client, user, seeded):
+    """Paid on Stripe's page a moment before the customer clicked back: Stripe's word wins."""
+    add(client, seeded["BEAN-ETH-250"])
+    checkout(client)
+    [order] = orders(app)
+    pay(app, order.stripe_session_id)
+    with app.app_context():  # as if the webhook had not arrived yet
+        db.session.execute(update(Order).values(status="pending", paid_at=None))
+        db.session.commit()
+    html = client.get("/checkout/cancel").get_data(as_text=True)
+    assert f"Order #{order.id} is paid" in html and "nothing was charged" not in html
+    [order] = orders(app)
+    assert order.status == "paid"
+    assert session_count(app) == 1
+
+
+def test_cancel_with_stripe_away_leaves_the_order_to_expire(app, client, user, seeded, monkeypatch):
+    add(client, seeded["BEAN-ETH-250"])
+    checkout(client)
+
+    def away(session_id):
+        raise gateway.PaymentsUnavailable("Stripe is not answering")
+
+    monkeypatch.setattr(gateway, "expire_checkout_session", away)
+    html = client.get("/checkout/cancel").get_data(as_text=True)
+    assert "nothing was charged" in html and "closes by itself" in html
+    [order] = orders(app)
+    assert order.status == "pending"
+
+
 def test_a_fresh_database_never_reuses_a_stripe_idempotency_key(app, client, user, seeded):
     add(client, seeded["BEAN-ETH-250"])
     checkout(client)

@@ -77,6 +77,18 @@ def success():
 @bp.get("/checkout/cancel")
 @login_required
 def cancel():
-    """Back from Stripe without paying: the cart, open, and a reassuring note."""
+    """Back from Stripe without paying: the session is closed at Stripe at once (its units
+    back on sale, the order cancelled), then the cart, open, with what happened. Stripe's
+    word wins: a session paid a moment before shows as the paid order it is."""
+    closed = services.cancel_checkout(current_user.id)
+    if closed.outcome == "paid":
+        paid = orders.find_order(current_user.id, closed.order_id)
+        return with_dialog(ORDERS, _thank_once(closed.order_id), detail=paid)
+    if closed.outcome == "unreachable":
+        message = (
+            "Checkout cancelled; nothing was charged. Stripe could not be reached to close "
+            "the payment page, so the order closes by itself within minutes."
+        )
+        return with_dialog(CART, message, "info")
     message = "Checkout cancelled; nothing was charged. Your cart is as you left it."
     return with_dialog(CART, message, "info")

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..orders import expiry, lifecycle, settlement
 from ..orders.lifecycle import Origin
-from ..orders.models import Order, OrderItem, OrderStatus, Source
+from ..orders.models import PAID_STATES, Order, OrderItem, OrderStatus, Source
 
 log = logging.getLogger(__name__)
 
@@ -407,3 +407,61 @@ def _close_quietly(session_id: str) -> None:
         payments.close_session(session_id)
     except payments.PaymentsError as error:
         log.warning("checkout: could not expire orphan session %s: %s", session_id, error)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What leaving Stripe's page did to the customer's pending order: `closed` (cancelled,
+    its units back on sale), `paid` (Stripe took the payment just before: recorded, never
+    charged again), `unreachable` (Stripe did not answer: it stays pending and expires by
+    itself), or `none` (there was no pending order)."""
+
+    outcome: str
+    order_id: int | None = None
+
+
+def cancel_checkout(user_id: int) -> Cancelled:
+    """The customer came back through the cancel url: close their pending session at Stripe
+    now, so its units go back on sale at once instead of at expiry. Stripe's answer decides:
+    a session paid a moment before is recorded as paid, whatever the customer clicked."""
+    pending = db.session.execute(
+        select(Order.id, Order.stripe_session_id)
+        .where(
+            Order.user_id == user_id,
+            Order.status == OrderStatus.PENDING,
+            Order.stripe_session_id.is_not(None),
+        )
+        .order_by(Order.id.desc())
+        .limit(1)
+    ).one_or_none()
+    db.session.rollback()  # hold no pooled connection while Stripe answers
+    if pending is None:
+        return Cancelled("none")
+    order_id, session_id = pending
+    origin = Origin(Source.CHECKOUT, session_id)
+    try:
+        session = payments.close_session(session_id)
+    except payments.SessionNotFound:
+        session = None
+    except payments.PaymentsError as error:
+        log.warning("cancel: cannot close %s at Stripe now: %s", session_id, error)
+        return Cancelled("unreachable", order_id)
+    if session is not None and session.status == "complete":
+        order = settlement.fulfil(session, origin)
+        if order is not None and order.status != OrderStatus.PENDING:
+            return Cancelled("paid", order_id)
+    # Lock: move()'s guarded UPDATE ... WHERE status = 'pending'; a payment meanwhile wins.
+    moved = lifecycle.move(
+        order_id,
+        OrderStatus.CANCELLED,
+        origin,
+        only_from=[OrderStatus.PENDING],
+        note="the customer left Stripe's page without paying",
+    )
+    db.session.commit()
+    if not moved:
+        status = db.session.scalar(select(Order.status).where(Order.id == order_id))
+        db.session.rollback()
+        if status in PAID_STATES:
+            return Cancelled("paid", order_id)
+    return Cancelled("closed", order_id)

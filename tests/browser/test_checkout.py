@@ -4,6 +4,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from browser.helpers import (
     DECLINED,
@@ -16,6 +17,7 @@ from browser.helpers import (
     snap,
     until_modal,
 )
+from shop.catalog.models import Product
 from shop.money import format_money
 from shop.orders.models import Order
 from shop.payments.emulator.models import EmulatorSession
@@ -61,7 +63,7 @@ def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, sh
     expect(open_cart(page).locator(".cart-empty")).to_contain_text("Your cart is empty")
 
 
-def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_session(
+def test_declined_card_then_cancel_closes_the_order_and_a_new_checkout_pays(
     signed_in, shop, problems
 ):
     problems.allow_status(402, r"/emulator/checkout/cs_\w+")  # the declined card, on purpose
@@ -82,20 +84,25 @@ def test_declined_card_then_cancel_leaves_a_pending_order_that_resumes_the_same_
     until_modal(page, "cart-dialog")
     page.keyboard.press("Escape")
 
+    # The session was closed at Stripe at once: the order says so, its units are on sale.
     orders = open_orders(page)
     row = orders.locator(".order")
-    expect(row).to_have_attribute("data-status", "pending")
-    expect(row.locator(".status")).to_have_text("Awaiting payment")
-    resume = row.get_by_role("link", name="Resume payment")
-    expect(resume).to_have_attribute("href", session_url)
-    snap(page, "orders-pending")
-    resume.click()
+    expect(row).to_have_attribute("data-status", "cancelled")
+    expect(row.locator(".status")).to_have_text("Cancelled")
+    expect(row.get_by_role("link", name="Resume payment")).to_have_count(0)
+    [(reserved,)] = shop.query(select(Product.reserved).where(Product.sku == "GEAR-GRINDER"))
+    assert reserved == 0
+    snap(page, "orders-cancelled")
+    page.keyboard.press("Escape")
 
-    expect(page).to_have_url(session_url)
+    open_cart(page).get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(re.compile(r"/emulator/checkout/cs_\w+$"))
+    assert page.url != session_url
     pay(page)
     expect(page).to_have_url(re.compile(r"/checkout/success\?session_id=cs_\w+$"))
-    expect(page.locator("#orders-dialog .order")).to_have_attribute("data-status", "paid")
-    assert len(shop.query(EmulatorSession.__table__.select())) == 1
+    expect(page.locator("#orders-dialog .order-detail")).to_have_attribute("data-status", "paid")
+    statuses = {row.status for row in shop.query(EmulatorSession.__table__.select())}
+    assert statuses == {"expired", "complete"}
 
 
 def test_a_double_click_and_a_second_tab_share_one_checkout_session(signed_in, context, shop):
