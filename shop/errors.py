@@ -1,13 +1,16 @@
 """Application-wide error answers: a toast fragment for htmx, a page otherwise."""
 
-from flask import Flask, current_app, make_response, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, make_response, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .extensions import db, login_manager
-from .htmx import is_htmx
+from .htmx import hx_redirect, is_htmx
 
 MESSAGES = {
     400: "That request was not understood.",
@@ -44,12 +47,38 @@ def error_response(status: int, message: str | None = None, headers=None):
     return response
 
 
+#: Forms a visitor sends signed out: a stale token there is just an old page.
+SIGNED_OUT_FORMS = frozenset(
+    {"auth.login", "auth.register", "auth.forgot_password", "auth.reset_password"}
+)
+SIGNED_OUT = "You were signed out; log in again."
+
+
+def _page_left() -> str:
+    """The same-site page the form was sent from (its path and query), else the home page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return "/"
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def signed_out():
+    """The session behind a form has ended: log in again, then back to the page (the cart
+    lives on the account, so nothing is lost)."""
+    flash(SIGNED_OUT, "info")
+    return hx_redirect(url_for("auth.login", next=_page_left()), status=401)
+
+
 def register(app: Flask) -> None:
     """Install the handlers; HTTP errors keep their status and headers."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        """A missing or stale CSRF token: 400 with a way forward."""
+        """A missing or stale CSRF token: 400 with a way forward; or, when the session behind
+        the form has ended (a logout in another tab, cookies that expired), the login form,
+        saying so and coming back to the page after."""
+        if not current_user.is_authenticated and request.endpoint not in SIGNED_OUT_FORMS:
+            return signed_out()
         return error_response(
             400, "Your form expired or was not sent from this site; reload the page and try again."
         )
