@@ -62,6 +62,18 @@ def _page_left() -> str:
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 
+def _session_ended() -> bool:
+    """A shop form that carried a token (so its page was rendered in a session) while nobody
+    is signed in now: the session behind it ended. A form with no token at all is not ours."""
+    carried = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    return bool(
+        carried
+        and not current_user.is_authenticated
+        and request.endpoint not in SIGNED_OUT_FORMS
+        and request.blueprint != "emulator"
+    )
+
+
 def signed_out():
     """The session behind a form has ended: log in again, then back to the page (the cart
     lives on the account, so nothing is lost)."""
@@ -77,7 +89,7 @@ def register(app: Flask) -> None:
         """A missing or stale CSRF token: 400 with a way forward; or, when the session behind
         the form has ended (a logout in another tab, cookies that expired), the login form,
         saying so and coming back to the page after."""
-        if not current_user.is_authenticated and request.endpoint not in SIGNED_OUT_FORMS:
+        if _session_ended():
             return signed_out()
         return error_response(
             400, "Your form expired or was not sent from this site; reload the page and try again."

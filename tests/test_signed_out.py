@@ -74,3 +74,9 @@ def test_a_signed_in_customers_stale_form_still_says_it_expired(client, user):
     response = client.post("/cart/items", data={"product_id": 1, "csrf_token": "stale"})
     assert response.status_code == 400
     assert "Your form expired" in response.get_data(as_text=True)
+
+
+def test_a_form_without_any_token_is_refused_not_sent_to_log_in(client, seeded):
+    """Nothing shows the form came from a page of ours: plain 400, no redirect."""
+    response = client.post("/cart/items", data={"product_id": seeded["BEAN-ETH-250"]})
+    assert response.status_code == 400 and "Location" not in response.headers
