@@ -45,7 +45,7 @@ def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, sh
     expect(page).to_have_url(re.compile(r"/checkout/success\?session_id=cs_\w+$"))
     orders = page.locator("#orders-dialog")
     expect(orders).to_be_visible()
-    assert orders.evaluate("d => d.matches(':modal')"), "My Orders is not a modal dialog"
+    until_modal(page, "orders-dialog")  # shop.js makes the server-opened dialog modal
     expect(orders.get_by_role("status")).to_contain_text("is paid")
     row = orders.locator(".order")
     expect(row).to_have_count(1)
@@ -57,7 +57,6 @@ def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, sh
     snap(page, "orders-paid")
 
     expect(page.locator("#cart-count")).to_have_text("0")
-    until_modal(page, "orders-dialog")
     page.keyboard.press("Escape")
     expect(orders).to_be_hidden()
     expect(open_cart(page).locator(".cart-empty")).to_contain_text("Your cart is empty")
