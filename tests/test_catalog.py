@@ -203,3 +203,14 @@ def test_an_inactive_product_is_404(app, client, seeded):
     assert client.get("/products/TOTE-CANVAS").status_code == 404
     htmx = client.get("/products/TOTE-CANVAS", headers={"HX-Request": "true"})
     assert htmx.status_code == 404 and htmx.headers["HX-Retarget"] == "#toasts"
+
+
+def test_the_header_search_is_live_only_where_the_grid_is(client, seeded):
+    """As-you-type results target #grid, which only the catalogue has; elsewhere the search
+    is a plain form to /?q= (no htmx request aimed at a missing target)."""
+    home = client.get("/").get_data(as_text=True)
+    assert 'hx-target="#grid"' in home
+    for path in ("/products/GEAR-KETTLE", "/login"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'id="search-q"' in page and 'hx-target="#grid"' not in page
+        assert '<form class="search" action="/" method="get"' in page

@@ -53,3 +53,18 @@ def test_a_visitor_is_asked_to_log_in_to_buy(page, shop):
     page.get_by_role("link", name="Log in to buy").first.click()
     expect(page).to_have_url(re.compile(r"/login\?next=/$"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+@pytest.mark.parametrize("start", ["/products/GEAR-KETTLE", "/login", "/no-such-page"])
+def test_the_header_search_works_off_the_home_page(page, shop, problems, start):
+    """Where there is no grid, typing does nothing (no htmx:targetError in the console) and
+    Enter goes to the catalogue's results."""
+    problems.allow_status(404, "/no-such-page")
+    page.goto(start)
+    search = page.get_by_role("searchbox", name="Search products")
+    search.fill("kettle")
+    page.wait_for_timeout(500)  # past the as-you-type delay: nothing is sent from here
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"/\?q=kettle$"))
+    expect(page.locator("#grid .card")).to_have_count(1)
+    expect(page.locator("#grid .card")).to_contain_text(shop.products["GEAR-KETTLE"].name)
