@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import settings
+from . import settings, shipping
 
 #: The webhook secret the emulator signs with when none is configured, in development and
 #: tests only: it is published, so production refuses it (a demo gets a generated one).
@@ -332,6 +332,26 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
+def _shipping(env: Mapping[str, str]) -> dict[str, Any]:
+    """SHIP_TO_COUNTRIES, SHIPPING_RATES and FREE_SHIPPING_OVER, read and checked."""
+
+    def raw(name: str, value: str | None) -> str:
+        return settings.default(name) if value is None else value  # "" is kept: none
+
+    try:
+        return {
+            "SHIP_TO_COUNTRIES": shipping.countries(
+                raw("SHIP_TO_COUNTRIES", env.get("SHIP_TO_COUNTRIES"))
+            ),
+            "SHIPPING_RATES": shipping.rates(raw("SHIPPING_RATES", env.get("SHIPPING_RATES"))),
+            "FREE_SHIPPING_OVER": shipping.free_over(
+                raw("FREE_SHIPPING_OVER", env.get("FREE_SHIPPING_OVER"))
+            ),
+        }
+    except shipping.ShippingSettingError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _development_secret(instance_path: str) -> str:
     """Create a random secret once under instance/ so logins survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -439,6 +459,8 @@ def load_config(
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
+        # Shipping (shop/shipping.py): where to, the rates, and when the cheapest is free.
+        **_shipping(env),
         # Notifications: the outbox worker (shop/notifications). No MAIL_URL: .eml files in
         # instance/mail/ (development).
         "MAIL_SERVER": mail,

@@ -45,6 +45,9 @@ URL = "URL"
 ORIGIN = "origin (`https://host[:port]`)"
 HOSTS = "host names, comma-separated"
 LEVEL = "`DEBUG`, `INFO`, `WARNING` or `ERROR`"
+COUNTRIES = "country codes (ISO 3166-1 alpha-2), comma-separated"
+RATES = "`name:amount:currency:days`, comma-separated"
+THRESHOLDS = "`amount:currency`, comma-separated"
 #: Flask-Limiter notation (`10 per minute`, several joined by `;`); config.py reads every
 #: setting with this parser as a rate limit.
 RATE_LIMIT = "rate limit"
@@ -249,6 +252,36 @@ SECTIONS = (
                 Whole(1, 9999),
                 "10",
                 "Most units of one product per cart line; adds past it are capped at it.",
+            ),
+        ),
+    ),
+    Section(
+        "Shipping",
+        "Stripe's page collects the address and offers the rates in the order's currency "
+        "([running-the-shop.md](running-the-shop.md#shipping)).",
+        (
+            Setting(
+                "SHIP_TO_COUNTRIES",
+                COUNTRIES,
+                "US,DE,FR,NL,GB",
+                "Where the shop ships: Stripe's page accepts an address in these countries only.",
+            ),
+            Setting(
+                "SHIPPING_RATES",
+                RATES,
+                "standard:4.90:usd:3-5,express:12.00:usd:1-2,"
+                "standard:4.90:eur:3-5,express:12.00:eur:1-2",
+                "The ways to ship, each priced in one currency, with its delivery time in "
+                "business days (`3-5` or `2`); at most five per currency. An order is offered "
+                "the rates of its currency.",
+                unset="no shipping options: the address is collected, shipping is free",
+            ),
+            Setting(
+                "FREE_SHIPPING_OVER",
+                THRESHOLDS,
+                "50.00:eur,60.00:usd",
+                "From this subtotal on, the cheapest rate of that currency costs nothing.",
+                unset="shipping is never free",
             ),
         ),
     ),

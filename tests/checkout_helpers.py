@@ -75,13 +75,24 @@ def deliver(client, app, event: dict):
     return client.post("/stripe/webhook", data=body, headers=headers)
 
 
+#: Where a test order ships, as Stripe's page collects it.
+ADDRESS = {
+    "name": "Ada Lovelace", "line1": "12 Analytical Row", "line2": "", "city": "Berlin",
+    "postal_code": "10115", "state": "", "country": "DE",
+}  # fmt: skip
+
+
 def make_orders(app, user_id: int, product_id: int, count: int = 1, **values) -> list[int]:
     """`count` orders of one line (2 units) straight in the database; their ids, oldest first.
 
     `values` sets columns (status, currency, total_cents, paid_at, created_at...); a paid
-    order gets a payment time unless one is given.
+    order gets a payment time unless one is given, and every order ships to `ADDRESS`
+    unless `shipping_address=None` (an order from before addresses were collected).
     """
-    values = {"status": "paid", "currency": "usd", "total_cents": 1000, **values}
+    values = {
+        "status": "paid", "currency": "usd", "total_cents": 1000, "shipping_address": ADDRESS,
+        **values,
+    }  # fmt: skip
     if values["status"] in PAID_STATES:
         values.setdefault("paid_at", utcnow())
     with app.app_context():

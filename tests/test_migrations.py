@@ -308,3 +308,55 @@ def test_existing_orders_have_no_dispute_and_keep_their_figures(backend, tmp_pat
             rows = conn.execute(text("SELECT id, status, refunded_cents FROM orders ORDER BY id"))
             assert [tuple(row) for row in rows] == [(1, "partially_refunded", 300), (2, "paid", 0)]
             assert "disputes" not in inspect(conn).get_table_names()
+
+
+SHIPPING_ADDRESSES = "0015"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_orders_have_no_address_and_keep_their_totals_stock_and_timeline(
+    backend, tmp_path
+):
+    with migrating("shop_migrate_shipping", tmp_path, backend):
+        before = revision_before(SHIPPING_ADDRESSES)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
+                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
+                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            ))  # fmt: skip
+            insert_order(conn, 1, "paid", checkout_key="'k1'", stock_hold="'sold'")
+            insert_order(conn, 2, "pending", checkout_key="'k2'", stock_hold="'held'")
+            conn.execute(text(
+                "INSERT INTO order_events (order_id, at, kind, source, note) VALUES "
+                "(1, '2026-01-02 09:00:00', 'paid', 'webhook', '')"
+            ))  # fmt: skip
+        columns = "id, status, total_cents, stock_hold"
+
+        flask_migrate.upgrade(revision=SHIPPING_ADDRESSES)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                f"SELECT {columns}, shipping_address, shipping_rate, shipping_cents FROM orders "
+                "ORDER BY id"
+            ))  # fmt: skip
+            assert [tuple(row) for row in rows] == [
+                (1, "paid", 900, "sold", None, None, 0),
+                (2, "pending", 900, "held", None, None, 0),
+            ]
+            assert conn.execute(text("SELECT count(*) FROM order_events")).scalar() == 1
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # more than the total
+            conn.execute(text("UPDATE orders SET shipping_cents = 901 WHERE id = 1"))
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE orders SET shipping_cents = 490, shipping_rate = 'Standard' WHERE id = 1"
+            ))  # fmt: skip
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT {columns} FROM orders ORDER BY id"))
+            assert [tuple(row) for row in rows] == [
+                (1, "paid", 900, "sold"),
+                (2, "pending", 900, "held"),
+            ]
+            assert "shipping_cents" not in {c["name"] for c in inspect(conn).get_columns("orders")}

@@ -98,10 +98,11 @@ def ship(order_id: int):
         shipment = shipping.ship_order(
             order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or "",
             disputed_ok=request.form.get("confirm_disputed") == "on",
+            addressless_ok=request.form.get("confirm_no_address") == "on",
         )  # fmt: skip
     except shipping.OrderNotFound:
         abort(404)
-    except shipping.DisputedShipment as refusal:
+    except (shipping.DisputedShipment, shipping.AddresslessShipment) as refusal:
         return order_page(order_id, form, str(refusal), "error", 409)
     except shipping.NotShippable as refusal:
         return order_page(order_id, form, str(refusal), "error", 409)

@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import payments
+from .. import payments, shipping
 from ..auth.models import User
 from ..cart.services import Cart, load_cart
 from ..catalog import stock
@@ -240,6 +241,7 @@ def _request(
 ) -> payments.CheckoutRequest:
     """What Stripe is asked for, from values in hand (no database needed). The same order
     always makes the same request, so its key makes Stripe give the same session."""
+    subtotal = sum(price * quantity for _, _, price, quantity in items)
     return payments.CheckoutRequest(
         order_id=order_id,
         customer_id=user_id,
@@ -252,6 +254,25 @@ def _request(
         success_url=urls.success,
         cancel_url=urls.cancel,
         expires_at=expires_at,
+        ship_to=current_app.config["SHIP_TO_COUNTRIES"],
+        shipping=_shipping_choices(currency, subtotal),
+    )
+
+
+def _shipping_choices(currency: str, subtotal: int) -> tuple[payments.ShippingChoice, ...]:
+    """The rates of the order's currency, priced for its subtotal (`shop.shipping`)."""
+    config = current_app.config
+    return tuple(
+        payments.ShippingChoice(
+            key=offer.rate.name,
+            label=offer.label,
+            amount=offer.amount_cents,
+            min_days=offer.rate.min_days,
+            max_days=offer.rate.max_days,
+        )
+        for offer in shipping.offers(
+            config["SHIPPING_RATES"], config["FREE_SHIPPING_OVER"], currency, subtotal
+        )
     )
 
 
@@ -281,6 +302,12 @@ def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
             stripe_session_id=session.id,
             session_url=session.url,
             expires_at=session.expires_at,
+            # Stripe names each offered rate by an id, in the order asked: keep their labels,
+            # so the rate the customer picks is named on the order.
+            shipping_offers=dict(
+                zip(session.shipping_rate_ids, (c.label for c in request.shipping), strict=False)
+            )
+            or None,
             updated_at=utcnow(),
         )
         .execution_options(synchronize_session=False)

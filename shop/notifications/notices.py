@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..models import utcnow
 from ..orders.models import Order
+from ..shipping import address_lines, tracking_url
 from .outbox import enqueue
 
 #: What a refund notice says for each reason an admin may give (Stripe's values).
@@ -37,11 +38,18 @@ def _customer_email(user_id: int) -> str:
 
 
 def _order_summary(order: Order) -> dict[str, Any]:
-    """What every order message shows: number, lines and total, as they are now."""
+    """What every order message shows: number, lines, shipping and total, as they are now,
+    and where it ships."""
+    address = order.shipping_address or {}
     return {
         "order_number": order.id,
         "currency": order.currency,
         "total_cents": order.total_cents,
+        "items_cents": order.items_cents,
+        "shipping_cents": order.shipping_cents,
+        "shipping_rate": order.shipping_rate or "",
+        "ship_to_lines": address_lines(address),
+        "customer_name": address.get("name", ""),
         "lines": [
             {
                 "name": item.name,
@@ -71,7 +79,12 @@ def enqueue_shipping_notice(order: Order, *, carrier: str = "", tracking_number:
     """A shipping notice, with carrier and tracking number when known (once per order: an
     order ships once)."""
     return _enqueue_for_order(
-        order, "shipping", "shipped", carrier=carrier, tracking_number=tracking_number
+        order,
+        "shipping",
+        "shipped",
+        carrier=carrier,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url(carrier, tracking_number) or "",
     )
 
 

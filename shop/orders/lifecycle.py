@@ -151,9 +151,12 @@ def ship(
     carrier: str = "",
     tracking_number: str = "",
     disputed_ok: bool = False,
+    addressless_ok: bool = False,
 ) -> bool:
     """Mark a paid or partly refunded order shipped, with its carrier and tracking number
     (either may be empty), and record it on the timeline; True if this call shipped it.
+    A disputed order ships only with `disputed_ok`, one without an address only with
+    `addressless_ok`.
 
     Lock: a guarded `UPDATE ... WHERE fulfilment = 'unfulfilled' AND status IN (...)`; of two
     racing shipments only one matches, so the order ships once with one timeline entry. The
@@ -171,6 +174,7 @@ def ship(
                     or_(Order.dispute.is_(None), Order.dispute.not_in([str(d) for d in DISPUTED]))
                 ]
             ),
+            *(() if addressless_ok else [Order.shipping_address.is_not(None)]),
         ],
         fulfilment=str(Fulfilment.SHIPPED),
         shipped_at=utcnow(),
@@ -180,6 +184,8 @@ def ship(
     if shipped:
         tracking = f"tracking {tracking_number}" if tracking_number else "no tracking number"
         note = f"{carrier}, {tracking}" if carrier else tracking
+        if addressless_ok:
+            note += "; the admin confirmed shipping without an address on the order"
         record(order_id, str(Fulfilment.SHIPPED), origin, note)
     return shipped
 

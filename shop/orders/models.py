@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,6 +13,8 @@ from ..models import TimestampMixin, UTCDateTime, one_of, utcnow
 #: Longest carrier name and tracking number an admin may record.
 CARRIER_MAX = 64
 TRACKING_MAX = 64
+#: Longest shipping rate name kept (Stripe's `display_name` is at most 100).
+SHIPPING_RATE_MAX = 100
 
 
 class OrderStatus(StrEnum):
@@ -113,6 +115,9 @@ class Order(TimestampMixin, db.Model):
         CheckConstraint(one_of("status", OrderStatus), name="status_known"),
         CheckConstraint(one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint(
+            "shipping_cents >= 0 AND shipping_cents <= total_cents", name="shipping_within_total"
+        ),
         CheckConstraint(one_of("fulfilment", Fulfilment), name="fulfilment_known"),
         # Only money taken ships, and a shipment has a date.
         CheckConstraint(
@@ -165,6 +170,16 @@ class Order(TimestampMixin, db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carrier: Mapped[str | None] = mapped_column(String(CARRIER_MAX))
     tracking_number: Mapped[str | None] = mapped_column(String(TRACKING_MAX))
+    #: Where to ship, as Stripe collected it (`name`, `line1`, `line2`, `city`,
+    #: `postal_code`, `state`, `country`); NULL for orders from before addresses were asked
+    #: for, or a session that collected none.
+    shipping_address: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    #: The rate the customer picked ("Standard (3–5 business days)") and what it cost:
+    #: part of `total_cents`, which is what Stripe charged.
+    shipping_rate: Mapped[str | None] = mapped_column(String(SHIPPING_RATE_MAX))
+    shipping_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The rates the session offered, by Stripe's id: how `shipping_rate` is named.
+    shipping_offers: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
@@ -201,6 +216,16 @@ class Order(TimestampMixin, db.Model):
     def is_shipped(self) -> bool:
         """The goods have left."""
         return self.fulfilment == Fulfilment.SHIPPED
+
+    @property
+    def ship_country(self) -> str | None:
+        """The ISO country the order ships to, when Stripe collected an address."""
+        return (self.shipping_address or {}).get("country") or None
+
+    @property
+    def items_cents(self) -> int:
+        """What the goods cost, before shipping."""
+        return self.total_cents - self.shipping_cents
 
     @property
     def can_ship(self) -> bool:

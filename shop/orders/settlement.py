@@ -8,6 +8,8 @@ running once: the paid mark and everything that goes with it land exactly once.
 """
 
 import logging
+from dataclasses import asdict
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -20,7 +22,7 @@ from ..notifications import notices
 from ..payments import CheckoutEvent, CheckoutSession
 from . import lifecycle
 from .lifecycle import Origin
-from .models import Order, OrderStatus
+from .models import SHIPPING_RATE_MAX, Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,10 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
         paid_at=utcnow(),
         payment_intent_id=session.payment_intent_id,
         stripe_session_id=session.id,
+        **charged(order, session),
     )
     if moved:
+        db.session.refresh(order)  # the receipt shows what was just recorded: total, address
         take_bought(order.user_id, [(item.product_id, item.quantity) for item in order.items])
         notices.enqueue_receipt(order)  # sent by the worker once this commits, never before
         if previous != OrderStatus.PENDING:
@@ -85,6 +89,25 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
     db.session.commit()  # the paid mark, its timeline entry, the cart change, the receipt
     db.session.refresh(order)
     return order
+
+
+def charged(order: Order, session: CheckoutSession) -> dict[str, Any]:
+    """What the order keeps of what Stripe charged: the total (the goods and shipping), the
+    address collected, and the rate picked with its price."""
+    values: dict[str, Any] = {}
+    if session.amount_total is not None:
+        values["total_cents"] = session.amount_total
+    shipped = session.shipping_amount or 0
+    if session.amount_total is not None and 0 < shipped <= session.amount_total:
+        values["shipping_cents"] = shipped
+    if session.shipping_address is not None:
+        values["shipping_address"] = asdict(session.shipping_address)
+    if session.shipping_rate_id is not None:
+        offers = order.shipping_offers or {}
+        values["shipping_rate"] = offers.get(session.shipping_rate_id, session.shipping_rate_id)[
+            :SHIPPING_RATE_MAX
+        ]
+    return values
 
 
 def settle_unpaid(session: CheckoutSession, target: OrderStatus, origin: Origin) -> None:

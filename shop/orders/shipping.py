@@ -39,6 +39,18 @@ class DisputedShipment(ValueError):
         self.order = order
 
 
+class AddresslessShipment(ValueError):
+    """The order has no shipping address (placed before addresses were collected): it ships
+    only when the admin confirms they know where it goes."""
+
+    def __init__(self, order: Order):
+        super().__init__(
+            f'Order #{order.id} has no shipping address. Tick "Ship without an address" if '
+            "you know where it goes (ask the customer first). Nothing was changed."
+        )
+        self.order = order
+
+
 @dataclass(frozen=True)
 class Shipment:
     """What a request to ship came to: the order as it stands, and whether it shipped now
@@ -54,15 +66,18 @@ def ship_order(
     carrier: str = "",
     tracking_number: str = "",
     disputed_ok: bool = False,
+    addressless_ok: bool = False,
 ) -> Shipment:
     """Ship the order once, recorded as the admin's action, and owe the customer a
     shipping notice (sent by the worker); a second request changes nothing.
 
     `OrderNotFound` for an unknown id, `NotShippable` for an order that is not paid,
-    `DisputedShipment` for a disputed one without `disputed_ok`.
+    `DisputedShipment` for a disputed one without `disputed_ok`, `AddresslessShipment` for
+    one without an address and without `addressless_ok`.
     """
+    origin = Origin(Source.ADMIN, actor_id=admin_id)
     shipped = lifecycle.ship(
-        order_id, Origin(Source.ADMIN, actor_id=admin_id), carrier, tracking_number, disputed_ok
+        order_id, origin, carrier, tracking_number, disputed_ok, addressless_ok
     )
     if shipped:
         order = db.session.get(Order, order_id)
@@ -72,7 +87,9 @@ def ship_order(
     if order is None:
         raise OrderNotFound(order_id)
     if not shipped and not order.is_shipped:
-        if order.can_ship and order.dispute in lifecycle.DISPUTED:
+        if order.can_ship and order.dispute in lifecycle.DISPUTED and not disputed_ok:
             raise DisputedShipment(order)
+        if order.can_ship and order.shipping_address is None:
+            raise AddresslessShipment(order)
         raise NotShippable(order)
     return Shipment(order, shipped)

@@ -16,6 +16,7 @@ from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, Sessi
 from .links import StripeLinks, dashboard_link, order_links
 from .refunds import refund, refunds_of
 from .types import (
+    Address,
     Charge,
     ChargeEvent,
     CheckoutEvent,
@@ -27,10 +28,12 @@ from .types import (
     PaymentEvent,
     Refund,
     RefundEvent,
+    ShippingChoice,
 )
 from .webhooks import on
 
 __all__ = [
+    "Address",
     "Charge",
     "ChargeEvent",
     "CheckoutEvent",
@@ -46,6 +49,7 @@ __all__ = [
     "Refund",
     "RefundEvent",
     "SessionNotFound",
+    "ShippingChoice",
     "StripeLinks",
     "close_session",
     "dashboard_link",

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..models import ID_MAX
 from .types import (
+    Address,
     Charge,
     ChargeEvent,
     CheckoutEvent,
@@ -39,7 +40,8 @@ def is_stripe_id(value: Any) -> bool:
 
 def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
     """`POST /v1/checkout/sessions` parameters for a hosted payment page."""
-    return {
+    params = _shipping_params(request)
+    return params | {
         "mode": "payment",
         "client_reference_id": str(request.customer_id),
         "metadata": {"order_id": str(request.order_id)},
@@ -58,6 +60,72 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
         "expires_at": int(request.expires_at.timestamp()),
+    }
+
+
+def _shipping_params(request: CheckoutRequest) -> dict[str, Any]:
+    """The address to collect and the rates to offer, each an inline `shipping_rate_data`."""
+    params: dict[str, Any] = {}
+    if request.ship_to:
+        params["shipping_address_collection"] = {"allowed_countries": list(request.ship_to)}
+    if request.shipping:
+        params["shipping_options"] = [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "display_name": choice.label,
+                    "fixed_amount": {"amount": choice.amount, "currency": request.currency},
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": choice.min_days},
+                        "maximum": {"unit": "business_day", "value": choice.max_days},
+                    },
+                    "metadata": {"rate": choice.key},
+                }
+            }
+            for choice in request.shipping
+        ]
+    return params
+
+
+def _address(data: Any) -> Address | None:
+    """`collected_information.shipping_details` (API 2025-03-31 on) or the older top-level
+    `shipping_details`: a name and an address with at least a country."""
+    if not isinstance(data, dict):
+        return None
+    address = data.get("address")
+    if not isinstance(address, dict) or not isinstance(address.get("country"), str):
+        return None
+
+    def text(value: Any) -> str:
+        return value.strip()[:200] if isinstance(value, str) else ""
+
+    return Address(
+        name=text(data.get("name")),
+        line1=text(address.get("line1")),
+        line2=text(address.get("line2")),
+        city=text(address.get("city")),
+        postal_code=text(address.get("postal_code")),
+        state=text(address.get("state")),
+        country=text(address["country"]).upper()[:2],
+    )
+
+
+def _shipping_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The session's shipping fields: what was collected, what it cost, what was offered."""
+    collected = data.get("collected_information")
+    details = collected.get("shipping_details") if isinstance(collected, dict) else None
+    cost = data.get("shipping_cost") if isinstance(data.get("shipping_cost"), dict) else {}
+    amount = cost.get("amount_total")
+    options = data.get("shipping_options")
+    return {
+        "shipping_address": _address(details or data.get("shipping_details")),
+        "shipping_amount": amount if isinstance(amount, int) and amount >= 0 else None,
+        "shipping_rate_id": _id_of(cost.get("shipping_rate")),
+        "shipping_rate_ids": tuple(
+            _id_of(option.get("shipping_rate"))
+            for option in (options if isinstance(options, list) else [])
+            if isinstance(option, dict) and option.get("shipping_rate")
+        ),
     }
 
 
@@ -112,6 +180,7 @@ def checkout_session(data: Any) -> CheckoutSession:
         expires_at=_time(data.get("expires_at")),
         order_id=_order_id(data.get("metadata") or {}),
         customer_id=None if reference is None else str(reference),
+        **_shipping_of(data),
     )
 
 

@@ -21,6 +21,30 @@ class CheckoutLine:
 
 
 @dataclass(frozen=True)
+class ShippingChoice:
+    """One way to ship the customer may pick on the payment page, priced for this order."""
+
+    key: str  # the shop's name for the rate ("standard"), kept in its metadata
+    label: str  # what the customer reads: "Standard (3–5 business days)"
+    amount: int
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address as Stripe collected it; `country` is ISO 3166-1 alpha-2."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    state: str
+    country: str
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
     """A hosted payment page for one order.
 
@@ -36,6 +60,10 @@ class CheckoutRequest:
     success_url: str  # contains {CHECKOUT_SESSION_ID}
     cancel_url: str
     expires_at: datetime
+    #: Countries an address may be in (none: no address is asked for).
+    ship_to: tuple[str, ...] = ()
+    #: The ways to ship offered, cheapest first (none: shipping is not charged).
+    shipping: tuple[ShippingChoice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,13 @@ class CheckoutSession:
     #: The order and customer the session says it was made for (None if absent or garbled).
     order_id: int | None
     customer_id: str | None
+    #: Where to ship, once the customer gave it (a completed session that asked for it).
+    shipping_address: Address | None = None
+    #: What shipping cost, and the id of the rate picked, once the customer chose one.
+    shipping_amount: int | None = None
+    shipping_rate_id: str | None = None
+    #: The ids Stripe gave the offered rates, in the order they were asked for.
+    shipping_rate_ids: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:

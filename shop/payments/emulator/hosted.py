@@ -4,7 +4,7 @@ import re
 import time
 from typing import Any
 
-from . import errors, eventlog, events, ledger, shapes, store
+from . import errors, eventlog, events, ledger, shapes, shipping, store
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000002"
@@ -33,7 +33,27 @@ def view(session_id: str) -> dict[str, Any] | None:
         except errors.ApiError:
             return None
         page = {"limit": len(row.line_items), "starting_after": None, "ending_before": None}
-        return {**shapes.session(row), "line_items": shapes.line_items(row, page)}
+        offered = row.shipping or {}
+        return {
+            **shapes.session(row),
+            "line_items": shapes.line_items(row, page),
+            # What the page's shipping fields offer and hold before the customer types.
+            "ship_to": offered.get("allowed_countries") or [],
+            "rates": offered.get("options") or [],
+            "defaults": defaults(row.shipping),
+        }
+
+
+def defaults(offered: dict[str, Any] | None) -> dict[str, str]:
+    """The shipping fields as the page fills them in: a plain post of the form pays."""
+    if not offered:
+        return {}
+    countries = offered["allowed_countries"] or [""]
+    values = {f"shipping_{name}": value for name, value in shipping.DEFAULT_ADDRESS.items()}
+    values["shipping_country"] = countries[0]
+    if offered["options"]:
+        values["shipping_rate"] = offered["options"][0]["id"]
+    return values
 
 
 def success_url(session: dict[str, Any]) -> str:
@@ -60,10 +80,15 @@ def _decline(session_id: str, number: str, now: int) -> PaymentError:
     return PaymentError("Your card was declined. Nothing was charged.", 402)
 
 
-def pay(session_id: str, card_number: str = PAYS) -> dict[str, Any]:
+def pay(
+    session_id: str, card_number: str = PAYS, form: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Pay an open session: complete it with a PaymentIntent and Charge, deliver
     `checkout.session.completed` (unless webhooks are off), and return the delivery
-    (`event_id`, `type`, `status_code`, `body`) with the session and `redirect_url`."""
+    (`event_id`, `type`, `status_code`, `body`) with the session and `redirect_url`.
+
+    `form` holds the page's shipping fields; missing ones take the page's defaults (a valid
+    address in the first allowed country, the first rate)."""
     number = re.sub(r"\s+", "", card_number or "")
     if number not in (PAYS, DECLINED, REFUND_FAILS):
         raise PaymentError(TEST_CARD_HINT, 422)
@@ -71,9 +96,13 @@ def pay(session_id: str, card_number: str = PAYS) -> dict[str, Any]:
     if number == DECLINED:
         raise _decline(session_id, number, now)
     with store.transaction() as s:
-        _open_session(s, session_id, now)
+        offered = _open_session(s, session_id, now).shipping
         try:
-            row = store.complete_session(s, session_id, now)
+            collected = shipping.collect(offered, {**defaults(offered), **(form or {})})
+        except shipping.AddressRefused as refused:
+            raise PaymentError(str(refused), 422) from None
+        try:
+            row = store.complete_session(s, session_id, now, collected)
         except errors.ApiError:  # expired or paid a moment ago by another request
             raise PaymentError("This checkout session is no longer open.", 409) from None
         ledger.record_payment(s, row, number, number == REFUND_FAILS, now)

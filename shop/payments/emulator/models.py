@@ -29,6 +29,9 @@ class EmulatorSession(db.Model):
     amount_subtotal: Mapped[int] = mapped_column(Integer)
     amount_total: Mapped[int] = mapped_column(Integer)
     line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: Where it ships and the rates it offers, and once paid what was collected
+    #: (`emulator.shipping`); NULL for a session that asked for neither.
+    shipping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     payment_method_types: Mapped[list[str]] = mapped_column(JSON)
     success_url: Mapped[str] = mapped_column(Text)
     cancel_url: Mapped[str | None] = mapped_column(Text)

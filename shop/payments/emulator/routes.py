@@ -37,9 +37,11 @@ def checkout_page(session_id: str):
 
 @bp.post("/checkout/<session_id>")
 def pay(session_id: str):
-    """Pay with the posted `card_number`: 303 to `success_url`, or the page with why not."""
+    """Pay with the posted `card_number` (and the shipping fields): 303 to `success_url`, or
+    the page with why not."""
     try:
-        result = hosted.pay(session_id, request.form.get("card_number", ""))
+        form = {key: value for key, value in request.form.items() if key.startswith("shipping_")}
+        result = hosted.pay(session_id, request.form.get("card_number", ""), form)
     except hosted.PaymentError as error:
         session = hosted.view(session_id) or abort(404, "No such checkout session.")
         page = render_template("emulator/checkout.html", checkout=session, error=error.message)

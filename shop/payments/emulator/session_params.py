@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from . import currencies, errors
+from . import currencies, errors, shipping
 from .params import (
     MAX_AMOUNT,
     PAGE,
@@ -160,7 +160,7 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
         {
             "mode", "line_items", "success_url", "cancel_url", "client_reference_id",
             "metadata", "customer_email", "expires_at", "payment_method_types", "expand",
-            "ui_mode",
+            "ui_mode", "shipping_address_collection", "shipping_options",
         },
     )  # fmt: skip
     if not present(params.get("mode")):
@@ -182,7 +182,8 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
     return {
         "lines": lines,
         "currency": lines[0]["currency"],
-        "amount_total": sum(line["unit_amount"] * line["quantity"] for line in lines),
+        "amount_subtotal": sum(line["unit_amount"] * line["quantity"] for line in lines),
+        "shipping": shipping.create_params(params, lines[0]["currency"]),
         "success_url": url(params["success_url"], "success_url"),
         "cancel_url": url(params["cancel_url"], "cancel_url")
         if present(params.get("cancel_url"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import stripe
 
-from . import errors
+from . import errors, shipping
 from .models import EmulatorSession
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -114,7 +114,6 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "cancel_url": row.cancel_url,
         "client_reference_id": row.client_reference_id,
         "client_secret": None,
-        "collected_information": None,
         "consent": None,
         "consent_collection": None,
         "created": row.created,
@@ -174,22 +173,24 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "return_url": None,
         "saved_payment_method_options": None,
         "setup_intent": None,
-        "shipping_address_collection": None,
-        "shipping_cost": None,
-        "shipping_options": [],
         "status": status,
         "submit_type": None,
         "subscription": None,
         "success_url": row.success_url,
         "tax_id_collection": {"enabled": False, "required": "never"},
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": {
+            "amount_discount": 0,
+            "amount_shipping": shipping.shipping_amount(row.shipping),
+            "amount_tax": 0,
+        },
         "ui_mode": "hosted_page",
         "url": row.url if status == "open" else None,
         "wallet_options": None,
     }
+    body.update(shipping.session_fields(row.shipping, status == "complete"))
     if "line_items" in expand:
         body["line_items"] = line_items(row)
-    return body
+    return dict(sorted(body.items()))
 
 
 def event(

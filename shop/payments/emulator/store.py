@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Select, create_engine, event, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from ...extensions import db
-from . import errors, shapes
+from . import errors, shapes, shipping
 from .models import EmulatorSession
 
 KIND = "checkout.session"
@@ -75,15 +75,21 @@ def create_session(
         }
         for line in values["lines"]
     ]
+    offered = values["shipping"]
+    if offered:
+        offered = {**offered, "options": [
+            {**rate, "id": shapes.new_id("shr_")} for rate in offered["options"]
+        ]}  # fmt: skip
     row = EmulatorSession(
         id=session_id,
         status="open",
         payment_status="unpaid",
         mode="payment",
         currency=values["currency"],
-        amount_subtotal=values["amount_total"],
-        amount_total=values["amount_total"],
+        amount_subtotal=values["amount_subtotal"],
+        amount_total=values["amount_subtotal"] + shipping.shipping_amount(offered),
         line_items=lines,
+        shipping=offered,
         payment_method_types=values["payment_method_types"],
         success_url=values["success_url"],
         cancel_url=values["cancel_url"],
@@ -208,13 +214,20 @@ def expire_session(s: Session, session_id: str, now: int) -> EmulatorSession:
     return _transition(s, session_id, now, status="expired")
 
 
-def complete_session(s: Session, session_id: str, now: int) -> EmulatorSession:
+def complete_session(
+    s: Session, session_id: str, now: int, collected: dict[str, Any] | None = None
+) -> EmulatorSession:
     """Mark an open session paid, with its PaymentIntent (made now unless a declined
-    attempt made one already)."""
+    attempt made one already), and the address and rate the page `collected`: the total
+    is the items plus the rate picked."""
     intent = func.coalesce(EmulatorSession.payment_intent, shapes.new_id("pi_"))
-    return _transition(
-        s, session_id, now, status="complete", payment_status="paid", payment_intent=intent
-    )
+    values: dict[str, Any] = {"payment_intent": intent}
+    if collected is not None:
+        offered = get_session(s, session_id).shipping
+        shipped = {**offered, "collected": collected}
+        values["shipping"] = shipped
+        values["amount_total"] = EmulatorSession.amount_subtotal + shipping.shipping_amount(shipped)
+    return _transition(s, session_id, now, status="complete", payment_status="paid", **values)
 
 
 def expire_overdue(s: Session, session_id: str, now: int) -> EmulatorSession | None:
