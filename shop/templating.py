@@ -3,15 +3,16 @@
 from flask import Flask, current_app
 
 from .money import format_money
-from .shipping import address_lines
+from .shipping import address_lines, country_name
 from .urls import external_url
 
 
 def register(app: Flask) -> None:
-    """Install the `money` and `address_lines` filters, `external_url` and the emulator
+    """Install the `money`, `address_lines` and `country_name` filters, `external_url` and the emulator
     banner flag."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(address_lines, "address_lines")
+    app.add_template_filter(country_name, "country_name")
     app.add_template_global(external_url)
 
     @app.context_processor

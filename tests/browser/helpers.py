@@ -150,4 +150,4 @@ def check_out_one(page, name: str, double_click: bool = False) -> str:
 def pay(page, card_number: str = PAYS) -> None:
     """Type a card number on the hosted page and press Pay."""
     page.get_by_label("Card number").fill(card_number)
-    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.get_by_role("button", name=re.compile(r"^Pay\b")).click()
