@@ -8,8 +8,8 @@ from .urls import external_url
 
 
 def register(app: Flask) -> None:
-    """Install the `money`, `address_lines` and `country_name` filters, `external_url` and the emulator
-    banner flag."""
+    """Install the `money`, `address_lines` and `country_name` filters, `external_url` and
+    the emulator banner flag."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(address_lines, "address_lines")
     app.add_template_filter(country_name, "country_name")
