@@ -53,7 +53,7 @@ RATE_LIMITS = settings.rate_limits()
 #: MAIL_URL schemes and their default ports: SMTP (upgraded by `?starttls=1`), SMTP over TLS.
 MAIL_PORTS = {"smtp": 25, "smtps": 465}
 #: The sender in development when MAIL_FROM is unset (production needs one with MAIL_URL).
-DEVELOPMENT_MAIL_FROM = "Northside Roastery <orders@localhost>"
+DEVELOPMENT_MAIL_FROM = "Northside Roastery <orders@northside.example>"
 
 
 class ConfigError(RuntimeError):

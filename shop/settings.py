@@ -414,7 +414,8 @@ SECTIONS = (
                 "",
                 "Sender of every email, `Name <address>`; **required with `MAIL_URL` in "
                 "production**.",
-                unset="`Northside Roastery <orders@localhost>` in development",
+                unset="`Northside Roastery <orders@northside.example>` in development "
+                "(`.example` is reserved: it never reaches anyone)",
             ),
             Setting(
                 "MAIL_MAX_ATTEMPTS",

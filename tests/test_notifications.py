@@ -3,6 +3,7 @@ however often; messages render as promised (text and HTML, escaped, linked); shi
 refund and account notices are enqueued once per cause."""
 
 import logging
+import re
 import threading
 from email.utils import parsedate_to_datetime
 
@@ -217,6 +218,10 @@ def test_without_mail_url_messages_become_eml_files_and_a_log_line(app, order, t
     [eml] = list((tmp_path / "mail").glob("*.eml"))
     assert f"Your receipt for order #{order.id}" in eml.read_text()
     assert any(str(eml) in str(getattr(r, "fields", {})) for r in caplog.records)
+    # Named by date and kind, so a folder of them reads as a log; a retry rewrites the file.
+    [row] = rows(app)
+    assert re.fullmatch(rf"{row.created_at:%Y%m%d-%H%M%S}-receipt-[0-9a-f]{{8}}\.eml", eml.name)
+    assert "From: Northside Roastery <orders@northside.example>" in eml.read_text()
 
 
 def test_the_default_transport_writes_to_instance_mail(app):
@@ -236,3 +241,22 @@ def test_a_product_renamed_later_does_not_change_the_receipt(app, client, order,
     send_all(app, mailbox.transport())
     [mail] = mailbox.wait_for(1)
     assert "Renamed" not in mail.part("plain") and "Ethiopia" in mail.part("plain")
+
+
+def test_the_message_id_names_its_kind_and_never_folds_however_long_the_domain(app, order):
+    app.config["MAIL_FROM"] = "Shop <orders@mail.a-rather-long-roastery-domain-name.example.com>"
+    pay(app, order.stripe_session_id)
+    [row] = rows(app)
+    assert re.fullmatch(
+        r"<receipt\.[0-9a-f]{16}@mail\.a-rather-long-roastery-domain-name\.example\.com>",
+        row.message_id,
+    )
+    with app.app_context():
+        from shop.notifications import messages
+
+        outgoing = messages.Outgoing(
+            row.id, row.kind, row.recipient, row.context, row.message_id, row.created_at,
+            row.order_id, row.attempts, "test",
+        )  # fmt: skip
+        raw = messages.render(outgoing).as_bytes().decode()
+    assert f"Message-ID: {row.message_id}\n" in raw  # one line: a folded id breaks threading

@@ -2,8 +2,9 @@
 how many messages stand at each status, for the admin's health panel and /metrics."""
 
 import json
+import secrets
 from collections.abc import Mapping
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,12 @@ from .models import OutboxMessage, OutboxStatus
 
 #: INSERT ... ON CONFLICT DO NOTHING, as each dialect the shop runs on spells it.
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def message_id(kind: str, domain: str) -> str:
+    """`<receipt.3f9c2a1b5d7e9f01@shop.example>`: unique (64 random bits), saying its kind,
+    and short enough that the header never folds, whatever the shop's domain."""
+    return f"<{kind}.{secrets.token_hex(8)}@{domain}>"
 
 
 def enqueue(
@@ -47,7 +54,7 @@ def enqueue(
             recipient=recipient,
             context=snapshot,
             order_id=order_id,
-            message_id=make_msgid(idstring=kind, domain=domain),
+            message_id=message_id(kind, domain),
         )
         .on_conflict_do_nothing(index_elements=["cause"])
         .returning(OutboxMessage.id)  # a row comes back only if one was inserted

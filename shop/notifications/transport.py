@@ -6,11 +6,13 @@ The standard library does it all: `smtplib` speaks SMTP, SMTPS, STARTTLS and AUT
 """
 
 import contextlib
+import hashlib
 import logging
 import re
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -93,17 +95,32 @@ class SmtpTransport:
             smtp.close()
 
 
+def eml_name(email: EmailMessage) -> str:
+    """`20261206-143005-receipt-3f9c2a1b.eml`: when it was written (its Date), its kind (the
+    first word of its Message-ID, `outbox.message_id`) and a digest of that id, so the files sort by
+    time, say what they are, and a retry rewrites the same file."""
+    message_id = email["Message-ID"] or ""
+    local = message_id.strip("<>").split("@", 1)[0]
+    kind = re.sub(r"[^a-z]+", "", local.split(".", 1)[0].lower()) or "message"
+    try:
+        when = parsedate_to_datetime(email["Date"]).strftime("%Y%m%d-%H%M%S")
+    except (TypeError, ValueError):
+        when = "undated"
+    digest = hashlib.sha256(message_id.encode()).hexdigest()[:8]
+    return f"{when}-{kind}-{digest}.eml"
+
+
 class FileTransport:
-    """Development without MAIL_URL: each message is written to `<directory>/<id>.eml`
-    (named by its Message-ID, so a retry rewrites the same file) and logged."""
+    """Development without MAIL_URL: each message is written to `<directory>/<name>.eml`
+    (`eml_name`: date, kind, and a digest of its Message-ID, so a retry rewrites the same
+    file) and logged."""
 
     def __init__(self, directory: str):
         self.directory = Path(directory)
 
     def send(self, email: EmailMessage) -> None:
         """Write `email` as an .eml file any mail client opens."""
-        name = re.sub(r"[^A-Za-z0-9.-]+", "-", email["Message-ID"]).strip("-")
-        path = self.directory / f"{name}.eml"
+        path = self.directory / eml_name(email)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             path.write_bytes(email.as_bytes())
