@@ -96,11 +96,13 @@ def register_payments(app: Flask) -> None:
     """Stripe (or the emulator) and what each area does with its events."""
     from . import payments
     from .orders import disputes, refunds, settlement
+    from .orders import notices as order_notices
 
     payments.init_app(app)
     settlement.register(app)
     refunds.register(app)
     disputes.register(app)
+    order_notices.register(app)  # the worker's duties and failed-email notes for orders
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -130,9 +132,9 @@ def register_commands(app: Flask) -> None:
 def register_metrics(app: Flask) -> None:
     """`GET /metrics`: the counters the areas keep, and what each reads from its tables."""
     from . import metrics
-    from .catalog import stock
     from .notifications import outbox
     from .orders import services as orders
+    from .orders import stock
     from .payments import activity
 
     readings = [*orders.readings(), *stock.readings(), *outbox.readings(), *activity.readings()]

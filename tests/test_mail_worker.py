@@ -15,9 +15,9 @@ from checkout_helpers import pay
 from conftest import app_config, unreachable_database_url
 from mail_helpers import Mailbox, running_worker, start_worker_process, wait_until
 from shop import create_app
+from shop.auth import notices
 from shop.extensions import db
 from shop.models import utcnow
-from shop.notifications import notices
 from shop.notifications.models import OutboxMessage
 from shop.notifications.worker import Policy, Worker, claim_next, record_sent
 from shop.orders.models import OrderEvent

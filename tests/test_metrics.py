@@ -24,11 +24,10 @@ from metrics_helpers import (
     value,
 )
 from shop import create_app, metrics
-from shop.catalog import stock
 from shop.catalog.models import Product
 from shop.extensions import db
 from shop.models import utcnow
-from shop.orders import lifecycle
+from shop.orders import lifecycle, stock
 from shop.orders.lifecycle import Origin
 from shop.orders.models import OrderStatus, Source
 from shop.payments.models import StripeEvent

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from checkout_helpers import deliver, fixture_event, pay
+from shop.auth.notices import enqueue_account_notice
 from shop.catalog.models import Product
 from shop.extensions import db
-from shop.notifications import notices, outbox
+from shop.notifications import outbox
 from shop.notifications.models import OutboxMessage
 from shop.notifications.transport import FileTransport
 from shop.notifications.worker import Worker
+from shop.orders import notices
 from shop.orders.models import Order, OrderItem
 
 EMAIL = "ada@example.com"  # the `user` fixture's address
@@ -191,7 +193,7 @@ def test_each_refund_gets_its_notice_once(app, order, mailbox):
 
 def test_account_notices_are_generic_and_escaped(app, mailbox):
     with app.app_context():
-        notices.enqueue_account_notice(
+        enqueue_account_notice(
             "bob@example.com",
             cause="user:7:password-reset:abc",
             subject="Reset your password",

@@ -11,7 +11,7 @@ change once, so a retry or a second worker never owes the customer a second copy
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..notifications.notices import enqueue_account_notice
+from ..notifications.outbox import enqueue
 from .models import User
 
 
@@ -95,3 +95,27 @@ def send(notice: AccountNotice) -> None:
         action_url=notice.action_url,
         action_label=notice.action_label,
     )
+
+
+def enqueue_account_notice(
+    recipient: str,
+    *,
+    cause: str,
+    subject: str,
+    paragraphs: list[str],
+    action_url: str = "",
+    action_label: str = "",
+) -> bool:
+    """A message about a customer's account: a subject, a few paragraphs of plain text and
+    an optional button (e.g. a password reset link built with `messages.absolute_url`).
+
+    `cause` names the event once, e.g. "user:7:password-reset:<token id>" or
+    "user:7:failed-logins:2026-11-30T14" (one warning an hour at most).
+    """
+    context = {
+        "subject": subject,
+        "paragraphs": paragraphs,
+        "action_url": action_url,
+        "action_label": action_label or action_url,
+    }
+    return enqueue("account", recipient, context, cause)

@@ -40,7 +40,7 @@ class Product(Availability, TimestampMixin, db.Model):
 
     `stock` is the units on hand (None: not tracked, never sold out); `reserved` the units
     held by open Checkout Sessions. Both change only in single guarded statements
-    (`shop.catalog.stock`), so available = stock - reserved can be trusted under load.
+    (`shop.orders.stock`), so available = stock - reserved can be trusted under load.
     """
 
     __tablename__ = "products"

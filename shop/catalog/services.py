@@ -10,7 +10,7 @@ from ..auth.models import User
 from ..cart.models import CartItem
 from ..extensions import db, read
 from ..models import utcnow
-from . import stock as stock_module
+from . import history
 from .models import Availability, Product, ProductEvent
 
 SEED_FILE = Path(__file__).with_name("products.json")
@@ -268,7 +268,7 @@ def update_product(sku: str, stock: int | None, active: bool, actor_id: int) -> 
         db.session.execute(
             update(Product).where(Product.id == product.id).values(stock=stock, updated_at=utcnow())
         )
-        stock_module.record(product.id, "stock_set", actor_id, note)
+        history.record(product.id, "stock_set", actor_id, note)
         changes.append(note)
     if active != product.active:
         # Hidden products are the admin's: a later `flask seed` leaves them hidden.
@@ -278,7 +278,7 @@ def update_product(sku: str, stock: int | None, active: bool, actor_id: int) -> 
             .values(active=active, hidden=not active, updated_at=utcnow())
         )
         kind = "shown" if active else "hidden"
-        stock_module.record(product.id, kind, actor_id, f"{kind} in the shop")
+        history.record(product.id, kind, actor_id, f"{kind} in the shop")
         changes.append(f"{kind} in the shop")
     db.session.commit()
     return changes

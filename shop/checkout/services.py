@@ -23,10 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from .. import payments, shipping
 from ..auth.models import User
 from ..cart.services import Cart, load_cart
-from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
-from ..orders import expiry, lifecycle, settlement
+from ..orders import expiry, lifecycle, settlement, stock
 from ..orders.lifecycle import Origin
 from ..orders.models import PAID_STATES, Order, OrderItem, OrderStatus, Source
 

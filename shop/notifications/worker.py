@@ -23,6 +23,7 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,9 +36,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import utcnow
-from ..orders import expiry, lifecycle
-from ..orders.lifecycle import Origin
-from ..orders.models import Source
 from . import messages
 from .messages import Outgoing
 from .models import OutboxMessage, OutboxStatus
@@ -47,11 +45,35 @@ log = logging.getLogger(__name__)
 
 #: The longest wait between two tries of one message, however many failed before.
 RETRY_CAP_SECONDS = 3600
-#: Seconds between two runs of the worker's other duty: settling pending orders past their
-#: session's expiry (no webhook came), so the stock they hold goes back on sale.
+#: Seconds between two runs of a duty the areas register (orders: settling pending orders
+#: past their session's expiry when no webhook came, so their stock goes back on sale).
 DUTY_SECONDS = 60
+#: Where an app keeps what the areas asked of the worker (the worker imports no area).
+DUTIES, FAILURE_HOOKS = "notifications.duties", "notifications.on_failed_for_good"
 #: What a worker needs in production, as (variable, config key).
 PRODUCTION_NEEDS = (("MAIL_URL", "MAIL_SERVER"), ("PUBLIC_URL", "PUBLIC_URL"))
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Something the worker runs every `every` seconds beside sending, for an area."""
+
+    name: str
+    run: Callable[[], None]
+    every: float = DUTY_SECONDS
+
+
+def add_duty(app: Flask, name: str, run: Callable[[], None], every: float = DUTY_SECONDS):
+    """Have the worker run `run()` every `every` seconds (it logs and survives a failure)."""
+    duties = app.extensions.setdefault(DUTIES, {})
+    duties[name] = Duty(name, run, every)
+
+
+def on_failed_for_good(app: Flask, hook: Callable[[Outgoing, str], None]) -> None:
+    """Call `hook(message, why)` in the transaction that marks a message failed for good."""
+    hooks = app.extensions.setdefault(FAILURE_HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 @dataclass(frozen=True)
@@ -155,15 +177,11 @@ def record_failure(message: Outgoing, error: SendFailed, policy: Policy) -> bool
     else:
         values = {"next_attempt_at": utcnow() + policy.backoff(message.attempts)}
     settled = _settle(message, last_error=str(error)[:2000], **values)
-    if settled and final and message.order_id is not None:
+    if settled and final:
         why = "refused" if error.permanent else f"not sent after {message.attempts} attempts"
-        lifecycle.record(
-            message.order_id,
-            "email_failed",
-            Origin(Source.SYSTEM, reference=f"outbox:{message.id}"),
-            note=f"{message.kind} email to {message.recipient} {why}: {error}"[:2000],
-        )
-    db.session.commit()  # the outcome and its timeline entry, together
+        for hook in current_app.extensions.get(FAILURE_HOOKS, []):
+            hook(message, f"{why}: {error}")
+    db.session.commit()  # the outcome and what the areas noted of it (a timeline), together
     return settled and final
 
 
@@ -183,34 +201,29 @@ class Worker:
         self.policy = Policy.of(app.config)
 
     def run(self) -> None:
-        """Send what is due, look again every MAIL_POLL_SECONDS when nothing is, and settle
-        overdue orders every DUTY_SECONDS, until stopped."""
+        """Send what is due, look again every MAIL_POLL_SECONDS when nothing is, and run
+        each registered duty on its own schedule, until stopped."""
         with self.app.app_context():
             transport = type(self.transport).__name__
             log.info("worker started", extra={"fields": {"transport": transport}})
-            next_duty = time.monotonic()
+            duties = list(self.app.extensions.get(DUTIES, {}).values())
+            due_at = {duty.name: time.monotonic() for duty in duties}
             while not self.stop.is_set():
-                if time.monotonic() >= next_duty:
-                    self.settle_overdue_orders()
-                    next_duty = time.monotonic() + DUTY_SECONDS
+                for duty in duties:
+                    if time.monotonic() >= due_at[duty.name]:
+                        self.run_duty(duty)
+                        due_at[duty.name] = time.monotonic() + duty.every
                 if not self.send_next():
                     self.stop.wait(self.policy.poll_seconds)
             log.info("worker stopped")
 
-    def settle_overdue_orders(self) -> None:
-        """Release the stock of pending orders past expiry (asking Stripe about each)."""
+    def run_duty(self, duty: Duty) -> None:
+        """Run one duty; a failure (the database or Stripe away) waits for its next run."""
         try:
-            report = expiry.settle_overdue()
-        except Exception:  # the database or Stripe away: the next run tries again
+            duty.run()
+        except Exception:
             db.session.rollback()
-            log.exception("worker: could not settle overdue orders; trying again later")
-            return
-        if report.expired or report.paid or report.failed:
-            counts = {"expired": len(report.expired), "paid": len(report.paid)}
-            log.info(
-                "worker: settled overdue orders",
-                extra={"fields": {**counts, "failed": len(report.failed)}},
-            )
+            log.exception("worker: %s failed; trying again later", duty.name)
 
     def send_next(self) -> bool:
         """Claim, send and record one due message; False when none was due (or the database

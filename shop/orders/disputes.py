@@ -23,9 +23,9 @@ from sqlalchemy import func, select, update
 
 from .. import payments
 from ..auth.models import User
+from ..auth.notices import enqueue_account_notice
 from ..extensions import db
 from ..money import format_money
-from ..notifications import notices
 from ..notifications.messages import absolute_url
 from . import lifecycle
 from .lifecycle import Origin
@@ -123,7 +123,7 @@ def _opened(row: Dispute, origin: Origin) -> None:
     if state_of(row.status) == DisputeState.OPEN:
         lifecycle.flag(row.order_id, ATTENTION)
     for email in db.session.scalars(select(User.email).where(User.is_admin.is_(True))):
-        notices.enqueue_account_notice(
+        enqueue_account_notice(
             email,
             cause=f"dispute:{row.stripe_dispute_id}:{email}",
             subject=f"Order #{row.order_id} is disputed",

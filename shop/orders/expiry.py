@@ -128,3 +128,14 @@ def free_stale_claims(now: datetime) -> list[int]:
             failed.append(order_id)
         db.session.commit()
     return failed
+
+
+def worker_duty() -> None:
+    """The worker's regular run (`orders.notices.register`): settle, and log what changed."""
+    report = settle_overdue()
+    if report.expired or report.paid or report.failed:
+        counts = {"expired": len(report.expired), "paid": len(report.paid)}
+        log.info(
+            "worker: settled overdue orders",
+            extra={"fields": {**counts, "failed": len(report.failed)}},
+        )

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 
 from .. import metrics
-from ..catalog import stock
 from ..extensions import db
 from ..models import utcnow
 from ..payments import PaymentEvent
+from . import stock
 from .models import (
     PAID_STATES,
     SHIPPABLE,

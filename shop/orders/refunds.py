@@ -23,11 +23,9 @@ from sqlalchemy import func, select, update
 
 from .. import metrics, payments
 from ..auth.models import User
-from ..catalog import stock
 from ..extensions import db
 from ..money import format_money
-from ..notifications import notices
-from . import disputes, lifecycle
+from . import disputes, lifecycle, notices, stock
 from .lifecycle import Origin
 from .models import (
     PAID_STATES,

@@ -18,9 +18,8 @@ from .. import payments
 from ..cart.services import take_bought
 from ..extensions import db
 from ..models import utcnow
-from ..notifications import notices
 from ..payments import CheckoutEvent, CheckoutSession
-from . import lifecycle
+from . import lifecycle, notices
 from .lifecycle import Origin
 from .models import SHIPPING_RATE_MAX, Order, OrderStatus
 

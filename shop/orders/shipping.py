@@ -7,8 +7,7 @@ whether the order may ship and says why not.
 from dataclasses import dataclass
 
 from ..extensions import db
-from ..notifications import notices
-from . import lifecycle
+from . import lifecycle, notices
 from .lifecycle import Origin
 from .models import Order, Source
 

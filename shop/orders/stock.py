@@ -1,4 +1,8 @@
-"""Stock: holding units for a Checkout Session, releasing them, selling them.
+"""Stock holds: units held for an order's Checkout Session, released, sold or returned.
+
+Orders own the holds (an order's `stock_hold` says where its units stand); the catalogue
+owns the counters they move (`products.stock` and `products.reserved`) and the products'
+history (`shop.catalog.history`).
 
 Every change is one guarded statement, never a read-then-write:
 
@@ -20,9 +24,10 @@ from dataclasses import dataclass
 from sqlalchemy import ScalarSelect, func, select, update
 
 from .. import metrics
+from ..catalog.history import record
+from ..catalog.models import Product
 from ..extensions import db
-from ..orders.models import Order, OrderItem, StockHold
-from .models import Product, ProductEvent
+from .models import Order, OrderItem, StockHold
 
 
 class Shortage(Exception):
@@ -168,11 +173,6 @@ def _units(lines: list[tuple[int, int]]) -> str:
     return f"{units} unit{'s' if units != 1 else ''} of {len(lines)} product" + (
         "s" if len(lines) != 1 else ""
     )
-
-
-def record(product_id: int, kind: str, actor_id: int | None, note: str) -> None:
-    """Add an entry to a product's history (the caller commits it with the change)."""
-    db.session.add(ProductEvent(product_id=product_id, kind=kind, actor_id=actor_id, note=note))
 
 
 def reserved_units() -> ScalarSelect:

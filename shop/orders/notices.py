@@ -1,10 +1,9 @@
-"""The messages other areas owe customers, each enqueued in the transaction of its cause.
-
-Orders: `enqueue_receipt` (settlement calls it when an order becomes paid),
-`enqueue_shipping_notice` (to call when an admin marks an order shipped) and
-`enqueue_refund_notice` (to call once per refund the shop records). Accounts:
-`enqueue_account_notice` (a password reset link, a warning about failed logins...).
-Each returns True if it added the message, False if its cause already had one.
+"""The emails an order owes its customer, each enqueued in the transaction of its cause:
+`enqueue_receipt` (settlement calls it when an order becomes paid),
+`enqueue_shipping_notice` (when an admin marks an order shipped) and
+`enqueue_refund_notice` (once per refund the shop records). Each returns True if it added
+the message, False if its cause already had one. The outbox (`shop.notifications`) sends
+them; a message that fails for good is noted on its order's timeline (`register`).
 """
 
 from datetime import datetime
@@ -15,9 +14,12 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..extensions import db
 from ..models import utcnow
-from ..orders.models import Order
+from ..notifications import outbox, worker
+from ..notifications.messages import Outgoing
 from ..shipping import address_lines, tracking_url
-from .outbox import enqueue
+from . import lifecycle
+from .lifecycle import Origin
+from .models import Order, Source
 
 #: What a refund notice says for each reason an admin may give (Stripe's values).
 REFUND_REASONS = {
@@ -67,7 +69,7 @@ def _enqueue_for_order(order: Order, kind: str, cause: str, **extra: Any) -> boo
     """Owe the order's customer a message of `kind` about it, once per `cause`."""
     context = {**_order_summary(order), **extra}
     email = _customer_email(order.user_id)
-    return enqueue(kind, email, context, f"order:{order.id}:{cause}", order_id=order.id)
+    return outbox.enqueue(kind, email, context, f"order:{order.id}:{cause}", order_id=order.id)
 
 
 def enqueue_receipt(order: Order) -> bool:
@@ -107,25 +109,21 @@ def enqueue_refund_notice(
     )
 
 
-def enqueue_account_notice(
-    recipient: str,
-    *,
-    cause: str,
-    subject: str,
-    paragraphs: list[str],
-    action_url: str = "",
-    action_label: str = "",
-) -> bool:
-    """A message about a customer's account: a subject, a few paragraphs of plain text and
-    an optional button (e.g. a password reset link built with `messages.absolute_url`).
+def note_failed_email(message: Outgoing, why: str) -> None:
+    """An order's email failed for good: say so on its timeline (the worker commits)."""
+    if message.order_id is not None:
+        lifecycle.record(
+            message.order_id,
+            "email_failed",
+            Origin(Source.SYSTEM, reference=f"outbox:{message.id}"),
+            note=f"{message.kind} email to {message.recipient} {why}"[:2000],
+        )
 
-    `cause` names the event once, e.g. "user:7:password-reset:<token id>" or
-    "user:7:failed-logins:2026-11-30T14" (one warning an hour at most).
-    """
-    context = {
-        "subject": subject,
-        "paragraphs": paragraphs,
-        "action_url": action_url,
-        "action_label": action_label or action_url,
-    }
-    return enqueue("account", recipient, context, cause)
+
+def register(app) -> None:
+    """Tell the worker what orders need from it: timeline notes for failed emails, and the
+    regular settling of pending orders past their session's expiry."""
+    from . import expiry
+
+    worker.on_failed_for_good(app, note_failed_email)
+    worker.add_duty(app, "settle overdue orders", expiry.worker_duty)
