@@ -332,6 +332,14 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
+def support_email(raw: str | None) -> str:
+    """SUPPORT_EMAIL: one address with an `@` (the default when unset)."""
+    value = (raw or "").strip() or settings.default("SUPPORT_EMAIL")
+    if parseaddr(value)[1] != value or "@" not in value:
+        raise ConfigError(f"SUPPORT_EMAIL must be one email address, got {value!r}")
+    return value
+
+
 def _shipping(env: Mapping[str, str]) -> dict[str, Any]:
     """SHIP_TO_COUNTRIES, SHIPPING_RATES and FREE_SHIPPING_OVER, read and checked."""
 
@@ -461,6 +469,11 @@ def load_config(
         "CART_MAX_QUANTITY": cart_max,
         # Shipping (shop/shipping.py): where to, the rates, and when the cheapest is free.
         **_shipping(env),
+        # Contact: every page's footer and every email's end.
+        "SUPPORT_EMAIL": support_email(env.get("SUPPORT_EMAIL")),
+        "SHOP_ADDRESS": " ".join(
+            (env.get("SHOP_ADDRESS") or settings.default("SHOP_ADDRESS")).split()
+        ),
         # Notifications: the outbox worker (shop/notifications). No MAIL_URL: .eml files in
         # instance/mail/ (development).
         "MAIL_SERVER": mail,

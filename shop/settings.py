@@ -286,6 +286,24 @@ SECTIONS = (
         ),
     ),
     Section(
+        "Contact",
+        "Shown in every page's footer and at the end of every email.",
+        (
+            Setting(
+                "SUPPORT_EMAIL",
+                TEXT,
+                "help@northside.example",
+                "Where customers write about orders, shipping and returns (an address with `@`).",
+            ),
+            Setting(
+                "SHOP_ADDRESS",
+                TEXT,
+                "Northside Roastery, 12 Harbour Lane, Portland, OR 97201, United States",
+                "The shop's postal address, on one line.",
+            ),
+        ),
+    ),
+    Section(
         "Abuse limits",
         "Each limit reads like `10 per minute` (`N per second|minute|hour|day`, several joined "
         "by `;`), as Flask-Limiter reads it; a value it cannot read stops start-up naming the "

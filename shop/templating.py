@@ -17,5 +17,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def shop_globals():
-        """Values every page shows: whether the emulator banner is on."""
-        return {"stripe_emulator": current_app.config["STRIPE_EMULATOR"]}
+        """Values every page shows: whether the emulator banner is on, and the footer's
+        contact (SUPPORT_EMAIL, SHOP_ADDRESS)."""
+        config = current_app.config
+        return {
+            "stripe_emulator": config["STRIPE_EMULATOR"],
+            "support_email": config["SUPPORT_EMAIL"],
+            "shop_address": config["SHOP_ADDRESS"],
+        }

@@ -56,6 +56,8 @@ def render(message: Outgoing) -> EmailMessage:
         **message.context,
         "shop_name": SHOP_NAME,
         "orders_url": absolute_url("orders.show"),
+        "support_email": current_app.config["SUPPORT_EMAIL"],
+        "shop_address": current_app.config["SHOP_ADDRESS"],
     }
     text = env.get_template(f"email/{message.kind}.txt")
     # Headers hold one line: whatever the context says, the subject cannot add a header.
