@@ -37,6 +37,28 @@ def assert_accessible(page, state: str) -> None:
     assert violations == [], "\n".join(violations)
 
 
+#: Each column header of every table beside its first cell: [table, header, th align, td align].
+COLUMN_ALIGNMENT = """() => [...document.querySelectorAll("table")].flatMap((table, t) => {
+  const heads = [...table.querySelectorAll("thead th")];
+  const first = table.querySelector("tbody tr");
+  if (!first) return [];
+  const cells = [...first.children];
+  return heads.map((th, i) => cells[i] && [t, th.textContent.trim(),
+    getComputedStyle(th).textAlign, getComputedStyle(cells[i]).textAlign]);
+}).filter(Boolean)"""
+
+
+def assert_headers_align(page) -> int:
+    """Every column header lines up like the column under it (money columns right-aligned,
+    headers too); returns how many columns were compared."""
+    columns = page.evaluate(COLUMN_ALIGNMENT)
+    side = {"start": "left", "end": "right"}
+    crooked = [c for c in columns if side.get(c[2], c[2]) != side.get(c[3], c[3])]
+    assert crooked == [], f"headers aligned unlike their column: {crooked}"
+    assert columns, "no table column measured"
+    return len(columns)
+
+
 def focused(page) -> str:
     """A short description of the focused element (for messages): tag, id, name."""
     return page.evaluate(

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from browser.helpers import (
     ROOT,
+    assert_headers_align,
     axe_violations,
     check_out_one,
     log_in,
@@ -72,6 +73,7 @@ def test_an_admin_ships_a_paid_order_and_the_customer_sees_it_in_my_orders(
         expect(admin).to_have_url(re.compile(r"/admin/orders\?q=ada(@|%40)example\.com$"))
     expect(row).to_have_attribute("data-order-id", order_id)
     expect(row).to_have_attribute("data-status", "paid")
+    assert_headers_align(admin)
     snap(admin, "admin-orders-found")
     row.get_by_role("link", name=f"#{order_id}").click()
 
@@ -85,6 +87,7 @@ def test_an_admin_ships_a_paid_order_and_the_customer_sees_it_in_my_orders(
     expect(panel.get_by_role("status")).to_have_text(f"Order #{order_id} is marked shipped.")
     expect(panel.locator("#shipment .tracking-number")).to_have_text(TRACKING)
     expect(panel.locator('#timeline li[data-kind="shipped"]')).to_contain_text(ADMIN_EMAIL)
+    assert_headers_align(admin)
     admin.evaluate("window.scrollTo(0, 0)")
     path = snap(admin, "admin-order-shipped", full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
