@@ -46,6 +46,8 @@ def test_htmx_add_confirms_in_the_card_and_updates_the_badge_out_of_band(app, us
     assert "HX-Request" in response.headers["Vary"]
     assert "<html" not in html and 'id="cart-body"' not in html
     assert cart_lines(app, user) == {beans: 2}
+    # The confirmation links to the cart: the dialog with JS, the cart page without.
+    assert re.search(r'<a class="view-cart" href="/cart" hx-get="/cart"[^>]*>View cart</a>', html)
 
 
 def test_quantity_defaults_to_one_only_when_the_field_is_absent(app, user, shopper, beans):
@@ -117,6 +119,7 @@ def test_bad_add_quantity_is_422_in_the_card_and_changes_nothing(
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'class="add-error"' in html and "whole number of items from 1 to 10" in html
+    assert "View cart" not in html  # a refusal offers nothing to look at
     assert "HX-Trigger" not in response.headers
     assert cart_lines(app, user) == {beans: 1}
 

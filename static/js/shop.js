@@ -128,8 +128,9 @@
       return;
     }
     if (target && target.classList.contains("added-note")) {
-      clearTimeout(target.shopTimer);
-      target.shopTimer = setTimeout(function () { target.textContent = ""; }, NOTE_MS);
+      var field = target.closest("form").querySelector(".qty");
+      if (target.querySelector(".add-ok") && field) field.value = field.defaultValue;
+      clearNoteLater(target);
       return;
     }
     var dialog = target && target.closest ? target.closest("dialog") : null;
@@ -141,6 +142,15 @@
       showModal(dialog);
     }
   });
+
+  // A note goes after NOTE_MS, but not from under a pointer or the focus on its link.
+  function clearNoteLater(note) {
+    clearTimeout(note.shopTimer);
+    note.shopTimer = setTimeout(function () {
+      if (note.matches(":hover") || note.contains(document.activeElement)) clearNoteLater(note);
+      else note.textContent = "";
+    }, NOTE_MS);
+  }
 
   // After the swap: the focus goes back to the control that sent the request, or the one
   // with its id in the new content, or the cart line that took a removed line's place, or

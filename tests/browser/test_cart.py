@@ -24,7 +24,8 @@ def test_adding_from_the_grid_updates_the_badge_without_a_page_load(signed_in, s
         # The note is the card's live region: it also says what the badge now counts.
         expect(card(page, kettle.name).get_by_role("status")).to_have_text(
             f"Added. You have 1 × {kettle.name} in your cart. "
-            f"Your cart holds 1 item; subtotal {format_money(kettle.price_cents, 'usd')}."
+            f"Your cart holds 1 item; subtotal {format_money(kettle.price_cents, 'usd')}. "
+            "View cart"
         )
         add(page, mug.name, quantity=3)
         expect(badge).to_have_text("4")
