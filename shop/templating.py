@@ -1,5 +1,7 @@
 """Filters and globals shared by every template (areas add their own from their blueprints)."""
 
+import re
+
 from flask import Flask, current_app
 
 from .money import format_money
@@ -7,10 +9,21 @@ from .shipping import address_lines, country_name
 from .urls import external_url
 
 
+#: A number and the unit after it ("250 g", "0.9 L", "38 mm"): one word for line breaking.
+_QUANTITY = re.compile(r"(\d)[ ]+(g|kg|mg|ml|cl|l|L|mm|cm|m|oz|lb)\b")
+
+
+def keep_units(text: str) -> str:
+    """`text` with a no-break space between each number and its unit, so "250 g" never
+    leaves its "g" alone at the start of a line."""
+    return _QUANTITY.sub("\\1\u00a0\\2", text)
+
+
 def register(app: Flask) -> None:
-    """Install the `money`, `address_lines` and `country_name` filters, `external_url` and
-    the emulator banner flag."""
+    """Install the `money`, `keep_units`, `address_lines` and `country_name` filters,
+    `external_url` and the emulator banner flag."""
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(keep_units, "keep_units")
     app.add_template_filter(address_lines, "address_lines")
     app.add_template_filter(country_name, "country_name")
     app.add_template_global(external_url)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import csrf_token
+from shop.templating import keep_units
 
 
 def card_titles(html: str) -> list[str]:
@@ -32,9 +33,9 @@ def test_logged_in_customer_sees_quantity_and_add(user, client, seeded):
 
 def test_search_filters_by_name_and_description(client, seeded):
     by_name = card_titles(client.get("/?q=kettle").get_data(as_text=True))
-    assert by_name == ["Gooseneck Kettle, 0.9 L"]
+    assert by_name == ["Gooseneck Kettle, 0.9\u00a0L"]  # "L" never starts a line alone
     by_description = card_titles(client.get("/?q=JASMINE").get_data(as_text=True))
-    assert by_description == ["Ethiopia Yirgacheffe, 250 g"]
+    assert by_description == ["Ethiopia Yirgacheffe, 250\u00a0g"]
 
 
 def test_search_treats_wildcards_literally(client, seeded):
@@ -151,8 +152,8 @@ def test_a_product_page_shows_the_product_without_javascript(user, client, seede
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
     assert (
-        '<h1 id="product-title" class="product-title" tabindex="-1">Gooseneck Kettle, 0.9 L</h1>'
-        in html
+        '<h1 id="product-title" class="product-title" tabindex="-1">'
+        "Gooseneck Kettle, 0.9\u00a0L</h1>" in html
     )
     assert html.count("<h1") == 1
     assert "<title>Gooseneck Kettle, 0.9 L · Northside Roastery</title>" in html
@@ -214,3 +215,18 @@ def test_the_header_search_is_live_only_where_the_grid_is(client, seeded):
         page = client.get(path).get_data(as_text=True)
         assert 'id="search-q"' in page and 'hx-target="#grid"' not in page
         assert '<form class="search" action="/" method="get"' in page
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Ethiopia Yirgacheffe, 250 g", "Ethiopia Yirgacheffe, 250\u00a0g"),
+        ("House Espresso Blend, 1 kg", "House Espresso Blend, 1\u00a0kg"),
+        ("Stoneware Mug, 350 ml", "Stoneware Mug, 350\u00a0ml"),
+        ("Grinder, 38  mm burrs", "Grinder, 38\u00a0mm burrs"),
+        ("Paper Filters, pack of 100", "Paper Filters, pack of 100"),  # no unit: unchanged
+        ("Size 2 go-cup", "Size 2 go-cup"),  # "go" is no unit
+    ],
+)
+def test_a_number_and_its_unit_are_one_word_for_line_breaking(name, shown):
+    assert keep_units(name) == shown

@@ -123,7 +123,7 @@ def test_the_detail_shows_lines_totals_and_the_timeline_in_words(app, client, us
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert f'data-order-id="{order.id}" data-status="paid"' in html
-    assert "2 × Ethiopia Yirgacheffe, 250 g" in html and "($14.50 each)" in html
+    assert "2 × Ethiopia Yirgacheffe, 250\u00a0g" in html and "($14.50 each)" in html
     assert '<strong class="order-total">$47.00</strong>' in html
     kinds = re.findall(r'<li data-kind="([^"]+)">.*?<span class="timeline-what">([^<]+)', html)
     assert kinds == [("created", "Order placed; waiting for payment"), ("paid", "Payment received")]
