@@ -8,7 +8,6 @@ from .money import format_money
 from .shipping import address_lines, country_name
 from .urls import external_url
 
-
 #: A number and the unit after it ("250 g", "0.9 L", "38 mm"): one word for line breaking.
 _QUANTITY = re.compile(r"(\d)[ ]+(g|kg|mg|ml|cl|l|L|mm|cm|m|oz|lb)\b")
 
