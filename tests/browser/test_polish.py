@@ -24,7 +24,8 @@ ROWS = """() => {
   document.querySelectorAll("#grid .card").forEach((card) => {
     const top = Math.round(card.getBoundingClientRect().top);
     const price = card.querySelector(".price").getBoundingClientRect().top;
-    const button = card.querySelector(".add-form button, .card-body > .button").getBoundingClientRect().top;
+    const button = card.querySelector(".add-form button, .card-body > .button")
+      .getBoundingClientRect().top;
     (rows[top] ||= {prices: new Set(), buttons: new Set(), cards: 0});
     rows[top].prices.add(Math.round(price)); rows[top].buttons.add(Math.round(button));
     rows[top].cards += 1;
@@ -84,8 +85,10 @@ def test_the_admin_selects_look_like_the_other_fields(new_context, shop):
     log_in(page, ADMIN_EMAIL)
     page.goto("/admin/orders")
     styles = page.evaluate(
-        """() => [...document.querySelectorAll("main select, main input[type=search], main input[type=text]")]
-            .map((el) => [el.tagName, getComputedStyle(el).borderRadius, getComputedStyle(el).borderTopColor])"""
+        """() => [...document.querySelectorAll(
+              "main select, main input[type=search], main input[type=text]")]
+            .map((el) => [el.tagName, getComputedStyle(el).borderRadius,
+                          getComputedStyle(el).borderTopColor])"""
     )
     selects = [s for s in styles if s[0] == "SELECT"]
     fields = [s for s in styles if s[0] == "INPUT"]
