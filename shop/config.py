@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import settings, shipping
 
@@ -332,6 +333,18 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
+def shop_time_zone(raw: str | None) -> str:
+    """SHOP_TIME_ZONE: an IANA zone name the zone database knows (the default when unset)."""
+    value = (raw or "").strip() or settings.default("SHOP_TIME_ZONE")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SHOP_TIME_ZONE must be a time zone name such as Europe/Berlin, got {value!r}"
+        ) from None
+    return value
+
+
 def support_email(raw: str | None) -> str:
     """SUPPORT_EMAIL: one address with an `@` (the default when unset)."""
     value = (raw or "").strip() or settings.default("SUPPORT_EMAIL")
@@ -471,6 +484,7 @@ def load_config(
         **_shipping(env),
         # Contact: every page's footer and every email's end.
         "SUPPORT_EMAIL": support_email(env.get("SUPPORT_EMAIL")),
+        "SHOP_TIME_ZONE": shop_time_zone(env.get("SHOP_TIME_ZONE")),
         "SHOP_ADDRESS": " ".join(
             (env.get("SHOP_ADDRESS") or settings.default("SHOP_ADDRESS")).split()
         ),

@@ -301,6 +301,13 @@ SECTIONS = (
                 "Northside Roastery, 12 Harbour Lane, Portland, OR 97201, United States",
                 "The shop's postal address, on one line.",
             ),
+            Setting(
+                "SHOP_TIME_ZONE",
+                TEXT,
+                "America/Los_Angeles",
+                "The shop's time zone (an IANA name): pages and emails give times in it, named; "
+                "with JavaScript a customer's own zone replaces it.",
+            ),
         ),
     ),
     Section(

@@ -1,8 +1,11 @@
 """Filters and globals shared by every template (areas add their own from their blueprints)."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 from .money import format_money
 from .shipping import address_lines, country_name
@@ -18,14 +21,35 @@ def keep_units(text: str) -> str:
     return _QUANTITY.sub("\\1\u00a0\\2", text)
 
 
+def shop_time(moment: datetime, seconds: bool = False) -> str:
+    """`moment` in the shop's time zone (SHOP_TIME_ZONE), the zone named: "06 Dec 2026,
+    19:19 PST". Pages mark it up with `<time data-local>` for shop.js to show the reader's
+    own zone instead."""
+    local = moment.astimezone(ZoneInfo(current_app.config["SHOP_TIME_ZONE"]))
+    return local.strftime(f"%d %b %Y, %H:%M{':%S' if seconds else ''} %Z")
+
+
+def when(moment: datetime, seconds: bool = False) -> Markup:
+    """A moment as pages show it: `<time data-local>` in the shop's zone, named, for readers
+    without JS; shop.js rewrites it in the reader's own zone (the shop's as its title). A
+    global, not a macro: htmx answers render blocks alone, without a template's imports."""
+    flag = " data-seconds" if seconds else ""
+    return Markup(
+        f'<time datetime="{escape(moment.isoformat())}" data-local{flag}>'
+        f"{escape(shop_time(moment, seconds))}</time>"
+    )
+
+
 def register(app: Flask) -> None:
-    """Install the `money`, `keep_units`, `address_lines` and `country_name` filters,
-    `external_url` and the emulator banner flag."""
+    """Install the `money`, `keep_units`, `shop_time`, `address_lines` and `country_name`
+    filters, the `external_url` and `when` globals and the emulator banner flag."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(keep_units, "keep_units")
+    app.add_template_filter(shop_time, "shop_time")
     app.add_template_filter(address_lines, "address_lines")
     app.add_template_filter(country_name, "country_name")
     app.add_template_global(external_url)
+    app.add_template_global(when)
 
     @app.context_processor
     def shop_globals():

@@ -17,6 +17,7 @@ from ..models import utcnow
 from ..money import format_money
 from ..orders import refunds, shipping
 from ..orders.models import REFUND_REASONS, OrderStatus, Source
+from ..templating import shop_time
 from . import export, forms, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -159,7 +160,7 @@ def shipped_message(shipment: shipping.Shipment) -> tuple[str, str]:
     order = shipment.order
     if shipment.shipped_now:
         return f"Order #{order.id} is marked shipped.", "success"
-    when = order.shipped_at.strftime("%d %b %Y, %H:%M UTC")
+    when = shop_time(order.shipped_at)
     return f"Order #{order.id} had already shipped on {when}; nothing was changed.", "info"
 
 

@@ -230,6 +230,24 @@
     dialog.showModal();
   });
 
+  // --- Times in the reader's own zone --------------------------------------------------------
+  // The server writes the shop's zone, named; here each time[data-local] says the reader's
+  // own, named too ("06 Dec 2026, 19:19 GMT-8"), with the shop's as its title.
+  function localTimes(root) {
+    root.querySelectorAll("time[data-local]:not([data-shown])").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      var options = { day: "2-digit", month: "short", year: "numeric", hour: "2-digit",
+                      minute: "2-digit", hourCycle: "h23", timeZoneName: "short" };
+      if (el.hasAttribute("data-seconds")) options.second = "2-digit";
+      el.title = el.textContent;
+      el.textContent = new Intl.DateTimeFormat("en-GB", options).format(moment).replace(" at ", ", ");
+      el.setAttribute("data-shown", "");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:load", function (evt) { localTimes(evt.detail.elt); });
+
   // --- Toasts --------------------------------------------------------------------------------
   function toast(message) {
     var box = document.getElementById("toasts");

@@ -2,10 +2,13 @@
 prices and buttons line up across a row of cards, "Only N left" has one colour wherever it
 is said, and the admin's selects look like the shop's fields."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import PHONE, assert_accessible, log_in, snap
+from browser.helpers import PHONE, assert_accessible, check_out_one, log_in, pay, snap
 from conftest import ADMIN_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -95,3 +98,18 @@ def test_the_admin_selects_look_like_the_other_fields(new_context, shop):
     assert selects and fields, styles
     assert {tuple(s[1:]) for s in selects} == {tuple(fields[0][1:])}, styles
     assert_accessible(page, "admin orders filters")
+
+
+def test_my_orders_shows_times_in_the_customers_own_zone(new_context, shop, customer):
+    page = new_context(timezone_id="Europe/Berlin").new_page()
+    log_in(page, customer)
+    check_out_one(page, shop.products["MUG-STONE"].name)
+    pay(page)
+    placed = page.locator("#orders-dialog .order time").first
+    expect(placed).to_have_attribute("data-shown", "")
+    moment = datetime.fromisoformat(placed.get_attribute("datetime"))
+    berlin = moment.astimezone(ZoneInfo("Europe/Berlin"))
+    expect(placed).to_have_text(berlin.strftime("%d %b %Y, %H:%M ") + berlin.strftime("%Z"))
+    portland = moment.astimezone(ZoneInfo("America/Los_Angeles"))
+    expect(placed).to_have_attribute("title", portland.strftime("%d %b %Y, %H:%M %Z"))
+    assert_accessible(page, "my orders with local times")
