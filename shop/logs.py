@@ -33,9 +33,15 @@ _request_context: ContextVar[dict[str, str] | None] = ContextVar("request_contex
 request_logger = logging.getLogger("shop.request")
 
 
+#: Terminal colour codes (the development server paints its request lines): dropped, since
+#: a logfmt value would carry them as literal `\u001b[36m` text.
+ANSI_ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def logfmt_value(value: Any) -> str:
-    """One logfmt value: bare when safe, else a JSON string (escapes quotes and newlines)."""
-    text = value if isinstance(value, str) else str(value)
+    """One logfmt value, without terminal colour codes: bare when safe, else a JSON string
+    (escapes quotes and newlines)."""
+    text = ANSI_ESCAPES.sub("", value if isinstance(value, str) else str(value))
     if text and not NEEDS_QUOTES.search(text):
         return text
     return json.dumps(text)

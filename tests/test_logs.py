@@ -1,6 +1,7 @@
 """Logs: one logfmt line per request with its id, errors on one line, no secrets."""
 
 import json
+import logging
 import re
 
 import pytest
@@ -22,7 +23,7 @@ def parse_logfmt(line: str) -> dict[str, str]:
 
 def log_lines(capsys) -> list[dict[str, str]]:
     """Every log line written to stdout since the last call, parsed."""
-    return [parse_logfmt(line) for line in capsys.readouterr().out.splitlines() if line]
+    return log_lines_of(capsys.readouterr().out)
 
 
 def request_lines(capsys) -> list[dict[str, str]]:
@@ -149,3 +150,20 @@ def test_log_level_warning_silences_request_lines(migrated, capsys):
     capsys.readouterr()
     app.test_client().get("/healthz")
     assert request_lines(capsys) == []
+
+
+def test_the_development_servers_coloured_request_lines_are_plain_text(app, capsys):
+    # Werkzeug's development server paints its request lines with terminal colour codes.
+    capsys.readouterr()
+    logging.getLogger("werkzeug").warning(
+        '127.0.0.1 - - "\x1b[36mGET /static/css/shop.css HTTP/1.1\x1b[0m" 304 -'
+    )
+    out = capsys.readouterr().out
+    assert "\\u001b" not in out and "\x1b" not in out
+    [line] = [line for line in log_lines_of(out) if line.get("logger") == "werkzeug"]
+    assert line["msg"] == '127.0.0.1 - - "GET /static/css/shop.css HTTP/1.1" 304 -'
+
+
+def log_lines_of(out: str) -> list[dict[str, str]]:
+    """The parsed log lines of a captured output."""
+    return [parse_logfmt(line) for line in out.splitlines() if line]
