@@ -29,9 +29,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask seed
-	FLASK_DEBUG=1 $(BIN)/flask demo-user
-	FLASK_DEBUG=1 $(BIN)/flask demo-admin
-	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	FLASK_DEBUG=1 $(BIN)/flask demo-user --quiet
+	FLASK_DEBUG=1 $(BIN)/flask demo-admin --quiet
+	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; \
+		FLASK_DEBUG=1 $(BIN)/flask demo-ready --url http://127.0.0.1:$(PORT) & ready=$$!; \
+		trap 'kill $$worker $$ready 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set), in TEST_WORKERS

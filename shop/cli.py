@@ -1,8 +1,12 @@
 """Admin commands: `flask seed`, `flask create-admin EMAIL`, `flask demo-user`,
-`flask demo-admin`, and the `flask worker` process that sends the outbox."""
+`flask demo-admin`, `flask demo-ready` (what `make run` prints last), and the `flask worker`
+process that sends the outbox."""
 
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from urllib.error import URLError
 
 import click
 from flask import Flask, current_app
@@ -26,6 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_user)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_admin)
+    app.cli.add_command(demo_ready)
 
 
 @click.command("seed")
@@ -90,21 +95,73 @@ def _development_only(what: str) -> None:
         raise click.ClickException(f"the {what} is for development only")
 
 
+QUIET = click.option("--quiet", is_flag=True, help="Print nothing (make run prints it last).")
+
+
 @click.command("demo-user")
+@QUIET
 @with_appcontext
-def demo_user() -> None:
+def demo_user(quiet: bool) -> None:
     """Make sure the demo customer exists and print its login (development only)."""
     _development_only("demo customer")
     auth_services.ensure_user(DEMO_EMAIL, DEMO_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
-    click.echo(f"Demo customer: {DEMO_EMAIL} / password: {DEMO_PASSWORD}")
+    if not quiet:
+        click.echo(f"Demo customer: {DEMO_EMAIL} / password: {DEMO_PASSWORD}")
 
 
 @click.command("demo-admin")
+@QUIET
 @with_appcontext
-def demo_admin() -> None:
+def demo_admin(quiet: bool) -> None:
     """Make sure the demo admin exists and print its login (development only)."""
     _development_only("demo admin")
     auth_services.set_admin(
         DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"]
     )
-    click.echo(f"Demo admin: {DEMO_ADMIN_EMAIL} / password: {DEMO_ADMIN_PASSWORD} (open /admin)")
+    if not quiet:
+        click.echo(
+            f"Demo admin: {DEMO_ADMIN_EMAIL} / password: {DEMO_ADMIN_PASSWORD} (open /admin)"
+        )
+
+
+@click.command("demo-ready")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the shop.")
+@with_appcontext
+def demo_ready(url: str, wait: float) -> None:
+    """Wait until the shop at URL answers /healthz, then print how to try it: the address,
+    the demo logins, the test card and where emails go (development only). `make run` runs
+    it beside the server, so this comes after the start-up lines, not scrolled away."""
+    _development_only("demo summary")
+    url = url.rstrip("/")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                break
+        except (URLError, OSError) as error:
+            if time.monotonic() > deadline:
+                message = f"the shop did not answer at {url} within {wait:g} s"
+                raise click.ClickException(message) from error
+            time.sleep(0.25)
+    click.echo(demo_summary(url))
+
+
+def demo_summary(url: str) -> str:
+    """The block `flask demo-ready` prints once the shop answers."""
+    config = current_app.config
+    mail = (
+        f"sent through {config['MAIL_SERVER'].host}"
+        if config.get("MAIL_SERVER")
+        else f"written as .eml files to {config['MAIL_DIRECTORY']}"
+    )
+    rows = [
+        f"Northside Roastery is running at {url}/",
+        f"  Customer   {DEMO_EMAIL} / {DEMO_PASSWORD}",
+        f"  Admin      {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}  ({url}/admin)",
+    ]
+    if config["STRIPE_EMULATOR"]:
+        rows.append("  Test card  4242 4242 4242 4242, any future date, any CVC (the emulator)")
+    rows += [f"  Emails     {mail}", "  Stop with Ctrl+C."]
+    rule = "-" * max(len(row) for row in rows)
+    return "\n".join([rule, *rows, rule])

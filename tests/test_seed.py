@@ -1,10 +1,13 @@
 """`flask seed`, `flask create-admin` and the demo accounts."""
 
 import json
+import socket
+import threading
 
 import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
+from werkzeug.serving import make_server
 
 from shop.auth.models import User
 from shop.catalog.models import Product
@@ -115,3 +118,54 @@ def test_demo_accounts_are_refused_in_production(app, runner, command):
     assert result.exit_code != 0 and "for development only" in result.output
     with app.app_context():
         assert db.session.scalar(select(User)) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "email", "password"),
+    [
+        ("demo-user", "demo@example.com", "demo-password"),
+        ("demo-admin", "admin@example.com", "admin-password"),
+    ],
+)
+def test_make_run_makes_the_demo_accounts_quietly(runner, auth, command, email, password):
+    result = runner.invoke(args=[command, "--quiet"])
+    assert result.exit_code == 0 and result.output == ""
+    assert auth.login(email, password).status_code == 302
+
+
+def test_demo_ready_waits_for_the_shop_then_prints_how_to_try_it(app, runner, migrated):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    started = threading.Timer(0.5, server.serve_forever)  # the shop comes up a little later
+    started.start()
+    try:
+        result = runner.invoke(args=["demo-ready", "--url", url, "--wait", "10"])
+    finally:
+        server.shutdown()
+        started.join()
+    assert result.exit_code == 0, result.output
+    # The shop's own request log line for /healthz goes to the same stdout: leave it out.
+    lines = [line for line in result.output.splitlines() if not line.startswith("ts=")]
+    assert lines[0] == lines[-1] and set(lines[0]) == {"-"}
+    assert lines[1] == f"Northside Roastery is running at {url}/"
+    assert "Customer   demo@example.com / demo-password" in result.output
+    assert f"Admin      admin@example.com / admin-password  ({url}/admin)" in result.output
+    assert "4242 4242 4242 4242" in result.output
+    assert f"written as .eml files to {app.config['MAIL_DIRECTORY']}" in result.output
+
+
+def test_demo_ready_gives_up_when_the_shop_never_answers(runner):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    result = runner.invoke(
+        args=["demo-ready", "--url", f"http://127.0.0.1:{port}", "--wait", "0.5"]
+    )
+    assert result.exit_code != 0
+    assert f"the shop did not answer at http://127.0.0.1:{port} within 0.5 s" in result.output
+
+
+def test_demo_ready_is_refused_in_production(app, runner):
+    app.config["PRODUCTION"] = True
+    result = runner.invoke(args=["demo-ready", "--wait", "0"])
+    assert result.exit_code != 0 and "for development only" in result.output
