@@ -90,6 +90,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_bp)
+    connect_areas()
+
+
+def connect_areas() -> None:
+    """Hand an area what it reads from one built on it, so that imports go one way
+    (catalog -> cart -> orders, docs/architecture.md): the shop page's header badge is the
+    cart's count, and a customer's own held units (orders' stock holds) count as left to
+    them in the cart."""
+    from .cart import services as cart
+    from .catalog import services as catalog
+    from .orders import stock
+
+    catalog.show_badge_with(cart.COUNT_UNITS)
+    cart.count_own_holds_with(stock.own_hold)
 
 
 def register_payments(app: Flask) -> None:

@@ -5,6 +5,8 @@
   `shop/cli.py` are where the areas are put together, so they may.
 - No area's views import another area's views.
 - Services (the rules) never touch the request, the session, flash messages or templates.
+- Areas depend one way: the graph of imports between areas has no cycle, and each area
+  imports only areas before it in `LAYERS`.
 """
 
 import ast
@@ -28,6 +30,20 @@ SERVICE_MODULES = {
     "worker",
 }
 REQUEST_BOUND = {"request", "session", "flash", "render_template", "g"}
+#: The allowed direction, first to last: an area may import the areas before it, never one
+#: after it. Notifications and payments are leaves; catalog -> cart -> orders (owning the
+#: stock holds) -> checkout is the chain a newcomer draws; account and admin sit on top.
+LAYERS = (
+    "notifications",
+    "payments",
+    "auth",
+    "catalog",
+    "cart",
+    "orders",
+    "checkout",
+    "account",
+    "admin",
+)
 
 
 def module_of(path: Path) -> str:
@@ -117,9 +133,64 @@ def test_services_never_touch_the_request_or_templates(path):
     assert touched == []
 
 
+def area_imports() -> dict[tuple[str, str], list[str]]:
+    """(importing area, imported area) -> the imports that make that edge."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for path in sources():
+        own = area_of(module_of(path))
+        for module, _ in imports(path):
+            other = area_of(module)
+            if own and other and other != own:
+                edges.setdefault((own, other), []).append(f"{module_of(path)} imports {module}")
+    return edges
+
+
+def cycles(edges) -> list[list[str]]:
+    """Every cycle of the graph, each once, as the areas along it (a depth-first search
+    from each area, keeping cycles that start at their smallest area)."""
+    graph: dict[str, set[str]] = {}
+    for a, b in edges:
+        graph.setdefault(a, set()).add(b)
+    found = []
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt == path[0]:
+                found.append([*path, nxt])
+            elif nxt not in path and nxt > path[0]:
+                walk([*path, nxt])
+
+    for start in sorted(graph):
+        walk([start])
+    return found
+
+
+def test_areas_depend_one_way_with_no_cycle():
+    edges = area_imports()
+    assert cycles(edges) == []
+    against = [
+        f"{a} -> {b} goes against LAYERS: {where[0]}"
+        for (a, b), where in sorted(edges.items())
+        if LAYERS.index(b) > LAYERS.index(a)
+    ]
+    assert against == []
+
+
+def test_every_area_has_its_place_in_the_layers():
+    assert sorted(LAYERS) == sorted(AREAS)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    edges = {("cart", "catalog"): [], ("catalog", "cart"): [], ("orders", "cart"): []}
+    assert cycles(edges) == [["cart", "catalog", "cart"]]
+    three = {("a", "b"): [], ("b", "c"): [], ("c", "a"): [], ("c", "d"): []}
+    assert cycles(three) == [["a", "b", "c", "a"]]
+
+
 def test_the_rules_see_the_code_they_check():
     # The checks above would pass on an empty tree; make sure they read the real one.
     assert {"payments", "orders", "cart", "catalog", "checkout", "auth"} <= AREAS
+    assert ("orders", "cart") in area_imports()  # settlement takes bought units out
     cart_views = imports(SHOP / "cart" / "routes.py")
     assert ("shop.cart.services", []) in cart_views or any(
         module == "shop.cart" and "services" in names for module, names in cart_views

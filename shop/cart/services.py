@@ -5,10 +5,23 @@ Python), so concurrent requests of the same customer lose nothing. Each owns its
 returns the cart as it stands afterwards, loaded with one query.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    ScalarSelect,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -16,7 +29,6 @@ from ..auth.models import User
 from ..catalog.models import Product
 from ..extensions import db
 from ..models import ID_MAX, UTCDateTime, utcnow
-from ..orders.models import Order, OrderItem, StockHold
 from .models import CartItem
 
 #: Most distinct products one cart may hold.
@@ -110,24 +122,24 @@ class Cart:
         return next((line for line in self.lines if line.product.id == product_id), None)
 
 
-def own_hold(user_id: int, product_id):
-    """SQL for the units of `product_id` the customer's own pending checkout holds: they
-    are the customer's, so they count as left for that customer."""
-    return (
-        select(func.coalesce(func.sum(OrderItem.quantity), 0))
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(
-            Order.user_id == user_id,
-            Order.stock_hold == StockHold.HELD,
-            OrderItem.product_id == product_id,
-        )
-        .scalar_subquery()
-    )
+#: SQL for the units of a product one customer's own open checkout holds: they are the
+#: customer's, so they count as left for that customer. The holds belong to orders, which
+#: build on the cart, so the cart cannot import them: `shop.create_app` hands the cart
+#: orders' own `stock.own_hold` at start-up (`count_own_holds_with`).
+_own_hold: Callable[[Any, Any], ScalarSelect] | None = None
+
+
+def count_own_holds_with(own_hold: Callable[[Any, Any], ScalarSelect]) -> None:
+    """Use `own_hold(user_id, product_id)` as the SQL of a customer's own held units."""
+    global _own_hold
+    _own_hold = own_hold
 
 
 def units_left(user_id: int, product_id):
     """SQL for how many units of a tracked product this customer can have."""
-    return Product.stock - Product.reserved + own_hold(user_id, product_id)
+    if _own_hold is None:
+        raise RuntimeError("the cart needs orders' own_hold: create the app first")
+    return Product.stock - Product.reserved + _own_hold(user_id, product_id)
 
 
 @cache
@@ -176,14 +188,14 @@ def load_cart(user_id: int) -> Cart:
 
 #: Units in one user's cart. Built once: it runs on every page (the header badge), and
 #: building a statement costs about as much as running it.
-_COUNT_UNITS = select(func.coalesce(func.sum(CartItem.quantity), 0)).where(
+COUNT_UNITS = select(func.coalesce(func.sum(CartItem.quantity), 0)).where(
     CartItem.user_id == bindparam("user_id")
 )
 
 
 def count_units(user_id: int) -> int:
     """Units in the user's cart (the header badge), in one query."""
-    return db.session.scalar(_COUNT_UNITS, {"user_id": user_id})
+    return db.session.scalar(COUNT_UNITS, {"user_id": user_id})
 
 
 def _lock_cart(user_id: int) -> None:

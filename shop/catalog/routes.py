@@ -5,7 +5,6 @@ from flask import Blueprint, abort, current_app, request, send_from_directory
 from flask_login import current_user
 
 from .. import rendered
-from ..cart import services as cart
 from ..extensions import reads_only
 from ..htmx import is_htmx, render, render_text, respond
 from . import services
@@ -44,7 +43,7 @@ def index():
     slot = ("catalog.index", viewer, query, htmx, request.host_url)
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
     if badge is None and signed_in:  # no card matched, so no row carried the count
-        badge = cart.count_units(user.id)
+        badge = services.badge(user.id)
     return respond(rendered.fill(html, cart_count=lambda: badge or 0))
 
 

@@ -4,10 +4,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 
 from ..auth.models import User
-from ..cart.models import CartItem
 from ..extensions import db, read
 from ..models import utcnow
 from . import history
@@ -77,28 +76,33 @@ CARD_COLUMNS = (
 ALL_CARDS = select(*CARD_COLUMNS).where(Product.active).order_by(Product.name, Product.id)
 
 
-#: The same, each row also carrying the units in one customer's cart (the header badge of
-#: the page drawn with them): the page's cards and its badge in one round trip.
-ALL_CARDS_AND_BADGE = ALL_CARDS.add_columns(
-    select(func.coalesce(func.sum(CartItem.quantity), 0))
-    .where(CartItem.user_id == bindparam("user_id"))
-    .scalar_subquery()
-)
-
-
 #: A product matching a search: its name or description holds the text, whatever the case
 #: (`:pattern` from `_pattern`). Built once, like the statements it narrows.
 _MATCHES = or_(
     func.lower(Product.name).like(func.lower(bindparam("pattern")), escape="/"),
     func.lower(Product.description).like(func.lower(bindparam("pattern")), escape="/"),
 )
-_STATEMENTS = {
-    # (with the badge, narrowed by a search) -> statement
-    (False, False): ALL_CARDS,
-    (False, True): ALL_CARDS.where(_MATCHES),
-    (True, False): ALL_CARDS_AND_BADGE,
-    (True, True): ALL_CARDS_AND_BADGE.where(_MATCHES),
-}
+#: (with the badge, narrowed by a search) -> statement; the badge's two come with the badge.
+_STATEMENTS = {(False, False): ALL_CARDS, (False, True): ALL_CARDS.where(_MATCHES)}
+#: The header badge's figure: a SELECT of one customer's cart units (`:user_id`). The cart
+#: builds on the catalog, so the catalog cannot import it: `shop.create_app` hands it over
+#: (`show_badge_with`), and the shop page then reads its cards and badge in one round trip.
+_badge: Select | None = None
+
+
+def show_badge_with(units: Select) -> None:
+    """Use `units` (a scalar SELECT bound by `:user_id`) for the header badge: alone, and
+    as one more column of every card row (the page's cards and badge in one statement)."""
+    global _badge
+    _badge = units
+    with_badge = ALL_CARDS.add_columns(units.scalar_subquery())
+    _STATEMENTS[True, False] = with_badge
+    _STATEMENTS[True, True] = with_badge.where(_MATCHES)
+
+
+def badge(user_id: int) -> int:
+    """The units in `user_id`'s cart, for a page whose query carried no card."""
+    return db.session.scalar(_badge, {"user_id": user_id})
 
 
 def search_products(query: str = "") -> tuple[Card, ...]:

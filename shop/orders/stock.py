@@ -189,3 +189,19 @@ def readings() -> list[metrics.Reading]:
             reserved_units,
         )
     ]
+
+
+def own_hold(user_id, product_id) -> ScalarSelect:
+    """SQL for the units of `product_id` (a column or a value) that `user_id`'s own open
+    checkout holds. The cart counts them as left for that customer (they are theirs), and
+    is handed this function at start-up, since it cannot import orders."""
+    return (
+        select(func.coalesce(func.sum(OrderItem.quantity), 0))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            Order.user_id == user_id,
+            Order.stock_hold == StockHold.HELD,
+            OrderItem.product_id == product_id,
+        )
+        .scalar_subquery()
+    )
