@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import ceil
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..auth.models import User
@@ -17,7 +17,6 @@ from ..extensions import db
 from ..orders.models import (
     PAID_STATES,
     REFUND_COMMITTED,
-    SHIPPABLE,
     Fulfilment,
     Order,
     OrderEvent,
@@ -39,11 +38,8 @@ def period_starts(now: datetime) -> dict[str, datetime]:
 
 
 def _to_ship():
-    """Paid (or partly refunded) and not shipped yet."""
-    return and_(
-        Order.status.in_([str(s) for s in SHIPPABLE]),
-        Order.fulfilment == str(Fulfilment.UNFULFILLED),
-    )
+    """Paid (or partly refunded) and not shipped yet: the order's own rule, as SQL."""
+    return Order.can_ship
 
 
 def _count_where(condition, value=1):

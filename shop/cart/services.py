@@ -139,7 +139,7 @@ def units_left(user_id: int, product_id):
     """SQL for how many units of a tracked product this customer can have."""
     if _own_hold is None:
         raise RuntimeError("the cart needs orders' own_hold: create the app first")
-    return Product.stock - Product.reserved + _own_hold(user_id, product_id)
+    return Product.unheld + _own_hold(user_id, product_id)
 
 
 @cache
@@ -186,11 +186,16 @@ def load_cart(user_id: int) -> Cart:
     )
 
 
+def units_in_cart(line=CartItem, user_id=None):
+    """SQL for the units in one user's cart (the header badge): the one definition, for
+    `COUNT_UNITS` and for the add's totals (which read the cart through an alias `line`)."""
+    user_id = bindparam("user_id", type_=Integer()) if user_id is None else user_id
+    return select(func.coalesce(func.sum(line.quantity), 0)).where(line.user_id == user_id)
+
+
 #: Units in one user's cart. Built once: it runs on every page (the header badge), and
 #: building a statement costs about as much as running it.
-COUNT_UNITS = select(func.coalesce(func.sum(CartItem.quantity), 0)).where(
-    CartItem.user_id == bindparam("user_id")
-)
+COUNT_UNITS = units_in_cart()
 
 
 def count_units(user_id: int) -> int:
@@ -285,7 +290,7 @@ def _added_statement():
     # The totals read the whole cart through aliases: the outer query's line and product
     # must not correlate into them.
     line, product = aliased(CartItem), aliased(Product)
-    whole_cart = select(func.coalesce(func.sum(line.quantity), 0)).where(line.user_id == user_id)
+    whole_cart = units_in_cart(line, user_id)
     subtotal = (
         select(func.coalesce(func.sum(product.price_cents * line.quantity), 0))
         .select_from(line)

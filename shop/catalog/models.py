@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -19,10 +20,24 @@ class Availability:
     stock: int | None
     reserved: int
 
+    @hybrid_property
+    def unheld(self) -> int | None:
+        """Units on hand that no open checkout holds: stock - reserved, below zero after a
+        late payment, None (NULL in SQL) when stock is not tracked. The one definition of
+        what is left: the cards, the cart's units left, the hold's guard and the admin's
+        products page all read it (`Product.unheld` is the same as SQL)."""
+        return None if self.stock is None else self.stock - self.reserved
+
+    @unheld.inplace.expression
+    @classmethod
+    def _unheld_sql(cls):
+        """stock - reserved in SQL (NULL when stock is NULL, as None above)."""
+        return cls.stock - cls.reserved
+
     @property
     def available(self) -> int | None:
         """Units a customer can still add (None when stock is not tracked)."""
-        return None if self.stock is None else max(self.stock - self.reserved, 0)
+        return None if self.unheld is None else max(self.unheld, 0)
 
     @property
     def sold_out(self) -> bool:

@@ -26,7 +26,6 @@ from ..payments import PaymentEvent
 from . import stock
 from .models import (
     PAID_STATES,
-    SHIPPABLE,
     DisputeState,
     Fulfilment,
     Order,
@@ -165,8 +164,7 @@ def ship(
     shipped = _update_one(
         order_id,
         [
-            Order.fulfilment == str(Fulfilment.UNFULFILLED),
-            Order.status.in_([str(s) for s in SHIPPABLE]),
+            Order.can_ship,
             *(
                 ()
                 if disputed_ok

@@ -1,10 +1,13 @@
 """Orders, their lines, and their timeline (one row per thing that happened to an order)."""
 
+import operator
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from functools import reduce
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -227,10 +230,14 @@ class Order(TimestampMixin, db.Model):
         """What the goods cost, before shipping."""
         return self.total_cents - self.shipping_cents
 
-    @property
-    def can_ship(self) -> bool:
-        """Paid (not wholly refunded) and not shipped yet."""
-        return self.status in SHIPPABLE and not self.is_shipped
+    @hybrid_property
+    def can_ship(self):
+        """Ready to ship: paid (not wholly refunded) and not shipped yet. Defined once: on a
+        loaded order `==`, `|` and `&` give a bool, and on the class (`Order.can_ship`) the
+        same expression is the SQL that the dashboard, the orders list and the guarded
+        UPDATE of `lifecycle.ship` use."""
+        paid = reduce(operator.or_, [self.status == str(status) for status in SHIPPABLE])
+        return paid & (self.fulfilment == str(Fulfilment.UNFULFILLED))
 
     def __repr__(self) -> str:
         return f"<Order {self.id} user={self.user_id} {self.status} {self.total_cents}>"

@@ -108,7 +108,7 @@ def hold(order_id: int, lines: list[tuple[int, int]]) -> None:
             update(Product)
             .where(
                 Product.id == product_id,
-                (Product.stock.is_(None)) | (Product.stock - Product.reserved >= quantity),
+                (Product.stock.is_(None)) | (Product.unheld >= quantity),
             )
             .values(reserved=Product.reserved + quantity)
             .execution_options(synchronize_session=False)
