@@ -168,3 +168,42 @@ def test_an_unknown_order_is_404_and_needs_login(app, client, user, seeded):
     assert client.get("/orders/424242").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert client.get("/orders/1").status_code == 302
+
+
+def outcome_count(outcome: str) -> float:
+    """shop_orders_total for `outcome`, as this process counted it."""
+    from shop import metrics
+
+    return metrics.ORDERS.labels(outcome=outcome)._value.get()
+
+
+def test_refund_settlements_move_by_their_own_table_counted_once_and_on_the_timeline(
+    app, user, seeded
+):
+    from shop.orders.lifecycle import REFUND_MOVES, settle_refunds
+    from shop.orders.models import OrderEvent
+
+    [order_id] = make_orders(app, user, seeded["MUG-STONE"], total_cents=1000)
+    by = Origin(Source.WEBHOOK, "evt_refund")
+    before = {o: outcome_count(o) for o in ("paid", "partially_refunded", "refunded")}
+    with app.app_context():
+        for refunded, status in ((400, "partially_refunded"), (1000, "refunded"), (0, "paid")):
+            assert settle_refunds(order_id, refunded, by) is True
+            db.session.commit()
+            assert db.session.get(Order, order_id).status == status
+        assert settle_refunds(order_id, 0, by) is True  # the same figure again: no move
+        db.session.commit()
+        kinds = [
+            event.kind
+            for event in db.session.scalars(
+                db.select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+            )
+        ]
+    assert kinds[-3:] == ["partially_refunded", "refunded", "paid"]
+    # Money going back is counted once each; a refund failing back to paid is no new sale.
+    assert outcome_count("partially_refunded") == before["partially_refunded"] + 1
+    assert outcome_count("refunded") == before["refunded"] + 1
+    assert outcome_count("paid") == before["paid"]
+    # No payment event can take a refunded order back: that move is only in REFUND_MOVES.
+    assert "paid" not in ALLOWED[OrderStatus.REFUNDED]
+    assert "paid" in REFUND_MOVES[OrderStatus.REFUNDED]

@@ -4,6 +4,8 @@ written in the same transaction, so the timeline holds exactly the changes that 
     pending ──> paid | failed | expired | cancelled
     failed | expired | cancelled ──> paid        (money taken is never lost)
     paid ──> partially_refunded ──> refunded;  paid ──> refunded
+    and, settling what Stripe says was refunded (REFUND_MOVES), back again when a refund
+    fails after it succeeded: the paid states move among themselves
 
 Stock follows the moves in the same transaction: leaving pending for failed, expired or
 cancelled releases the order's held units; paid sells them (and a payment that arrives
@@ -57,6 +59,19 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+#: What Stripe's refund figures move a paid order between (`settle_refunds`), both ways: a
+#: refund that fails after it succeeded gives the money back. Apart from ALLOWED, so that
+#: no payment event can take a refunded order back to paid.
+REFUND_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.REFUNDED}),
+    S.REFUNDED: frozenset({S.PAID, S.PARTIALLY_REFUNDED}),
+}
+#: Arrivals a refund settlement counts in shop_orders_total: money going back, not a
+#: refund's failure (an order back at paid is no new sale).
+REFUND_COUNTED = frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED})
+
+
 class TransitionError(ValueError):
     """A move the shop never makes (e.g. paid back to pending)."""
 
@@ -78,9 +93,9 @@ class Origin:
         return cls(source, event.id)
 
 
-def sources(target: OrderStatus) -> frozenset[OrderStatus]:
-    """Every status an order may leave for `target`."""
-    return frozenset(status for status, targets in ALLOWED.items() if target in targets)
+def sources(target: OrderStatus, table=ALLOWED) -> frozenset[OrderStatus]:
+    """Every status an order may leave for `target` by the moves of `table`."""
+    return frozenset(status for status, targets in table.items() if target in targets)
 
 
 def move(
@@ -91,6 +106,7 @@ def move(
     only_from: Iterable[OrderStatus] | None = None,
     where: Iterable = (),
     note: str = "",
+    refunds: bool = False,
     **values,
 ) -> bool:
     """Move one order to `target` if it is in an allowed status, and record it on the
@@ -99,8 +115,11 @@ def move(
     Lock: a guarded `UPDATE ... WHERE status IN (...)`; of two racing moves only one
     matches (PostgreSQL re-checks the condition once the first commits), so only one
     timeline entry is written. The caller commits.
+
+    `refunds` takes the moves of REFUND_MOVES instead of ALLOWED: stock does not follow
+    them, and only money going back is counted.
     """
-    allowed = sources(target)
+    allowed = sources(target, REFUND_MOVES if refunds else ALLOWED)
     wanted = allowed if only_from is None else frozenset(only_from)
     if not wanted or not wanted <= allowed:
         raise TransitionError(f"cannot move an order from {sorted(wanted)} to {target}")
@@ -108,14 +127,15 @@ def move(
         order_id, [Order.status.in_([str(s) for s in wanted]), *where], status=str(target), **values
     )
     if moved:
-        change = _stock_follows(order_id, target)
+        change = None if refunds else _stock_follows(order_id, target)
         if change is not None:
             note = "; ".join(part for part in (note, f"{change.kind} {change.note}") if part)
         record(order_id, str(target), origin, note)
         if change is not None and change.kind == "sold_late":
             flag(order_id, LATE_PAYMENT)
         # Counted with the commit that makes the move real: a rolled-back move never was.
-        metrics.on_commit(metrics.ORDERS.labels(outcome=str(target)))
+        if not refunds or target in REFUND_COUNTED:
+            metrics.on_commit(metrics.ORDERS.labels(outcome=str(target)))
     return moved
 
 
@@ -214,14 +234,12 @@ def settle_refunds(order_id: int, refunded_cents: int, origin: Origin, note: str
         target = S.REFUNDED
     else:
         target = S.PARTIALLY_REFUNDED if refunded > 0 else S.PAID
-    _update_one(
-        order_id,
-        [Order.status.in_([str(s) for s in PAID_STATES])],
-        status=str(target),
-        refunded_cents=refunded,
-    )
-    if target != found.status:
-        record(order_id, str(target), origin, note)
+    if target == found.status:
+        _update_one(order_id, [Order.status == str(target)], refunded_cents=refunded)
+    else:
+        only_from = [OrderStatus(found.status)]
+        move(order_id, target, origin, only_from=only_from, note=note, refunds=True,
+             refunded_cents=refunded)  # fmt: skip
     return True
 
 
