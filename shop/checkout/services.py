@@ -15,6 +15,8 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -133,7 +135,8 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
     while time.monotonic() < deadline:
         db.session.rollback()  # see what concurrent requests committed meanwhile
         pending = _pending_order(user_id)
-        if pending is None:
+        step = decide(pending, utcnow())
+        if step is Step.CLAIM:
             try:
                 claimed = _claim_slot(user_id, snapshot, utcnow() + ttl + CLAIM_MARGIN)
             except stock.Shortage as shortage:
@@ -153,26 +156,58 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
                 return _open_session(request, key)
             except _PeerAtStripe:
                 continue  # a peer took this claim over and is asking Stripe: resume it
-        if pending.stripe_session_id is None:
-            age = utcnow() - pending.created_at
-            if age >= STALE_AFTER:
-                _free_stale_slot(pending.id)
-            elif age >= TAKEOVER_AFTER and _can_take_over(pending):
-                if not _take_over(pending, email, urls):
-                    time.sleep(pause)  # a peer is asking Stripe right now: look again soon
-                    pause = min(pause * 2, MAX_PAUSE)
-            else:
-                # A concurrent request is creating the session right now: wait holding no
-                # pooled connection (the rollback returns it), backing off, so the request
-                # that creates the session never queues behind the ones waiting for it.
-                db.session.rollback()
-                time.sleep(pause)
-                pause = min(pause * 2, MAX_PAUSE)
-            continue
-        outcome = _resume_or_close(pending, snapshot.fingerprint)
-        if outcome is not None:
-            return outcome
+        elif step is Step.RESUME:
+            outcome = _resume_or_close(pending, snapshot.fingerprint)
+            if outcome is not None:
+                return outcome
+        elif step is Step.FREE_STALE:
+            _free_stale_slot(pending.id)
+        elif step is Step.TAKE_OVER and _take_over(pending, email, urls):
+            continue  # the claim's session is recorded: the next pass resumes it
+        else:
+            # A concurrent request is creating the session right now (or taking it over):
+            # wait holding no pooled connection (the rollback returns it), backing off, so
+            # the request that creates the session never queues behind those waiting.
+            db.session.rollback()
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE)
     raise CheckoutUnavailable("Your checkout is still being prepared; please try again.")
+
+
+class Step(StrEnum):
+    """What `start_checkout` does next with the customer's one pending slot."""
+
+    CLAIM = "claim"  # no pending order: claim the slot and open a session
+    RESUME = "resume"  # its session exists: resume it, or close it for a changed cart
+    FREE_STALE = "free_stale"  # a claim left without a session by a crash: fail it
+    TAKE_OVER = "take_over"  # a claim silent too long: ask Stripe with its own key
+    WAIT = "wait"  # a peer is creating the session right now
+
+
+class Slot(Protocol):
+    """What `decide` reads of a pending order."""
+
+    stripe_session_id: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def decide(pending: Slot | None, now: datetime) -> Step:
+    """The next step from the pending order (None: there is none) and the time. Pure: no
+    database, no Stripe, no clock of its own (tests/test_checkout_decide.py is its table)."""
+    if pending is None:
+        return Step.CLAIM
+    if pending.stripe_session_id is not None:
+        return Step.RESUME
+    age = now - pending.created_at
+    if age >= STALE_AFTER:
+        return Step.FREE_STALE
+    # A claim's own request can still be sent only while its expiry, fixed at the claim,
+    # leaves Stripe's minimum lifetime from now.
+    sendable = pending.expires_at is not None and pending.expires_at >= now + STRIPE_MIN_LIFETIME
+    if age >= TAKEOVER_AFTER and sendable:
+        return Step.TAKE_OVER
+    return Step.WAIT
 
 
 def _check_cart(cart: Cart) -> None:
@@ -340,12 +375,6 @@ def _fail_claim(order_id: int, error: payments.PaymentsError) -> None:
     ) from None
 
 
-def _can_take_over(pending: Order) -> bool:
-    """Whether a claim's own request can still be sent: its expiry, fixed at the claim,
-    must leave Stripe's minimum lifetime from now."""
-    return pending.expires_at is not None and (pending.expires_at >= utcnow() + STRIPE_MIN_LIFETIME)
-
-
 def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
     """Ask Stripe for a stuck claim's session with the claim's own key and parameters:
     Stripe gives back the session its first request made, or makes it now; either way it is
@@ -368,14 +397,7 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
 
 def _free_stale_slot(order_id: int) -> None:
     """A pending order left without a session by a crash: fail it so the slot is free."""
-    # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
-    lifecycle.move(
-        order_id,
-        OrderStatus.FAILED,
-        Origin(Source.SYSTEM),
-        where=[Order.stripe_session_id.is_(None)],
-        note="the checkout stopped before Stripe answered",
-    )
+    expiry.fail_stale_claim(order_id)
     db.session.commit()
 
 

@@ -116,18 +116,25 @@ def free_stale_claims(now: datetime) -> list[int]:
     ).all()
     failed = []
     for order_id in stale:
-        # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
-        if lifecycle.move(
-            order_id,
-            OrderStatus.FAILED,
-            Origin(Source.SYSTEM),
-            only_from=[OrderStatus.PENDING],
-            where=[Order.stripe_session_id.is_(None)],
-            note="the checkout stopped before Stripe answered",
-        ):
+        if fail_stale_claim(order_id):
             failed.append(order_id)
         db.session.commit()
     return failed
+
+
+def fail_stale_claim(order_id: int) -> bool:
+    """Fail one pending order that never got its session (its checkout stopped before
+    Stripe answered), releasing its units; True if this call did. The caller commits.
+    Used here by the worker and by a checkout that finds its customer's slot so held."""
+    # Lock: move()'s guarded UPDATE; an order that got its session meanwhile stays.
+    return lifecycle.move(
+        order_id,
+        OrderStatus.FAILED,
+        Origin(Source.SYSTEM),
+        only_from=[OrderStatus.PENDING],
+        where=[Order.stripe_session_id.is_(None)],
+        note="the checkout stopped before Stripe answered",
+    )
 
 
 def worker_duty() -> None:
