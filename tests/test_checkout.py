@@ -325,7 +325,9 @@ def test_a_taken_over_claim_gets_the_session_its_first_request_made(app, client,
     order_id, key, expires_at = dead_claim(app, user)
     with app.test_request_context():  # the first request reached Stripe, then died
         [order] = orders(app)
-        items = tuple((i.product_id, i.name, i.unit_price_cents, i.quantity) for i in order.items)
+        items = tuple(
+            services.Item(i.product_id, i.name, i.unit_price_cents, i.quantity) for i in order.items
+        )
         urls = services.CheckoutUrls(
             success="http://localhost/checkout/success?session_id={CHECKOUT_SESSION_ID}",
             cancel="http://localhost/checkout/cancel",

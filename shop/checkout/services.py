@@ -63,13 +63,23 @@ class CheckoutUrls:
 
 
 @dataclass(frozen=True)
+class Item:
+    """A line being bought: the product, its name and price as they are now, how many."""
+
+    product_id: int
+    name: str
+    unit_price_cents: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What is being bought, copied out of the cart before any transaction ends."""
 
     currency: str
     total_cents: int
     fingerprint: str
-    items: tuple[tuple[int, str, int, int], ...]  # product id, name, unit price, quantity
+    items: tuple[Item, ...]
 
     @classmethod
     def of(cls, cart: Cart) -> "Snapshot":
@@ -79,7 +89,7 @@ class Snapshot:
             total_cents=cart.subtotal_cents,
             fingerprint=cart_fingerprint(cart),
             items=tuple(
-                (line.product.id, line.product.name, line.product.price_cents, line.quantity)
+                Item(line.product.id, line.product.name, line.product.price_cents, line.quantity)
                 for line in cart.lines
             ),
         )
@@ -243,8 +253,13 @@ def _claim_slot(
         total_cents=snapshot.total_cents,
         cart_fingerprint=snapshot.fingerprint,
         items=[
-            OrderItem(product_id=pid, name=name, unit_price_cents=price, quantity=quantity)
-            for pid, name, price, quantity in snapshot.items
+            OrderItem(
+                product_id=item.product_id,
+                name=item.name,
+                unit_price_cents=item.unit_price_cents,
+                quantity=item.quantity,
+            )
+            for item in snapshot.items
         ],
     )
     db.session.add(order)
@@ -252,7 +267,7 @@ def _claim_slot(
         # Lock: unique index uq_orders_one_pending_per_user; a racing insert fails, resumes.
         db.session.flush()
         claimed = order.id, order.checkout_key, expires_at
-        stock.hold(order.id, [(pid, quantity) for pid, _, _, quantity in snapshot.items])
+        stock.hold(order.id, [(item.product_id, item.quantity) for item in snapshot.items])
         lifecycle.record(order.id, "created", BY_CUSTOMER)
         db.session.commit()
     except IntegrityError:
@@ -269,21 +284,23 @@ def _request(
     user_id: int,
     email: str,
     currency: str,
-    items: tuple[tuple[int, str, int, int], ...],
+    items: tuple[Item, ...],
     urls: CheckoutUrls,
     expires_at: datetime,
 ) -> payments.CheckoutRequest:
     """What Stripe is asked for, from values in hand (no database needed). The same order
     always makes the same request, so its key makes Stripe give the same session."""
-    subtotal = sum(price * quantity for _, _, price, quantity in items)
+    subtotal = sum(item.unit_price_cents * item.quantity for item in items)
     return payments.CheckoutRequest(
         order_id=order_id,
         customer_id=user_id,
         customer_email=email,
         currency=currency,
         lines=tuple(
-            payments.CheckoutLine(name=name, unit_amount=price, quantity=quantity)
-            for _, name, price, quantity in items
+            payments.CheckoutLine(
+                name=item.name, unit_amount=item.unit_price_cents, quantity=item.quantity
+            )
+            for item in items
         ),
         success_url=urls.success,
         cancel_url=urls.cancel,
@@ -381,7 +398,8 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
     recorded once, and the loop then resumes it (or replaces it, if the cart changed).
     False if another request was asking Stripe with that key at the same moment."""
     items = tuple(
-        (item.product_id, item.name, item.unit_price_cents, item.quantity) for item in pending.items
+        Item(item.product_id, item.name, item.unit_price_cents, item.quantity)
+        for item in pending.items
     )
     request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
                        pending.expires_at)  # fmt: skip
