@@ -72,6 +72,10 @@ def test_a_visitors_states(tab, shop, customer, problems):
     expect(dialog.get_by_role("heading", level=2)).to_be_focused()
     audit.check("product dialog, logged out")
     page.keyboard.press("Escape")
+    # Closing steps back from the dialog's history entry: let that land before navigating,
+    # or the navigation races it (net::ERR_ABORTED).
+    expect(dialog).to_be_hidden()
+    expect(page).not_to_have_url(re.compile(r"/products/"))
 
     page.goto("/products/GEAR-GRINDER")
     expect(page.get_by_role("heading", level=1)).to_have_text(shop.products["GEAR-GRINDER"].name)
