@@ -343,3 +343,33 @@ def test_the_product_page_says_what_is_left(app, client, user, seeded):
     page = client.get("/products/GEAR-GRINDER", headers=HTMX).get_data(as_text=True)
     assert "Sold out" in page and re.search(r'type="submit" disabled>Sold out', page)
     assert "In stock" in client.get("/products/MUG-STONE").get_data(as_text=True)
+
+
+def test_the_hold_machine_is_declared_once_and_keeps_the_counters_balanced():
+    from shop.orders.models import StockHold as H
+    from shop.orders.stock import HOLD_MOVES
+
+    # Every state but "none" is reached, and nothing goes back to "none" or "held".
+    assert {target for _, target in HOLD_MOVES} == set(H) - {H.NONE}
+    assert all(target is not H.HELD or source is H.NONE for source, target in HOLD_MOVES)
+    # Along each path from "none" the reserved counter comes back to zero, and stock is
+    # down by one per unit exactly while the units are sold.
+    paths = {
+        (H.NONE, H.HELD, H.RELEASED): 0,
+        (H.NONE, H.HELD, H.SOLD): -1,
+        (H.NONE, H.HELD, H.SOLD, H.RETURNED): 0,
+        (H.NONE, H.HELD, H.RELEASED, H.SOLD_LATE): -1,
+        (H.NONE, H.HELD, H.RELEASED, H.SOLD_LATE, H.RETURNED): 0,
+    }
+    for path, stock_moved in paths.items():
+        steps = [HOLD_MOVES[a, b] for a, b in zip(path, path[1:], strict=False)]
+        assert sum(stock for stock, _ in steps) == stock_moved, path
+        assert sum(reserved for _, reserved in steps) == (1 if path[-1] is H.HELD else 0), path
+
+
+def test_a_hold_move_outside_the_table_is_refused(app):
+    from shop.orders.models import StockHold as H
+    from shop.orders.stock import _move_hold
+
+    with app.app_context(), pytest.raises(ValueError, match="never moves from sold to held"):
+        _move_hold(1, H.SOLD, H.HELD)

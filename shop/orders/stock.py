@@ -65,8 +65,36 @@ def _lines(order_id: int) -> list[tuple[int, int]]:
     return [(product_id, quantity) for product_id, quantity in rows]
 
 
+H = StockHold
+#: The stock hold's machine, declared once: each move, and what it does to the counters of
+#: each of the order's lines, as (stock, reserved) directions by the line's quantity.
+#: `_follow` makes the moves (`hold` makes the first one line by line, with its guard).
+HOLD_MOVES: dict[tuple[StockHold, StockHold], tuple[int, int]] = {
+    (H.NONE, H.HELD): (0, +1),
+    (H.HELD, H.RELEASED): (0, -1),
+    (H.HELD, H.SOLD): (-1, -1),
+    (H.RELEASED, H.SOLD_LATE): (-1, 0),
+    (H.SOLD, H.RETURNED): (+1, 0),
+    (H.SOLD_LATE, H.RETURNED): (+1, 0),
+}
+
+
+def _follow(order_id: int, *moves: tuple[StockHold, StockHold]):
+    """Make the first of `moves` ((source, target)) the order's hold allows, and move its
+    lines' counters as HOLD_MOVES says: (target, lines), or None when the hold was in none
+    of the sources (another call moved it first, or it never applied)."""
+    for source, target in moves:
+        if _move_hold(order_id, source, target):
+            stock, reserved = HOLD_MOVES[source, target]
+            return target, _shift(order_id, stock=stock, reserved=reserved)
+    return None
+
+
 def _move_hold(order_id: int, source: StockHold, target: StockHold) -> bool:
-    """Move an order's hold from `source` to `target`; True if this call moved it."""
+    """Move an order's hold from `source` to `target` (a move of HOLD_MOVES); True if this
+    call moved it."""
+    if (source, target) not in HOLD_MOVES:
+        raise ValueError(f"a stock hold never moves from {source} to {target}")
     # Lock: guarded UPDATE ... WHERE stock_hold = source; racing callers: one matches.
     moved = db.session.execute(
         update(Order)
@@ -126,36 +154,32 @@ def hold(order_id: int, lines: list[tuple[int, int]]) -> None:
 
 def release(order_id: int) -> Change | None:
     """Give back what an order held (it expired, was cancelled, failed or was replaced)."""
-    if not _move_hold(order_id, StockHold.HELD, StockHold.RELEASED):
+    moved = _follow(order_id, (H.HELD, H.RELEASED))
+    if moved is None:
         return None
-    lines = _shift(order_id, reserved=-1)
-    _count("released", lines)
-    return Change("released", _units(lines))
+    target, lines = moved
+    _count(str(target), lines)
+    return Change(str(target), _units(lines))
 
 
 def sell(order_id: int) -> Change | None:
     """The order is paid: its held units are sold. A payment that arrives after the hold
     was released still takes its units (stock may go below zero): money is never refused."""
-    if _move_hold(order_id, StockHold.HELD, StockHold.SOLD):
-        lines = _shift(order_id, stock=-1, reserved=-1)
-        _count("sold", lines)
-        return Change("sold", _units(lines))
-    if _move_hold(order_id, StockHold.RELEASED, StockHold.SOLD_LATE):
-        lines = _shift(order_id, stock=-1)
-        _count("sold_late", lines)
-        return Change("sold_late", _units(lines))
-    return None
+    moved = _follow(order_id, (H.HELD, H.SOLD), (H.RELEASED, H.SOLD_LATE))
+    if moved is None:
+        return None
+    target, lines = moved
+    _count(str(target), lines)
+    return Change(str(target), _units(lines))
 
 
 def return_units(order_id: int, actor_id: int | None) -> Change | None:
     """Put a refunded order's sold units back on hand (an admin ticked "return to stock"),
     once: the hold moves from sold (or sold late) to returned."""
-    if not (
-        _move_hold(order_id, StockHold.SOLD, StockHold.RETURNED)
-        or _move_hold(order_id, StockHold.SOLD_LATE, StockHold.RETURNED)
-    ):
+    moved = _follow(order_id, (H.SOLD, H.RETURNED), (H.SOLD_LATE, H.RETURNED))
+    if moved is None:
         return None
-    lines = _shift(order_id, stock=+1)
+    _, lines = moved
     for product_id, quantity in lines:
         record(product_id, "stock_returned", actor_id, f"{quantity} back from order #{order_id}")
     return Change("returned", _units(lines))
