@@ -177,8 +177,8 @@ def ship(
     A disputed order ships only with `disputed_ok`, one without an address only with
     `addressless_ok`.
 
-    Lock: a guarded `UPDATE ... WHERE fulfilment = 'unfulfilled' AND status IN (...)`; of two
-    racing shipments only one matches, so the order ships once with one timeline entry. The
+    Lock: a guarded `UPDATE ... WHERE <Order.can_ship>` (unfulfilled, paid or partly
+    refunded); of two racing shipments only one matches, so the order ships once with one timeline entry. The
     caller commits.
     """
     shipped = _update_one(
