@@ -178,8 +178,8 @@ def ship(
     `addressless_ok`.
 
     Lock: a guarded `UPDATE ... WHERE <Order.can_ship>` (unfulfilled, paid or partly
-    refunded); of two racing shipments only one matches, so the order ships once with one timeline entry. The
-    caller commits.
+    refunded); of two racing shipments only one matches, so the order ships once with one
+    timeline entry. The caller commits.
     """
     shipped = _update_one(
         order_id,
