@@ -207,3 +207,24 @@ def test_refund_settlements_move_by_their_own_table_counted_once_and_on_the_time
     # No payment event can take a refunded order back: that move is only in REFUND_MOVES.
     assert "paid" not in ALLOWED[OrderStatus.REFUNDED]
     assert "paid" in REFUND_MOVES[OrderStatus.REFUNDED]
+
+
+def test_the_detail_shows_the_shipping_line_and_where_the_order_goes(app, client, user, seeded):
+    [order_id] = make_orders(
+        app, user, seeded["MUG-STONE"], total_cents=4090, shipping_cents=490,
+        shipping_rate="Standard",
+    )  # fmt: skip
+    html = client.get(f"/orders/{order_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'order-subtotal"><span>Subtotal</span> <span>\$36\.00</span>', html)
+    assert (
+        '<p class="order-foot order-shipping" data-shipping-cents="490"><span>Shipping '
+        "(Standard)</span> <span>$4.90</span></p>"
+    ) in html
+    assert '<strong class="order-total">$40.90</strong>' in html
+    assert 'data-ship-country="DE">Ada Lovelace<br>12 Analytical Row<br>10115 Berlin' in html
+
+
+def test_an_order_without_shipping_shows_no_shipping_line(app, client, user, seeded):
+    [order_id] = make_orders(app, user, seeded["MUG-STONE"], shipping_address=None)
+    html = client.get(f"/orders/{order_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "order-shipping" not in html and "Ships to" not in html
