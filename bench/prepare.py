@@ -68,7 +68,7 @@ def _fillers(count: int) -> list[Product]:
         sku = FILLER_SKU.format(n)
         product = db.session.scalar(select(Product).where(Product.sku == sku))
         if product is None:
-            product = Product(sku=sku, name=f"Bench filler {n}", price_cents=100, active=False)
+            product = Product.make({"usd": 100}, sku=sku, name=f"Bench filler {n}", active=False)
             db.session.add(product)
         found.append(product)
     db.session.commit()
@@ -91,13 +91,13 @@ def fill_history(user_id: int, products: list[Product], orders: int) -> None:
                 user_id=user_id,
                 status=OrderStatus.PAID,
                 currency="usd",
-                total_cents=sum(p.price_cents for p in bought),
+                total_cents=sum(p.price_in("usd") for p in bought),
                 cart_fingerprint=f"bench-{n}",
                 paid_at=placed,
                 created_at=placed,
                 items=[
                     OrderItem(
-                        product_id=p.id, name=p.name, unit_price_cents=p.price_cents, quantity=1
+                        product_id=p.id, name=p.name, unit_price_cents=p.price_in("usd"), quantity=1
                     )
                     for p in bought
                 ],

@@ -49,7 +49,7 @@ def seed(path: Path) -> None:
         entries = catalog_services.read_seed_file(path)
     except catalog_services.SeedError as error:
         raise click.ClickException(str(error)) from None
-    report = catalog_services.seed_products(entries)
+    report = catalog_services.seed_products(entries, current_app.config["SHOP_CURRENCIES"])
     for label, skus in (
         ("added", report.added),
         ("stock set", report.stocked),
@@ -58,6 +58,13 @@ def seed(path: Path) -> None:
     ):
         click.echo(f"{label}: {len(skus)}" + (f" ({', '.join(skus)})" if skus else ""))
     click.echo(f"unchanged: {report.unchanged}")
+    for missing in report.unpriced:
+        sku, code = missing.split(": ")
+        click.echo(
+            f"warning: {sku} has no price in {code.upper()}: it is shown to customers "
+            f"shopping in {code.upper()}, but cannot be bought in it",
+            err=True,
+        )
 
 
 def _read_password() -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import settings, shipping
+from . import currencies, settings, shipping
 
 #: The webhook secret the emulator signs with when none is configured, in development and
 #: tests only: it is published, so production refuses it (a demo gets a generated one).
@@ -345,6 +345,14 @@ def shop_time_zone(raw: str | None) -> str:
     return value
 
 
+def shop_currencies(raw: str | None) -> tuple[str, ...]:
+    """SHOP_CURRENCIES: distinct three-letter codes, lower case, the default first."""
+    try:
+        return currencies.parse(settings.default("SHOP_CURRENCIES") if raw is None else raw)
+    except ValueError as error:
+        raise ConfigError(f"SHOP_CURRENCIES: {error}") from None
+
+
 def support_email(raw: str | None) -> str:
     """SUPPORT_EMAIL: one address with an `@` (the default when unset)."""
     value = (raw or "").strip() or settings.default("SUPPORT_EMAIL")
@@ -480,6 +488,8 @@ def load_config(
         # static/ as it is, uncached, so edits show up at once under `make run`.
         "STATIC_BUILD_DIR": str(Path(instance_path) / "static-build") if production else None,
         "CART_MAX_QUANTITY": cart_max,
+        # What the shop sells in (shop/currencies.py): the first is a new visitor's.
+        "SHOP_CURRENCIES": shop_currencies(env.get("SHOP_CURRENCIES")),
         # Shipping (shop/shipping.py): where to, the rates, and when the cheapest is free.
         **_shipping(env),
         # Contact: every page's footer and every email's end.

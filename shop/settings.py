@@ -48,6 +48,7 @@ LEVEL = "`DEBUG`, `INFO`, `WARNING` or `ERROR`"
 COUNTRIES = "country codes (ISO 3166-1 alpha-2), comma-separated"
 RATES = "`name:amount:currency:days`, comma-separated"
 THRESHOLDS = "`amount:currency`, comma-separated"
+CURRENCIES = "ISO 4217 codes, comma-separated"
 #: Flask-Limiter notation (`10 per minute`, several joined by `;`); config.py reads every
 #: setting with this parser as a rate limit.
 RATE_LIMIT = "rate limit"
@@ -247,6 +248,14 @@ SECTIONS = (
         "Cart",
         "",
         (
+            Setting(
+                "SHOP_CURRENCIES",
+                CURRENCIES,
+                "usd,eur",
+                "The currencies the shop sells in; the first is a new visitor's. Each product "
+                "has its own price in each (the seed file's `prices`): no exchange rate is "
+                "applied. Customers switch in the header.",
+            ),
             Setting(
                 "CART_MAX_QUANTITY",
                 Whole(1, 9999),

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from . import currencies
 from .money import format_money
 from .shipping import address_lines, country_name
 from .urls import external_url
@@ -42,7 +43,8 @@ def when(moment: datetime, seconds: bool = False) -> Markup:
 
 def register(app: Flask) -> None:
     """Install the `money`, `keep_units`, `shop_time`, `address_lines` and `country_name`
-    filters, the `external_url` and `when` globals and the emulator banner flag."""
+    filters, the `external_url`, `when`, `shop_currency` and `offered_currencies` globals
+    and the emulator banner flag."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(keep_units, "keep_units")
     app.add_template_filter(shop_time, "shop_time")
@@ -50,6 +52,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(country_name, "country_name")
     app.add_template_global(external_url)
     app.add_template_global(when)
+    app.add_template_global(currencies.current, "shop_currency")
+    app.add_template_global(currencies.offered, "offered_currencies")
 
     @app.context_processor
     def shop_globals():

@@ -2,6 +2,7 @@
 request happened to name; and the guard that answers 400 to requests for any other host."""
 
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest, SecurityError
@@ -13,6 +14,18 @@ from .security import SECURITY_HEADERS
 #: Answered whatever the Host: a PaaS or load balancer checks it by an internal address,
 #: and it builds no url.
 UNGUARDED_PATHS = frozenset({"/healthz"})
+
+
+def safe_next(target: str | None) -> str:
+    """`target` if it is a same-site relative path, else the home page."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for("catalog.index")
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return url_for("catalog.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("catalog.index")
+    return target
 
 
 def public_base() -> str:

@@ -25,8 +25,8 @@ def make_products(app, count: int, prefix: str = "T", price_cents: int = 100) ->
     """`count` active products straight in the database; returns their ids in order."""
     with app.app_context():
         products = [
-            Product(
-                sku=f"{prefix}-{n:03d}", name=f"Test product {prefix}{n}", price_cents=price_cents
+            Product.make(
+                {"usd": price_cents}, sku=f"{prefix}-{n:03d}", name=f"Test product {prefix}{n}"
             )
             for n in range(count)
         ]

@@ -289,7 +289,7 @@ def test_an_inactive_product_stays_visible_but_out_of_the_total(
 def test_totals_use_current_prices(app, user, shopper, client, beans):
     shopper.add(beans, 2)
     with app.app_context():
-        db.session.get(Product, beans).price_cents = 1599
+        db.session.get(Product, beans).prices["usd"].price_cents = 1599
         db.session.commit()
     html = client.get("/cart", headers=HTMX).get_data(as_text=True)
     assert "$15.99 each" in html and re.search(r"Subtotal <strong[^>]*>\$31.98</strong>", html)
@@ -463,7 +463,7 @@ def test_the_fast_fragments_are_the_blocks_htmx_render_would_give(app, user, see
     set_active(app, seeded["MUG-STONE"], False)
     with app.test_request_context("/cart", headers=HTMX):
         login_user(db.session.get(User, user))
-        cart = services.load_cart(user)
+        cart = services.load_cart(user, "usd")
         for message, kind in [(None, "success"), ("Nope & no.", "error")]:
             fast = routes.render_cart(cart, message, kind, announcement="Said <here>.")
             generic = pages.with_dialog(

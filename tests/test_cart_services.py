@@ -50,7 +50,7 @@ def test_load_cart_prices_lines_now_and_leaves_unavailable_ones_out(app, user):
     fill_cart(app, user, [first, second], quantity=3)
     set_active(app, second, False)
     with app.app_context():
-        cart = services.load_cart(user)
+        cart = services.load_cart(user, "usd")
     assert [line.product.id for line in cart.lines] == [first, second]
     assert [line.available for line in cart.lines] == [True, False]
     assert [line.line_total_cents for line in cart.lines] == [750, 0]
@@ -60,31 +60,33 @@ def test_load_cart_prices_lines_now_and_leaves_unavailable_ones_out(app, user):
 
 def test_an_empty_cart(app, user):
     with app.app_context():
-        cart = services.load_cart(user)
+        cart = services.load_cart(user, "usd")
     assert cart.is_empty and cart.lines == () and cart.count == 0 and cart.subtotal_cents == 0
     assert not cart.can_check_out
 
 
 def test_add_item_refuses_an_unknown_product_without_writing(app, user):
     with app.app_context(), pytest.raises(services.ProductUnavailable):
-        services.add_item(user, 424242, 1, max_quantity=10)
+        services.add_item(user, 424242, 1, max_quantity=10, currency="usd")
     with app.app_context():
-        assert services.load_cart(user).is_empty
+        assert services.load_cart(user, "usd").is_empty
 
 
 def test_what_an_add_reports_matches_the_cart_it_left(app, user):
-    """The add's one aggregate row says what `load_cart` would: count, subtotal, the
-    currency of the first available line, and what is left of a tracked product."""
-    gone, kept, tracked = make_products(app, 3, prefix="AD", price_cents=250)
-    fill_cart(app, user, [gone, kept], quantity=2)
+    """The add's one aggregate row says what `load_cart` would: count, subtotal in the
+    cart's currency (lines without a price in it count for nothing), and what is left of a
+    tracked product."""
+    gone, kept, tracked, dollars = make_products(app, 4, prefix="AD", price_cents=250)
+    fill_cart(app, user, [gone, kept, dollars], quantity=2)
     set_active(app, gone, False)
     with app.app_context():
         product = db.session.get(Product, tracked)
-        product.stock, product.reserved, product.currency = 5, 1, "eur"
-        db.session.get(Product, gone).currency = "gbp"
+        product.stock, product.reserved = 5, 1
+        for pid in (gone, kept, tracked):
+            db.session.get(Product, pid).set_prices({"usd": 250, "eur": 200})
         db.session.commit()
-        added = services.add_item(user, tracked, 3, max_quantity=10)
-        cart = services.load_cart(user)
+        added = services.add_item(user, tracked, 3, max_quantity=10, currency="eur")
+        cart = services.load_cart(user, "eur")
     line = cart.line_for(tracked)
     assert (added.quantity, added.name, added.units_left) == (3, line.product.name, 4)
     assert (
@@ -94,17 +96,17 @@ def test_what_an_add_reports_matches_the_cart_it_left(app, user):
             cart.subtotal_cents,
             cart.currency,
         )
-        == (7, 1250, "usd")
+        == (9, 1000, "eur")
     )
 
 
 def test_a_removal_names_the_product_it_took_out_once(app, user, seeded):
     fill_cart(app, user, [seeded["MUG-STONE"], seeded["GEAR-SCALE"]])
     with app.app_context():
-        cart = services.remove_item(user, seeded["MUG-STONE"])
+        cart = services.remove_item(user, seeded["MUG-STONE"], "usd")
         assert cart.removed == "Stoneware Mug, 350 ml"
         assert [line.product.name for line in cart.lines] == ["Coffee Scale with Timer"]
-        assert services.remove_item(user, seeded["MUG-STONE"]).removed is None
-        assert services.set_quantity(user, seeded["GEAR-SCALE"], 0).removed == (
+        assert services.remove_item(user, seeded["MUG-STONE"], "usd").removed is None
+        assert services.set_quantity(user, seeded["GEAR-SCALE"], 0, "usd").removed == (
             "Coffee Scale with Timer"
         )

@@ -293,7 +293,7 @@ def dead_claim(app, user_id: int, seconds_ago: int = 10, lifetime_minutes: int =
     from shop.checkout import services
 
     with app.app_context():
-        snapshot = services.Snapshot.of(load_cart(user_id))
+        snapshot = services.Snapshot.of(load_cart(user_id, "usd"))
         claimed = services._claim_slot(
             user_id, snapshot, utcnow() + timedelta(minutes=lifetime_minutes)
         )

@@ -360,3 +360,77 @@ def test_existing_orders_have_no_address_and_keep_their_totals_stock_and_timelin
                 (2, "pending", 900, "held"),
             ]
             assert "shipping_cents" not in {c["name"] for c in inspect(conn).get_columns("orders")}
+
+
+CURRENCIES = "0016"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_prices_become_prices_in_their_currency_and_orders_stay_cart_orders(
+    backend, tmp_path
+):
+    with migrating("shop_migrate_currencies", tmp_path, backend):
+        before = revision_before(CURRENCIES)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
+                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
+                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            ))  # fmt: skip
+            for product_id, sku, price, currency, stock, reserved in (
+                (1, "OLD-USD", 900, "usd", None, 0),
+                (2, "OLD-EUR", 750, "eur", 4, 1),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO products (id, sku, name, description, price_cents, "
+                        "currency, image, active, hidden, stock, reserved, created_at, "
+                        "updated_at) VALUES (:id, :sku, 'Old beans', '', :price, :currency, '', "
+                        "true, false, :stock, :reserved, '2026-01-01 10:00:00', "
+                        "'2026-01-01 10:00:00')"
+                    ),
+                    {"id": product_id, "sku": sku, "price": price, "currency": currency,
+                     "stock": stock, "reserved": reserved},
+                )  # fmt: skip
+            insert_order(conn, 1, "paid", checkout_key="'k1'", stock_hold="'sold'")
+            insert_order(conn, 2, "pending", checkout_key="'k2'", stock_hold="'held'")
+            insert_item(conn, 2, 2)
+            conn.execute(text(
+                "INSERT INTO order_events (order_id, at, kind, source, note) VALUES "
+                "(1, '2026-01-02 09:00:00', 'paid', 'webhook', '')"
+            ))  # fmt: skip
+
+        flask_migrate.upgrade(revision=CURRENCIES)
+        with db.engine.connect() as conn:
+            prices = conn.execute(text(
+                "SELECT product_id, currency, price_cents FROM product_prices ORDER BY product_id"
+            ))  # fmt: skip
+            assert [tuple(row) for row in prices] == [(1, "usd", 900), (2, "eur", 750)]
+            stock = conn.execute(text("SELECT id, stock, reserved FROM products ORDER BY id"))
+            assert [tuple(row) for row in stock] == [(1, None, 0), (2, 4, 1)]
+            orders = conn.execute(text(
+                "SELECT id, status, currency, total_cents, stock_hold, from_cart FROM orders "
+                "ORDER BY id"
+            ))  # fmt: skip
+            assert [tuple(row) for row in orders] == [
+                (1, "paid", "usd", 900, "sold", True),
+                (2, "pending", "usd", 900, "held", True),
+            ]
+            assert conn.execute(text("SELECT count(*) FROM order_events")).scalar() == 1
+            assert conn.execute(text("SELECT currency FROM users")).scalar() is None
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # one price per currency
+            conn.execute(text("INSERT INTO product_prices VALUES (1, 'usd', 1000)"))
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO product_prices VALUES (1, 'eur', 850)"))
+            conn.execute(text("INSERT INTO product_prices VALUES (2, 'gbp', 650)"))
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT id, price_cents, currency, stock, reserved FROM products ORDER BY id"
+            ))  # fmt: skip
+            # The USD price where there is one, else the first by code (eur before gbp).
+            assert [tuple(row) for row in rows] == [(1, 900, "usd", None, 0), (2, 750, "eur", 4, 1)]
+            assert "product_prices" not in inspect(conn).get_table_names()
+            assert "from_cart" not in {c["name"] for c in inspect(conn).get_columns("orders")}

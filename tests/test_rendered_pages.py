@@ -25,7 +25,10 @@ def change(app, product_id: int, **values) -> None:
     with app.app_context():
         product = db.session.get(Product, product_id)
         for name, value in values.items():
-            setattr(product, name, value)
+            if name == "prices":
+                product.set_prices(value)
+            else:
+                setattr(product, name, value)
         db.session.commit()
 
 
@@ -46,7 +49,7 @@ def test_stock_and_prices_show_on_the_next_request(app, client, user):
     assert "Sold out" in card(page(client), "T-000")
     change(app, pid, reserved=7)  # back to a state rendered before: not the sold-out copy
     assert "Only 3 left" in card(page(client), "T-000")
-    change(app, pid, price_cents=250, name="Renamed beans")
+    change(app, pid, prices={"usd": 250}, name="Renamed beans")
     shown = card(page(client), "T-000")
     assert "$2.50" in shown and "Renamed beans" in shown
 
@@ -80,7 +83,7 @@ def test_each_customer_gets_their_own_token_and_badge(app, client, user, auth):
     assert csrf_token_of(mine) != csrf_token_of(theirs)
     # The token is in every place the page uses it, and it works for a POST.
     token = csrf_token_of(theirs)
-    assert theirs.count(token) == 3 + len(ids)  # meta, htmx headers, logout, each add form
+    assert theirs.count(token) == 4 + len(ids)  # meta, htmx headers, currency, logout, adds
     assert rendered.CSRF_MARK not in theirs and rendered.COUNT_MARK not in theirs
     added = other.post("/cart/items", data={"product_id": ids[0], "csrf_token": token})
     assert added.status_code == 303

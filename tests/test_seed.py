@@ -31,25 +31,25 @@ def test_seed_loads_the_catalogue_and_twice_changes_nothing(app, runner):
     assert first.exit_code == 0, first.output
     count = len(json.loads(SEED_FILE.read_text()))
     assert f"added: {count}" in first.output
-    before = {sku: (p.updated_at, p.price_cents) for sku, p in products(app).items()}
+    before = {sku: (p.updated_at, p.price_in("usd")) for sku, p in products(app).items()}
     second = runner.invoke(args=["seed"])
     assert "added: 0" in second.output and "updated: 0" in second.output
     assert f"unchanged: {count}" in second.output
-    after = {sku: (p.updated_at, p.price_cents) for sku, p in products(app).items()}
+    after = {sku: (p.updated_at, p.price_in("usd")) for sku, p in products(app).items()}
     assert before == after
 
 
 def test_seed_updates_changed_prices_and_deactivates_dropped_products(app, runner, tmp_path):
     entries = json.loads(SEED_FILE.read_text())
     runner.invoke(args=["seed"])
-    entries[0]["price_cents"] += 100
+    entries[0]["prices"]["eur"] += 100
     dropped = entries.pop()
     result = runner.invoke(args=["seed", "--file", write_seed(tmp_path, entries)])
     assert result.exit_code == 0, result.output
     assert f"updated: 1 ({entries[0]['sku']})" in result.output
     assert f"deactivated: 1 ({dropped['sku']})" in result.output
     stored = products(app)
-    assert stored[entries[0]["sku"]].price_cents == entries[0]["price_cents"]
+    assert stored[entries[0]["sku"]].price_in("eur") == entries[0]["prices"]["eur"]
     assert stored[dropped["sku"]].active is False  # kept: orders will point at it
     # Back in the file, it comes back.
     result = runner.invoke(args=["seed", "--file", write_seed(tmp_path, [*entries, dropped])])
@@ -169,3 +169,45 @@ def test_demo_ready_is_refused_in_production(app, runner):
     app.config["PRODUCTION"] = True
     result = runner.invoke(args=["demo-ready", "--wait", "0"])
     assert result.exit_code != 0 and "for development only" in result.output
+
+
+def test_the_old_single_price_still_loads_and_a_missing_currency_is_reported(
+    app, runner, tmp_path
+):
+    old = {"sku": "OLD", "name": "Old beans", "price_cents": 900, "currency": "USD"}
+    both = {"sku": "BOTH", "name": "Both", "prices": {"usd": 1250, "EUR": 1150}}
+    result = runner.invoke(args=["seed", "--file", write_seed(tmp_path, [old, both])])
+    assert result.exit_code == 0, result.output
+    assert "added: 2" in result.output
+    assert (
+        "warning: OLD has no price in EUR: it is shown to customers shopping in EUR, "
+        "but cannot be bought in it"
+    ) in result.output
+    assert "BOTH has no price" not in result.output
+    stored = products(app)
+    assert {code: p.price_cents for code, p in stored["OLD"].prices.items()} == {"usd": 900}
+    assert {code: p.price_cents for code, p in stored["BOTH"].prices.items()} == {
+        "usd": 1250,
+        "eur": 1150,
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ({"prices": {}}, "'prices' must map currencies to prices"),
+        ({"prices": {"usd": 12.5}}, "'prices.usd' must be a whole number"),
+        ({"prices": {"dollars": 100}}, "'dollars' is not a 3-letter ISO currency code"),
+        ({"prices": {"usd": 100, "USD": 200}}, "usd is priced twice"),
+        ({"prices": {"usd": 100}, "price_cents": 100}, "not both"),
+        ({"price_cents": -1}, "'price_cents' must be a whole number"),
+        ({}, "'prices' must map currencies to prices"),
+    ],
+)
+def test_bad_prices_stop_the_seed_naming_the_field(app, runner, tmp_path, entry, said):
+    result = runner.invoke(
+        args=["seed", "--file", write_seed(tmp_path, [{"sku": "X", "name": "X", **entry}])]
+    )
+    assert result.exit_code != 0
+    assert said in result.output
+    assert products(app) == {}

@@ -54,7 +54,7 @@ class World:
         db.session.commit()
         self.products = {}
         for sku, stock in STOCK.items():
-            made = Product(sku=sku, name=f"Product {sku}", price_cents=500, stock=stock)
+            made = Product.make({"usd": 500}, sku=sku, name=f"Product {sku}", stock=stock)
             db.session.add(made)
             db.session.flush()
             self.products[sku] = made.id
@@ -75,12 +75,12 @@ class World:
         if kind == "add":
             _, who, sku, quantity = action
             try:
-                cart.add_item(self.users[who].id, self.products[sku], quantity, 10)
+                cart.add_item(self.users[who].id, self.products[sku], quantity, 10, "usd")
             except cart.CartError:
                 db.session.rollback()
         elif kind == "checkout":
             try:
-                checkout.start_checkout(self.users[action[1]], URLS, timedelta(minutes=30))
+                checkout.start_checkout(self.users[action[1]], URLS, timedelta(minutes=30), "usd")
             except (checkout.CheckoutRefused, checkout.CheckoutUnavailable):
                 db.session.rollback()
         elif kind == "pay":

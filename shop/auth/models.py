@@ -36,6 +36,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The currency the customer shops in (lower case; None: not chosen yet).
+    currency: Mapped[str | None] = mapped_column(String(3))
 
     @staticmethod
     def normalise_email(email: str) -> str:

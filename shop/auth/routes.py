@@ -1,7 +1,5 @@
 """`/register`, `/login`, `POST /logout`, and password reset by email (`/reset-password`)."""
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -15,29 +13,21 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import security
-from ..urls import external_url
+from .. import currencies, security
+from ..urls import external_url, safe_next
 from . import resets, services, sessions, throttle
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__)
 
 
-def safe_next(target: str | None) -> str:
-    """`target` if it is a same-site relative path, else the home page."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return url_for("catalog.index")
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return url_for("catalog.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return url_for("catalog.index")
-    return target
-
-
 def _start_session(user, remember: bool) -> None:
-    """Log `user` in on a fresh session, so a session fixed before login is worthless."""
+    """Log `user` in on a fresh session, so a session fixed before login is worthless; the
+    currency the visitor chose carries over."""
+    currency = session.get(currencies.SESSION_KEY)
     session.clear()
+    if currency is not None:
+        session[currencies.SESSION_KEY] = currency
     login_user(user, remember=remember)
 
 

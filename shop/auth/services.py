@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -117,3 +117,10 @@ def ensure_user(email: str, password: str, hash_method: str) -> User:
         user.password_hash = generate_password_hash(password, method=hash_method)
         db.session.commit()
     return user
+
+
+def set_currency(user_id: int, currency: str) -> None:
+    """Remember the currency the customer shops in on their account."""
+    # Lock: one UPDATE of the row; the last switch wins, as the customer meant.
+    db.session.execute(update(User).where(User.id == user_id).values(currency=currency))
+    db.session.commit()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .. import pages
+from .. import currencies, pages
 from ..extensions import reads_only
 from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
@@ -34,6 +34,7 @@ REFUSAL_STATUS = {
     services.ProductUnavailable: 404,
     services.LineMissing: 404,
     services.SoldOut: 409,
+    services.NotSoldIn: 409,
 }
 
 
@@ -67,7 +68,7 @@ def _cart_count() -> int:
 
 def _current_cart() -> services.Cart:
     """The signed-in customer's cart."""
-    return services.load_cart(current_user.id)
+    return services.load_cart(current_user.id, currencies.current())
 
 
 def render_cart(
@@ -79,7 +80,7 @@ def render_cart(
 ):
     """The cart body, the badge (out of band) and the dialog's live region for htmx; the
     page with the cart open else."""
-    cart = services.load_cart(current_user.id) if cart is None else cart
+    cart = _current_cart() if cart is None else cart
     if not is_htmx():
         return pages.with_dialog(
             pages.CART, message, message_kind, status, cart=cart, announcement=announcement
@@ -188,7 +189,9 @@ def add_item():
     try:
         product_id = forms.product_id(request.form)
         quantity = forms.quantity(request.form, low=1, high=_max_quantity(), default=1)
-        added = services.add_item(current_user.id, product_id, quantity, _max_quantity())
+        added = services.add_item(
+            current_user.id, product_id, quantity, _max_quantity(), currencies.current()
+        )
     except (forms.InvalidInput, services.CartError) as error:
         if not is_htmx():
             return render_cart(message=str(error), message_kind="error", status=_status(error))
@@ -206,7 +209,7 @@ def set_quantity(product_id: int):
     """Set a line's quantity; 0 removes the line."""
     try:
         quantity = forms.quantity(request.form, low=0, high=_max_quantity())
-        cart = services.set_quantity(current_user.id, product_id, quantity)
+        cart = services.set_quantity(current_user.id, product_id, quantity, currencies.current())
     except (forms.InvalidInput, services.CartError) as error:
         return render_cart(message=str(error), message_kind="error", status=_status(error))
     return _changed(cart, _removed(cart) if quantity == 0 else "Your cart is updated.")
@@ -216,5 +219,5 @@ def set_quantity(product_id: int):
 @login_required
 def remove_item(product_id: int):
     """Remove a line; removing it twice is fine."""
-    cart = services.remove_item(current_user.id, product_id)
+    cart = services.remove_item(current_user.id, product_id, currencies.current())
     return _changed(cart, _removed(cart))

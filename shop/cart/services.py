@@ -6,7 +6,7 @@ returns the cart as it stands afterwards, loaded with one query.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -26,15 +26,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
-from ..catalog.models import Product
+from ..catalog.models import Product, ProductPrice
 from ..extensions import db
 from ..models import ID_MAX, UTCDateTime, utcnow
 from .models import CartItem
 
 #: Most distinct products one cart may hold.
 MAX_LINES = 50
-#: Currency of an empty cart's (zero) subtotal.
-DEFAULT_CURRENCY = "usd"
 
 
 class CartError(Exception):
@@ -57,6 +55,10 @@ class SoldOut(CartError):
     """The product's stock is tracked and none is left to add."""
 
 
+class NotSoldIn(CartError):
+    """The product has no price in the cart's currency."""
+
+
 @dataclass(frozen=True, slots=True)
 class CartProduct:
     """What the cart shows and prices of a product (a snapshot, not a mapped instance)."""
@@ -64,15 +66,22 @@ class CartProduct:
     id: int
     name: str
     image: str
-    price_cents: int
-    currency: str
     active: bool
     stock: int | None
+    #: Its price in the cart's currency; None when it is not sold in it.
+    price_cents: int | None
+    currency: str
+
+    @property
+    def priced(self) -> bool:
+        """Sold in the cart's currency."""
+        return self.price_cents is not None
 
 
 @dataclass(frozen=True)
 class CartLine:
-    """A product in the cart, priced now; unavailable lines count for nothing.
+    """A product in the cart, priced now in the cart's currency; unavailable lines (no
+    longer sold, or not sold in that currency) count for nothing.
 
     `units_left` is how many this customer can have of a tracked product (None: not
     tracked): what is on hand, less what other customers' checkouts hold.
@@ -92,7 +101,8 @@ class CartLine:
 
 @dataclass(frozen=True)
 class Cart:
-    """A customer's cart with totals computed from current prices, in integer minor units."""
+    """A customer's cart with totals computed from current prices, in integer minor units
+    of its one currency (the customer's: switching re-prices every line)."""
 
     lines: tuple[CartLine, ...]
     subtotal_cents: int
@@ -122,6 +132,15 @@ class Cart:
         return next((line for line in self.lines if line.product.id == product_id), None)
 
 
+def price_in(product_id, currency):
+    """SQL for the product's price in `currency` (NULL when it is not sold in it)."""
+    return (
+        select(ProductPrice.price_cents)
+        .where(ProductPrice.product_id == product_id, ProductPrice.currency == currency)
+        .scalar_subquery()
+    )
+
+
 #: SQL for the units of a product one customer's own open checkout holds: they are the
 #: customer's, so they count as left for that customer. The holds belong to orders, which
 #: build on the cart, so the cart cannot import them: `shop.create_app` hands the cart
@@ -147,40 +166,52 @@ def _cart_statement():
     """The cart's lines with their products and what is left of each, oldest line first,
     built once with the user as a bound parameter."""
     user_id = bindparam("user_id", type_=Integer())
+    currency = bindparam("currency")
     return (
         select(
             CartItem.quantity,
-            *(getattr(Product, field.name) for field in fields(CartProduct)),
+            Product.id,
+            Product.name,
+            Product.image,
+            Product.active,
+            Product.stock,
+            ProductPrice.price_cents,
             units_left(user_id, CartItem.product_id),
         )
         .join(CartItem.product)
+        .outerjoin(
+            ProductPrice,
+            (ProductPrice.product_id == Product.id) & (ProductPrice.currency == currency),
+        )
         .where(CartItem.user_id == user_id)
         .order_by(CartItem.id)
     )
 
 
-def load_cart(user_id: int) -> Cart:
-    """The user's cart, lines, products and what is left of each, in one query.
+def load_cart(user_id: int, currency: str) -> Cart:
+    """The user's cart priced in `currency`: lines, products and what is left of each, in
+    one query.
 
     Plain rows, not ORM objects: the cart is read to be shown or priced, never changed
     through them, and building mapped instances cost more than the query.
     """
-    rows = db.session.connection().execute(_cart_statement(), {"user_id": user_id})
+    rows = db.session.connection().execute(
+        _cart_statement(), {"user_id": user_id, "currency": currency}
+    )
     lines = tuple(
         CartLine(
-            product=(product := CartProduct(*columns)),
+            product=(product := CartProduct(*columns, currency)),
             quantity=quantity,
-            available=product.active,
-            line_total_cents=product.price_cents * quantity if product.active else 0,
+            available=(sellable := product.active and product.priced),
+            line_total_cents=product.price_cents * quantity if sellable else 0,
             units_left=None if product.stock is None else max(left, 0),
         )
         for quantity, *columns, left in rows
     )
-    priced = [line for line in lines if line.available] or list(lines)
     return Cart(
         lines=lines,
         subtotal_cents=sum(line.line_total_cents for line in lines),
-        currency=priced[0].product.currency if priced else DEFAULT_CURRENCY,
+        currency=currency,
         count=sum(line.quantity for line in lines),
         has_unavailable=any(not line.available for line in lines),
     )
@@ -248,6 +279,7 @@ def _add_statement(dialect: str):
     product_id = bindparam("product_id", type_=Integer())
     quantity = bindparam("quantity", type_=Integer())
     max_quantity = bindparam("max_quantity", type_=Integer())
+    currency = bindparam("currency")
     now = bindparam("now", type_=UTCDateTime())
     line_exists = exists().where(CartItem.user_id == user_id, CartItem.product_id == product_id)
     line_count = (
@@ -263,6 +295,7 @@ def _add_statement(dialect: str):
     ).where(
         Product.id == product_id,
         Product.active,
+        price_in(Product.id, currency).is_not(None),
         or_(Product.stock.is_(None), left > 0),
         or_(line_exists, line_count < MAX_LINES),
     )
@@ -284,26 +317,20 @@ def _add_statement(dialect: str):
 @cache
 def _added_statement():
     """One row for `Added`: the product, its line and what is left of it, and the cart's
-    count, subtotal and currency as aggregates (a fixed cost whatever the cart's size)."""
+    count and subtotal in `:currency` as aggregates (a fixed cost whatever the cart's size)."""
     user_id = bindparam("user_id", type_=Integer())
     product_id = bindparam("product_id", type_=Integer())
+    currency = bindparam("currency")
     # The totals read the whole cart through aliases: the outer query's line and product
     # must not correlate into them.
-    line, product = aliased(CartItem), aliased(Product)
+    line, product, price = aliased(CartItem), aliased(Product), aliased(ProductPrice)
     whole_cart = units_in_cart(line, user_id)
     subtotal = (
-        select(func.coalesce(func.sum(product.price_cents * line.quantity), 0))
+        select(func.coalesce(func.sum(price.price_cents * line.quantity), 0))
         .select_from(line)
         .join(product, product.id == line.product_id)
+        .join(price, (price.product_id == product.id) & (price.currency == currency))
         .where(line.user_id == user_id, product.active)
-    )
-    # The currency of the first available line, else of the first line (as load_cart says).
-    currency = (
-        select(product.currency)
-        .join(line, line.product_id == product.id)
-        .where(line.user_id == user_id)
-        .order_by(product.active.desc(), line.id)
-        .limit(1)
     )
     return (
         select(
@@ -312,7 +339,6 @@ def _added_statement():
             case((Product.stock.is_(None), None), else_=units_left(user_id, Product.id)),
             whole_cart.scalar_subquery(),
             subtotal.scalar_subquery(),
-            func.coalesce(currency.scalar_subquery(), DEFAULT_CURRENCY),
         )
         .select_from(Product)
         .outerjoin(CartItem, (CartItem.product_id == Product.id) & (CartItem.user_id == user_id))
@@ -320,9 +346,12 @@ def _added_statement():
     )
 
 
-def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) -> Added:
-    """Add `quantity` units of an active product; a line is capped at `max_quantity` and at
-    what is left of a tracked product; a sold-out product is refused (`SoldOut`).
+def add_item(
+    user_id: int, product_id: int, quantity: int, max_quantity: int, currency: str
+) -> Added:
+    """Add `quantity` units of an active product sold in `currency` (the cart's); a line is
+    capped at `max_quantity` and at what is left of a tracked product; a sold-out product is
+    refused (`SoldOut`), one without a price in `currency` too (`NotSoldIn`).
 
     One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
     for an active product with units left, when the line exists or the cart has room for
@@ -341,6 +370,7 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
         "product_id": product_id,
         "quantity": quantity,
         "max_quantity": max_quantity,
+        "currency": currency,
         "now": now,
     }
     # Both are Core statements on the session's connection (its transaction): the ORM's
@@ -349,14 +379,14 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
     if connection.execute(_add_statement(dialect), params).scalar() is None:
         db.session.rollback()
-        raise _why_not_added(user_id, product_id)
+        raise _why_not_added(user_id, product_id, currency)
     # Read before the commit: this transaction sees its own add, and PostgreSQL needs no
     # second transaction for the read (the user's row lock is held a query longer).
     row = connection.execute(
-        _added_statement(), {"user_id": user_id, "product_id": product_id}
+        _added_statement(), {"user_id": user_id, "product_id": product_id, "currency": currency}
     ).one()
     db.session.commit()
-    line_quantity, name, left, count, subtotal, currency = row
+    line_quantity, name, left, count, subtotal = row
     return Added(
         quantity=line_quantity,
         name=name,
@@ -367,16 +397,24 @@ def add_item(user_id: int, product_id: int, quantity: int, max_quantity: int) ->
     )
 
 
-def _why_not_added(user_id: int, product_id: int) -> CartError:
-    """Tell an unavailable product, a sold-out one and a full cart apart after the add
-    inserted nothing."""
+def _why_not_added(user_id: int, product_id: int, currency: str) -> CartError:
+    """Tell an unavailable product, one not sold in the cart's currency, a sold-out one and
+    a full cart apart after the add inserted nothing."""
     found = db.session.execute(
-        select(Product.active, Product.name, Product.stock, units_left(user_id, Product.id)).where(
-            Product.id == product_id
-        )
+        select(
+            Product.active,
+            Product.name,
+            Product.stock,
+            units_left(user_id, Product.id),
+            price_in(Product.id, currency),
+        ).where(Product.id == product_id)
     ).first()
     if found is None or not found.active:
         return ProductUnavailable("That product is not available.")
+    if found[4] is None:
+        return NotSoldIn(
+            f"{found.name} is not sold in {currency.upper()}; switch currency to buy it."
+        )
     if found.stock is not None and found[3] <= 0:
         return SoldOut(f"{found.name} is sold out.")
     return CartFull(
@@ -384,10 +422,11 @@ def _why_not_added(user_id: int, product_id: int) -> CartError:
     )
 
 
-def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
-    """Set a line to `quantity` (the caller checked the range); 0 removes the line."""
+def set_quantity(user_id: int, product_id: int, quantity: int, currency: str) -> Cart:
+    """Set a line to `quantity` (the caller checked the range); 0 removes the line. The cart
+    comes back priced in `currency`."""
     if quantity == 0:
-        return remove_item(user_id, product_id)
+        return remove_item(user_id, product_id, currency)
     changed = 0
     if product_id <= ID_MAX:
         # Lock: one UPDATE's row lock; a line removed meanwhile matches nothing (LineMissing).
@@ -401,10 +440,10 @@ def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
         db.session.rollback()
         raise LineMissing("That product is no longer in your cart.")
     db.session.commit()
-    return load_cart(user_id)
+    return load_cart(user_id, currency)
 
 
-def remove_item(user_id: int, product_id: int) -> Cart:
+def remove_item(user_id: int, product_id: int, currency: str) -> Cart:
     """Remove a line; removing one that is not there is fine (idempotent). The cart says
     which product went (`removed`) when this call took a line out."""
     removed = None
@@ -424,7 +463,7 @@ def remove_item(user_id: int, product_id: int) -> Cart:
             .execution_options(synchronize_session=False)
         ).scalar()
         db.session.commit()
-    return replace(load_cart(user_id), removed=removed)
+    return replace(load_cart(user_id, currency), removed=removed)
 
 
 def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:

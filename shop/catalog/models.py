@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
 
 from ..extensions import db
 from ..models import TimestampMixin, UTCDateTime, utcnow
@@ -65,8 +65,6 @@ class Product(Availability, TimestampMixin, db.Model):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    price_cents: Mapped[int]
-    currency: Mapped[str] = mapped_column(String(3), default="usd")
     image: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
     #: An admin's hide switch; `active` is "in the seed file and not hidden".
@@ -74,9 +72,52 @@ class Product(Availability, TimestampMixin, db.Model):
     #: May go below 0 only through a payment that arrived after its hold was released.
     stock: Mapped[int | None]
     reserved: Mapped[int] = mapped_column(default=0)
+    #: Its price in each currency it is sold in, by lower-case code (the seed file's).
+    prices: Mapped[dict[str, "ProductPrice"]] = relationship(
+        collection_class=attribute_keyed_dict("currency"),
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    @classmethod
+    def make(cls, prices: dict[str, int], **columns) -> "Product":
+        """A new product priced `prices` ({"usd": 1250, "eur": 1150}, minor units)."""
+        product = cls(**columns)
+        product.set_prices(prices)
+        return product
+
+    def set_prices(self, prices: dict[str, int]) -> None:
+        """Make its prices exactly `prices` (a currency no longer listed goes)."""
+        for code in set(self.prices) - set(prices):
+            del self.prices[code]
+        for code, cents in prices.items():
+            if code in self.prices:
+                self.prices[code].price_cents = cents
+            else:
+                self.prices[code] = ProductPrice(currency=code, price_cents=cents)
+
+    def price_in(self, currency: str) -> int | None:
+        """Its price in `currency`, in minor units; None when it is not sold in it."""
+        price = self.prices.get(currency)
+        return None if price is None else price.price_cents
 
     def __repr__(self) -> str:
-        return f"<Product {self.sku} {self.price_cents} {self.currency}>"
+        return f"<Product {self.sku}>"
+
+
+class ProductPrice(db.Model):
+    """A product's price in one currency, set per market by the seed file (no exchange rate
+    is applied): a product without one in a customer's currency is shown, not sold."""
+
+    __tablename__ = "product_prices"
+    __table_args__ = (CheckConstraint("price_cents >= 0", name="price_not_negative"),)
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Lower-case ISO 4217 code.
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    price_cents: Mapped[int]
 
 
 class ProductEvent(db.Model):

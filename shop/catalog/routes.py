@@ -1,12 +1,24 @@
 """`GET /`: the one page, and the catalogue grid as an active-search fragment;
 `GET /products/<sku>`: one product, as a page or as the body of the grid's product dialog."""
 
-from flask import Blueprint, abort, current_app, request, send_from_directory
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_from_directory,
+)
 from flask_login import current_user
 
-from .. import rendered
+from .. import currencies, rendered
+from ..auth import services as accounts
 from ..extensions import reads_only
 from ..htmx import is_htmx, render, render_text, respond
+from ..urls import safe_next
 from . import services
 
 bp = Blueprint("catalog", __name__)
@@ -14,8 +26,9 @@ bp = Blueprint("catalog", __name__)
 
 @bp.app_context_processor
 def catalogue_globals() -> dict:
-    """`catalogue()`: the active products, for any page drawn over the catalogue."""
-    return {"catalogue": services.search_products}
+    """`catalogue()`: the active products in the request's currency, for any page drawn over
+    the catalogue."""
+    return {"catalogue": lambda query="": services.search_products(query, currencies.current())}
 
 
 @bp.get("/")
@@ -28,7 +41,8 @@ def index():
     query = request.args.get("q", "")[: services.QUERY_MAX]
     user = current_user
     signed_in = user.is_authenticated
-    products, badge = services.cards_and_badge(query, user.id if signed_in else 0)
+    currency = currencies.current()
+    products, badge = services.cards_and_badge(query, user.id if signed_in else 0, currency)
     blocks = ["grid", "search_status"]  # the count of results is read out from the latter
     htmx = is_htmx()
 
@@ -40,7 +54,7 @@ def index():
     if not rendered.cacheable():
         return respond(draw())
     viewer = "admin" if signed_in and user.is_admin else signed_in
-    slot = ("catalog.index", viewer, query, htmx, request.host_url)
+    slot = ("catalog.index", viewer, query, htmx, request.host_url, currency)
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
     if badge is None and signed_in:  # no card matched, so no row carried the count
         badge = services.badge(user.id)
@@ -52,7 +66,54 @@ def index():
 def product(sku: str):
     """One product: the page, or for htmx the body of the product dialog."""
     found = services.find_product(sku) or abort(404, "That product does not exist.")
-    return render("catalog/product.html", ["product_body"], product=found, in_dialog=is_htmx())
+    currency = currencies.current()
+    return render("catalog/product.html", ["product_body"], product=found, in_dialog=is_htmx(),
+                  currency=currency, price=found.price_in(currency))  # fmt: skip
+
+
+@bp.post("/currency")
+def switch_currency():
+    """Price the shop in `currency` for this visitor (and on a customer's account): htmx
+    gets the grid re-priced with the switch and the badge out of band, a plain form a 303
+    back to the page it was on. An unknown currency: 422, nothing changed."""
+    code = currencies.chosen(request.form.get("currency"))
+    if code is None:
+        offered = " or ".join(code.upper() for code in currencies.offered())
+        abort(422, f"The shop sells in {offered}; choose one of them.")
+    currencies.remember(code)
+    user = current_user
+    signed_in = user.is_authenticated
+    in_cart = 0
+    if signed_in:
+        accounts.set_currency(user.id, code)
+        in_cart = services.badge(user.id)
+    message = f"Prices are now in {code.upper()}."
+    if in_cart:
+        message += f" Your cart is re-priced in {code.upper()}; its quantities are kept."
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(_back(), 303)
+    query = request.form.get("q", "")[: services.QUERY_MAX]
+    products = services.search_products(query, code)
+    blocks = ["grid", "currency_switch", "switch_note"] + (["cart_badge"] if signed_in else [])
+    html = render_text("catalog/index.html", blocks, products=products, q=query, oob=True,
+                       switched=message, cart=_Badge(in_cart))  # fmt: skip
+    return respond(html)
+
+
+def _back() -> str:
+    """The page the switch was pressed on (the Referer, same site only), else the shop."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return safe_next(None)
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
+class _Badge:
+    """What the header badge block reads: the cart's unit count."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
 
 
 @bp.get("/favicon.ico")

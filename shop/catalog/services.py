@@ -4,16 +4,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 
 from ..auth.models import User
 from ..extensions import db, read
 from ..models import utcnow
 from . import history
-from .models import Availability, Product, ProductEvent
+from .models import Availability, Product, ProductEvent, ProductPrice
 
 SEED_FILE = Path(__file__).with_name("products.json")
-SEED_FIELDS = ("name", "description", "price_cents", "currency", "image")
+SEED_FIELDS = ("name", "description", "image")
 QUERY_MAX = 100
 #: What the sku column holds.
 SKU_MAX = 64
@@ -39,6 +39,9 @@ class SeedReport:
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    #: Active products without a price in an offered currency ("sku: eur"): shown in that
+    #: currency, but not sold in it.
+    unpriced: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -50,30 +53,45 @@ class Card(Availability):
     sku: str
     name: str
     description: str
-    price_cents: int
-    currency: str
     image: str
     stock: int | None
     reserved: int
+    #: Its price in `currency`; None when it is not sold in that currency.
+    price_cents: int | None
+    currency: str
+
+    @property
+    def priced(self) -> bool:
+        """Sold in the currency shown (a card without a price cannot be added)."""
+        return self.price_cents is not None
 
 
-#: The columns of a card, in `Card`'s field order.
+#: The columns of a card read from the database, in `Card`'s field order (the currency,
+#: which the request chose, comes last).
 CARD_COLUMNS = (
     Product.id,
     Product.sku,
     Product.name,
     Product.description,
-    Product.price_cents,
-    Product.currency,
     Product.image,
     Product.stock,
     Product.reserved,
+    ProductPrice.price_cents,
 )
 
+#: A product's price in the `:currency` parameter, joined to it (NULL: not sold in it).
+PRICE_IN_CURRENCY = and_(
+    ProductPrice.product_id == Product.id, ProductPrice.currency == bindparam("currency")
+)
 
 #: Every active product's card, by name. Built once: building a statement costs more than
 #: running this one (it is on every page).
-ALL_CARDS = select(*CARD_COLUMNS).where(Product.active).order_by(Product.name, Product.id)
+ALL_CARDS = (
+    select(*CARD_COLUMNS)
+    .outerjoin(ProductPrice, PRICE_IN_CURRENCY)
+    .where(Product.active)
+    .order_by(Product.name, Product.id)
+)
 
 
 #: A product matching a search: its name or description holds the text, whatever the case
@@ -105,21 +123,24 @@ def badge(user_id: int) -> int:
     return db.session.scalar(_badge, {"user_id": user_id})
 
 
-def search_products(query: str = "") -> tuple[Card, ...]:
+def search_products(query: str = "", currency: str = "usd") -> tuple[Card, ...]:
     """Cards of the active products whose name or description contains `query`
-    (case-insensitive), by name: one statement, no ORM objects."""
+    (case-insensitive), by name, priced in `currency`: one statement, no ORM objects."""
     query = query.strip()[:QUERY_MAX]
-    rows = read(_STATEMENTS[False, bool(query)], {"pattern": _pattern(query)})
-    return tuple(Card(*row) for row in rows)
+    params = {"pattern": _pattern(query), "currency": currency}
+    rows = read(_STATEMENTS[False, bool(query)], params)
+    return tuple(Card(*row, currency) for row in rows)
 
 
-def cards_and_badge(query: str, user_id: int) -> tuple[tuple[Card, ...], int | None]:
-    """`search_products(query)` and the units in `user_id`'s cart, in one statement; the
-    count is None when no card matched (no row carried it)."""
+def cards_and_badge(
+    query: str, user_id: int, currency: str
+) -> tuple[tuple[Card, ...], int | None]:
+    """`search_products(query, currency)` and the units in `user_id`'s cart, in one
+    statement; the count is None when no card matched (no row carried it)."""
     query = query.strip()[:QUERY_MAX]
-    params = {"pattern": _pattern(query), "user_id": user_id}
+    params = {"pattern": _pattern(query), "user_id": user_id, "currency": currency}
     rows = read(_STATEMENTS[True, bool(query)], params).all()
-    return tuple(Card(*row[:-1]) for row in rows), (rows[0][-1] if rows else None)
+    return tuple(Card(*row[:-1], currency) for row in rows), (rows[0][-1] if rows else None)
 
 
 def _pattern(query: str) -> str:
@@ -163,11 +184,7 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
                 f"{where} ({sku}): 'name' must be a non-empty string of at most {NAME_MAX} "
                 "characters"
             )
-        price = entry.get("price_cents")
-        if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= PRICE_MAX:
-            raise SeedError(
-                f"{where} ({sku}): 'price_cents' must be a whole number from 0 to {PRICE_MAX}"
-            )
+        entry["prices"] = _prices(entry, f"{where} ({sku})")
         for text, limit in (("description", DESCRIPTION_MAX), ("image", IMAGE_MAX)):
             value = entry.get(text, "")
             if not isinstance(value, str) or len(value) > limit or "\x00" in value:
@@ -181,41 +198,74 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
             raise SeedError(
                 f"{where} ({sku}): 'stock' must be a whole number from 0 to {STOCK_MAX}, or null"
             )
-        currency = entry.get("currency", "usd")
-        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-            raise SeedError(f"{where} ({sku}): 'currency' must be a 3-letter ISO code")
-        entry["currency"] = currency.lower()
         entry.setdefault("description", "")
         entry.setdefault("image", "")
     return entries
 
 
-def seed_products(entries: list[dict]) -> SeedReport:
+def _prices(entry: dict, where: str) -> dict[str, int]:
+    """The entry's prices by lower-case currency: `"prices": {"usd": 1250, "eur": 1150}`,
+    or the older single `price_cents` with its `currency` (default usd)."""
+    single = "price_cents" in entry or "currency" in entry
+    if "prices" in entry and single:
+        raise SeedError(f"{where}: give 'prices' or 'price_cents' and 'currency', not both")
+    if single:
+        raw = {entry.get("currency", "usd"): entry.get("price_cents")}
+        names = {code: "'price_cents'" for code in raw}
+    else:
+        raw = entry.get("prices")
+        if not isinstance(raw, dict) or not raw:
+            raise SeedError(
+                f"{where}: 'prices' must map currencies to prices, like {{\"usd\": 1250}}"
+            )
+        names = {code: f"'prices.{code}'" for code in raw}
+    prices: dict[str, int] = {}
+    for code, price in raw.items():
+        if not isinstance(code, str) or len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise SeedError(f"{where}: {code!r} is not a 3-letter ISO currency code")
+        if code.lower() in prices:
+            raise SeedError(f"{where}: {code.lower()} is priced twice")
+        if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= PRICE_MAX:
+            raise SeedError(
+                f"{where}: {names[code]} must be a whole number of minor units from 0 to "
+                f"{PRICE_MAX}"
+            )
+        prices[code.lower()] = price
+    return prices
+
+
+def seed_products(entries: list[dict], currencies: tuple[str, ...] = ()) -> SeedReport:
     """Upsert products by SKU in one transaction; products missing from `entries` go inactive.
 
-    The seed file owns a product's name, description, price, currency, image and presence;
-    the admin owns its stock level after creation and its hide switch, which a later seed
-    never undoes (a hidden product stays hidden, a stock level stays as it is).
+    The seed file owns a product's name, description, prices, image and presence; the admin
+    owns its stock level after creation and its hide switch, which a later seed never undoes
+    (a hidden product stays hidden, a stock level stays as it is). The report names each
+    product without a price in one of `currencies` (the ones the shop sells in).
     """
     report = SeedReport()
     existing = {p.sku: p for p in db.session.scalars(select(Product))}
     for entry in entries:
         product = existing.pop(entry["sku"], None)
         values = {name: entry[name] for name in SEED_FIELDS}
+        prices = entry["prices"]
+        report.unpriced += [f"{entry['sku']}: {code}" for code in currencies if code not in prices]
         if product is None:
             # Stock is the seed file's only for a product it adds: after that the level is
             # the admin's (sales, restocks), and a later seed never overwrites it.
             stock = entry.get("stock")
-            db.session.add(Product(sku=entry["sku"], active=True, stock=stock, **values))
+            product = Product.make(prices, sku=entry["sku"], active=True, stock=stock, **values)
+            db.session.add(product)
             report.added.append(entry["sku"])
             if stock is not None:
                 report.stocked.append(f"{entry['sku']}={stock}")
             continue
         changed = [name for name, value in values.items() if getattr(product, name) != value]
+        repriced = {code: p.price_cents for code, p in product.prices.items()} != prices
         listed = not product.hidden  # present in the file: shown, unless an admin hid it
-        if changed or product.active != listed:
+        if changed or repriced or product.active != listed:
             for name in changed:
                 setattr(product, name, values[name])
+            product.set_prices(prices)
             product.active = listed
             report.updated.append(entry["sku"])
         else:

@@ -5,8 +5,10 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import security
-from ..htmx import hx_redirect
+from .. import currencies, security
+from ..cart import forms
+from ..catalog.services import find_product
+from ..htmx import hx_redirect, is_htmx, render
 from ..orders import services as orders
 from ..orders.models import OrderStatus
 from ..pages import CART, ORDERS, with_dialog
@@ -30,13 +32,71 @@ def _urls() -> services.CheckoutUrls:
 @security.checkout_limit
 def start():
     """Send the customer to their one Checkout Session, resuming it when it still fits."""
-    ttl = timedelta(minutes=current_app.config["CHECKOUT_SESSION_TTL_MINUTES"])
     try:
-        outcome = services.start_checkout(current_user, _urls(), ttl)
+        outcome = services.start_checkout(current_user, _urls(), _ttl(), currencies.current())
     except services.CheckoutRefused as refusal:
         return with_dialog(CART, str(refusal), "error", 409)
     except services.CheckoutUnavailable as outage:
         return with_dialog(CART, str(outage), "error", 503)
+    return _go(outcome)
+
+
+@bp.post("/products/<sku>/buy")
+@login_required
+@security.checkout_limit
+def buy_now(sku: str):
+    """Buy `quantity` (1 when absent) of one product now, in `currency` (when given) or the
+    customer's: a Checkout Session for it alone, the cart left untouched."""
+    if find_product(sku) is None:
+        abort(404, "That product does not exist.")
+    try:
+        quantity = forms.quantity(
+            request.form, low=1, high=current_app.config["CART_MAX_QUANTITY"], default=1
+        )
+        currency = _currency_asked()
+        outcome = services.buy_now(current_user, sku, quantity, currency, _urls(), _ttl())
+    except forms.InvalidInput as error:
+        return _refused(sku, str(error), 422)
+    except services.NoSuchProduct:
+        abort(404, "That product does not exist.")
+    except services.CheckoutRefused as refusal:
+        return _refused(sku, str(refusal), 409)
+    except services.CheckoutUnavailable as outage:
+        return _refused(sku, str(outage), 503)
+    return _go(outcome)
+
+
+def _currency_asked() -> str:
+    """The form's `currency` if given (an offered one, any case), else the customer's."""
+    raw = request.form.get("currency")
+    if raw is None:
+        return currencies.current()
+    code = currencies.chosen(raw)
+    if code is None:
+        offered = " or ".join(code.upper() for code in currencies.offered())
+        raise forms.InvalidInput(f"Choose a currency the shop sells in: {offered}.")
+    return code
+
+
+def _refused(sku: str, message: str, status: int):
+    """A Buy now that did not start: the note under the product's buttons (htmx), or the
+    product's page saying why."""
+    if is_htmx():
+        return render("cart/cart.html", ["add_note"], status, note=message, note_error=True)
+    flash(message, "error")
+    product = find_product(sku)
+    currency = currencies.current()
+    return render("catalog/product.html", status=status, product=product, currency=currency,
+                  price=product.price_in(currency))  # fmt: skip
+
+
+def _ttl() -> timedelta:
+    """How long a new Checkout Session stays open."""
+    return timedelta(minutes=current_app.config["CHECKOUT_SESSION_TTL_MINUTES"])
+
+
+def _go(outcome: services.Outcome):
+    """Off to Stripe's page, or to My Orders when the pending checkout was paid already."""
     if isinstance(outcome, services.AlreadyPaid):
         flash("Your previous checkout was already paid; nothing was charged again.", "success")
         return hx_redirect(url_for("orders.show"))

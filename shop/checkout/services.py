@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import payments, shipping
 from ..auth.models import User
 from ..cart.services import Cart, load_cart
+from ..catalog.services import find_product
 from ..extensions import db
 from ..models import utcnow
 from ..orders import expiry, lifecycle, settlement, stock
@@ -74,12 +75,15 @@ class Item:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What is being bought, copied out of the cart before any transaction ends."""
+    """What is being bought, copied out of the cart (or the product bought now) before any
+    transaction ends."""
 
     currency: str
     total_cents: int
     fingerprint: str
     items: tuple[Item, ...]
+    #: False for a Buy now: paying for it takes nothing out of the cart.
+    from_cart: bool = True
 
     @classmethod
     def of(cls, cart: Cart) -> "Snapshot":
@@ -93,6 +97,27 @@ class Snapshot:
                 for line in cart.lines
             ),
         )
+
+    @classmethod
+    def buy_now(cls, item: Item, currency: str) -> "Snapshot":
+        """One product bought on its own; its fingerprint never equals a cart's, so a cart
+        checkout replaces it and it replaces a cart checkout, while a repeat resumes it."""
+        what = f"buy:{item.product_id}:{item.quantity}:{item.unit_price_cents}:{currency}"
+        return cls(
+            currency=currency,
+            total_cents=item.unit_price_cents * item.quantity,
+            fingerprint=hashlib.sha256(what.encode()).hexdigest(),
+            items=(item,),
+            from_cart=False,
+        )
+
+    def shortage(self, short: stock.Shortage) -> str:
+        """What the customer is told when the units are gone."""
+        if self.from_cart:
+            return str(short)
+        if short.available <= 0:
+            return f"{short.name} is sold out."
+        return f"Only {short.available} of {short.name} left; buy at most {short.available}."
 
 
 @dataclass(frozen=True)
@@ -118,6 +143,10 @@ class CheckoutRefused(Exception):
     """The cart cannot be checked out as it is; nothing was created."""
 
 
+class NoSuchProduct(CheckoutRefused):
+    """Buy now of a product that does not exist or is not sold (any more)."""
+
+
 class CheckoutUnavailable(Exception):
     """Stripe could not be reached or refused; nothing was charged, the slot is free."""
 
@@ -131,14 +160,40 @@ def cart_fingerprint(cart: Cart) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
-    """Resume the customer's open Checkout Session, or replace it with one for the cart."""
+def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta, currency: str) -> Outcome:
+    """Resume the customer's open Checkout Session, or replace it with one for the cart
+    (priced in `currency`, the customer's)."""
+    started = utcnow()
+    cart = load_cart(user.id, currency)
+    _check_cart(cart)
+    return _checkout(user, Snapshot.of(cart), urls, ttl, started)
+
+
+def buy_now(
+    user: User, sku: str, quantity: int, currency: str, urls: CheckoutUrls, ttl: timedelta
+) -> Outcome:
+    """A Checkout Session for `quantity` of one product alone, priced in `currency`; the
+    cart is left as it is. The same one-pending rule as a cart checkout: it replaces an open
+    session of another checkout, and a repeat of the same buy resumes it."""
+    started = utcnow()
+    product = find_product(sku)
+    if product is None:
+        raise NoSuchProduct("That product does not exist.")
+    price = product.price_in(currency)
+    if price is None:
+        raise CheckoutRefused(f"{product.name} is not sold in {currency.upper()}.")
+    item = Item(product.id, product.name, price, quantity)
+    db.session.rollback()  # the product was read; hold no connection from here on
+    return _checkout(user, Snapshot.buy_now(item, currency), urls, ttl, started)
+
+
+def _checkout(
+    user: User, snapshot: Snapshot, urls: CheckoutUrls, ttl: timedelta, started: datetime
+) -> Outcome:
+    """The one-pending loop for `snapshot`, begun at `started` (see the module's rules)."""
     # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
     # take a pooled connection on every pass of the loop below.
     user_id, email = user.id, user.email
-    cart = load_cart(user_id)
-    _check_cart(cart)
-    snapshot = Snapshot.of(cart)
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
     pause = FIRST_PAUSE
     swept = False
@@ -154,7 +209,7 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
                 # (no webhook came, no worker ran yet), then the claim is tried once more.
                 freed = expiry.settle_overdue(ask_stripe=False)
                 if swept or not (freed.expired or freed.failed):
-                    raise CheckoutRefused(str(shortage)) from None
+                    raise CheckoutRefused(snapshot.shortage(shortage)) from None
                 swept = True
                 continue
             if claimed is None:
@@ -167,6 +222,14 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta) -> Outcome:
             except _PeerAtStripe:
                 continue  # a peer took this claim over and is asking Stripe: resume it
         elif step is Step.RESUME:
+            if pending.cart_fingerprint != snapshot.fingerprint and pending.created_at >= started:
+                # Another checkout of this customer claimed the slot while this one ran (a
+                # Buy now racing the cart's Checkout, two tabs): the first one wins, this
+                # one is told rather than silently closing the session just handed out.
+                raise CheckoutRefused(
+                    "Another checkout of yours started at the same moment and is open now. "
+                    "Try again to replace it with this one."
+                )
             outcome = _resume_or_close(pending, snapshot.fingerprint)
             if outcome is not None:
                 return outcome
@@ -221,13 +284,11 @@ def decide(pending: Slot | None, now: datetime) -> Step:
 
 
 def _check_cart(cart: Cart) -> None:
-    """Refuse an empty cart, unavailable products and mixed currencies."""
+    """Refuse an empty cart and unavailable products (a cart has one currency)."""
     if cart.is_empty:
         raise CheckoutRefused("Your cart is empty; add something first.")
     if cart.has_unavailable:
         raise CheckoutRefused("Some items are no longer available; remove them to check out.")
-    if len({line.product.currency for line in cart.lines}) > 1:
-        raise CheckoutRefused("Items priced in different currencies must be bought separately.")
 
 
 def _pending_order(user_id: int) -> Order | None:
@@ -247,6 +308,7 @@ def _claim_slot(
     the units are gone."""
     order = Order(
         user_id=user_id,
+        from_cart=snapshot.from_cart,
         status=OrderStatus.PENDING,
         expires_at=expires_at,
         currency=snapshot.currency,
@@ -451,7 +513,7 @@ def _resume_or_close(pending: Order, fingerprint: str) -> Outcome | None:
         OrderStatus.EXPIRED if same_cart or timed_out else OrderStatus.CANCELLED,
         Origin(Source.CHECKOUT, session_id),
         only_from=[OrderStatus.PENDING],  # Lock: guarded UPDATE; a payment meanwhile wins
-        note="" if same_cart else "replaced: the cart changed",
+        note="" if same_cart else "replaced by a new checkout",
     )
     db.session.commit()
     return None

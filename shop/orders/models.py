@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import reduce
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import true as sa_true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -148,6 +149,8 @@ class Order(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int]
     cart_fingerprint: Mapped[str] = mapped_column(String(64))
+    #: False for a Buy now of one product: its fulfilment takes nothing out of the cart.
+    from_cart: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     session_url: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,7 +32,7 @@ def test_paying_brings_the_customer_back_to_my_orders_showing_paid(signed_in, sh
     expect(page.locator("#cart-count")).to_have_text("2")
     add(page, mug.name)
     expect(page.locator("#cart-count")).to_have_text("3")
-    total = format_money(2 * kettle.price_cents + mug.price_cents, "usd")
+    total = format_money(2 * kettle.price_in("usd") + mug.price_in("usd"), "usd")
 
     open_cart(page).get_by_role("button", name="Checkout").click()
     expect(page).to_have_url(SESSION_PAGE)

@@ -22,7 +22,7 @@ def test_a_product_opens_in_a_dialog_with_its_own_url_and_back_closes_it(signed_
         expect(dialog.get_by_role("heading", level=2, name=kettle.name)).to_be_focused()
         expect(dialog).to_contain_text(kettle.description)
         expect(dialog.locator(".product-price")).to_have_text(
-            format_money(kettle.price_cents, "usd")
+            format_money(kettle.price_in("usd"), "usd")
         )
         expect(dialog.locator(".availability")).to_have_text("In stock")
         snap(page, "product-dialog")

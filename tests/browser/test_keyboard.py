@@ -86,7 +86,7 @@ def test_a_purchase_with_the_keyboard_only(page, customer, shop):
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Tab")
     update = dialog.get_by_role("button", name=f"Update {colombia.name}")
-    subtotal = 2 * colombia.price_cents + ethiopia.price_cents
+    subtotal = 2 * colombia.price_in("usd") + ethiopia.price_in("usd")
     status = dialog.locator("#cart-status")
     expect(status).to_have_text(
         f"Your cart is updated. Your cart holds 3 items; subtotal {money(subtotal)}."
@@ -102,7 +102,7 @@ def test_a_purchase_with_the_keyboard_only(page, customer, shop):
     expect(dialog.locator(".cart-line")).to_have_count(1)
     expect(status).to_have_text(
         f"Removed {colombia.name} from your cart. "
-        f"Your cart holds 1 item; subtotal {money(ethiopia.price_cents)}."
+        f"Your cart holds 1 item; subtotal {money(ethiopia.price_in("usd"))}."
     )
     assert live_text(status).startswith(f"Removed {colombia.name}")
     expect(dialog.get_by_label(f"Quantity of {ethiopia.name}")).to_be_focused()

@@ -21,6 +21,7 @@ PUBLIC_PATHS = {
     "/metrics",
     "/favicon.ico",
     "/static/<path:filename>",
+    "/currency",
 }
 #: Public because something other than a browser session authenticates them: Stripe signs
 #: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.

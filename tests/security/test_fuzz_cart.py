@@ -28,7 +28,7 @@ FUZZ = settings(
 )
 MAX = 10  # CART_MAX_QUANTITY's default
 #: Tables the checkout examples keep; everything else is emptied between examples.
-KEEP = {"users", "products", "cart_items"}
+KEEP = {"users", "products", "product_prices", "cart_items"}
 
 #: Numbers of every size and sign, as a form would carry them.
 numbers = st.one_of(
