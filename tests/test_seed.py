@@ -171,9 +171,7 @@ def test_demo_ready_is_refused_in_production(app, runner):
     assert result.exit_code != 0 and "for development only" in result.output
 
 
-def test_the_old_single_price_still_loads_and_a_missing_currency_is_reported(
-    app, runner, tmp_path
-):
+def test_the_old_single_price_still_loads_and_a_missing_currency_is_reported(app, runner, tmp_path):
     old = {"sku": "OLD", "name": "Old beans", "price_cents": 900, "currency": "USD"}
     both = {"sku": "BOTH", "name": "Both", "prices": {"usd": 1250, "EUR": 1150}}
     result = runner.invoke(args=["seed", "--file", write_seed(tmp_path, [old, both])])

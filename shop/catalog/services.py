@@ -132,9 +132,7 @@ def search_products(query: str = "", currency: str = "usd") -> tuple[Card, ...]:
     return tuple(Card(*row, currency) for row in rows)
 
 
-def cards_and_badge(
-    query: str, user_id: int, currency: str
-) -> tuple[tuple[Card, ...], int | None]:
+def cards_and_badge(query: str, user_id: int, currency: str) -> tuple[tuple[Card, ...], int | None]:
     """`search_products(query, currency)` and the units in `user_id`'s cart, in one
     statement; the count is None when no card matched (no row carried it)."""
     query = query.strip()[:QUERY_MAX]

@@ -24,7 +24,7 @@ def test_adding_from_the_grid_updates_the_badge_without_a_page_load(signed_in, s
         # The note is the card's live region: it also says what the badge now counts.
         expect(card(page, kettle.name).get_by_role("status")).to_have_text(
             f"Added. You have 1 × {kettle.name} in your cart. "
-            f"Your cart holds 1 item; subtotal {format_money(kettle.price_in("usd"), 'usd')}. "
+            f"Your cart holds 1 item; subtotal {format_money(kettle.price_in('usd'), 'usd')}. "
             "View cart"
         )
         add(page, mug.name, quantity=3)
@@ -67,7 +67,9 @@ def test_cart_dialog_changes_a_quantity_removes_a_line_and_closes_with_escape(si
         assert dialog.evaluate("d => d.matches(':modal')"), "the cart is not a modal dialog"
         expect(lines).to_have_count(3)
         expect(subtotal).to_have_text(
-            format_money(beans.price_in("usd") + scale.price_in("usd") + 2 * filters.price_in("usd"), "usd")
+            format_money(
+                beans.price_in("usd") + scale.price_in("usd") + 2 * filters.price_in("usd"), "usd"
+            )
         )
         snap(page, "cart-open")
 

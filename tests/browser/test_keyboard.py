@@ -102,7 +102,7 @@ def test_a_purchase_with_the_keyboard_only(page, customer, shop):
     expect(dialog.locator(".cart-line")).to_have_count(1)
     expect(status).to_have_text(
         f"Removed {colombia.name} from your cart. "
-        f"Your cart holds 1 item; subtotal {money(ethiopia.price_in("usd"))}."
+        f"Your cart holds 1 item; subtotal {money(ethiopia.price_in('usd'))}."
     )
     assert live_text(status).startswith(f"Removed {colombia.name}")
     expect(dialog.get_by_label(f"Quantity of {ethiopia.name}")).to_be_focused()

@@ -71,7 +71,9 @@ def test_a_product_is_a_page_of_its_own_and_its_form_adds_to_the_cart(page, cust
     expect(page).to_have_url(re.compile(r"/products/GEAR-GRINDER$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(grinder.name)
     expect(page).to_have_title(f"{grinder.name} · Northside Roastery")
-    expect(page.locator(".product-price")).to_have_text(format_money(grinder.price_in("usd"), "usd"))
+    expect(page.locator(".product-price")).to_have_text(
+        format_money(grinder.price_in("usd"), "usd")
+    )
     snap(page, "no-js-product-page")
     page.get_by_label(f"Quantity of {grinder.name}").fill("2")
     page.get_by_role("button", name=f"Add {grinder.name} to cart").click()
