@@ -35,7 +35,7 @@ from .models import User
 CLOCK_SKEW = 60
 _DIGITS = re.compile(r"\d+")
 #: What every signed-in request reads of its user (built once; see `load_user`).
-_USER_ROW = select(User.id, User.email, User.is_admin, User.session_token).where(
+_USER_ROW = select(User.id, User.email, User.is_admin, User.session_token, User.currency).where(
     User.id == bindparam("user_id"), User.deleted_at.is_(None)
 )
 
@@ -54,6 +54,8 @@ class SignedIn(UserMixin):
     email: str
     is_admin: bool
     session_token: str
+    #: The currency the customer shops in (None: not chosen yet).
+    currency: str | None = None
 
 
 def account_of(user: "SignedIn | User") -> User:
