@@ -17,6 +17,18 @@ OLD_CUSTOMER = text(
     "(1, 'old@example.com', 'x', false, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
 )
 
+#: The same customer as revisions since 0011 store one (with its session token).
+TOKENED_CUSTOMER = text(
+    "INSERT INTO users (id, email, password_hash, is_admin, session_token, created_at, "
+    "updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', '2026-01-01 10:00:00', "
+    "'2026-01-01 10:00:00')"
+)
+#: Order 1's "paid" timeline entry, as revisions since 0005 store one.
+FIRST_ORDER_PAID = text(
+    "INSERT INTO order_events (order_id, at, kind, source, note) VALUES "
+    "(1, '2026-01-02 09:00:00', 'paid', 'webhook', '')"
+)
+
 
 def insert_product(conn, product_id: int, sku: str) -> None:
     """A product as every revision since 0001 stores one."""
@@ -264,11 +276,7 @@ def test_existing_orders_have_no_dispute_and_keep_their_figures(backend, tmp_pat
         before = revision_before(DISPUTES)
         flask_migrate.upgrade(revision=before)
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
-                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
-                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-            ))  # fmt: skip
+            conn.execute(TOKENED_CUSTOMER)
             insert_order(
                 conn,
                 1,
@@ -321,17 +329,10 @@ def test_existing_orders_have_no_address_and_keep_their_totals_stock_and_timelin
         before = revision_before(SHIPPING_ADDRESSES)
         flask_migrate.upgrade(revision=before)
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
-                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
-                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-            ))  # fmt: skip
+            conn.execute(TOKENED_CUSTOMER)
             insert_order(conn, 1, "paid", checkout_key="'k1'", stock_hold="'sold'")
             insert_order(conn, 2, "pending", checkout_key="'k2'", stock_hold="'held'")
-            conn.execute(text(
-                "INSERT INTO order_events (order_id, at, kind, source, note) VALUES "
-                "(1, '2026-01-02 09:00:00', 'paid', 'webhook', '')"
-            ))  # fmt: skip
+            conn.execute(FIRST_ORDER_PAID)
         columns = "id, status, total_cents, stock_hold"
 
         flask_migrate.upgrade(revision=SHIPPING_ADDRESSES)
@@ -373,11 +374,7 @@ def test_existing_prices_become_prices_in_their_currency_and_orders_stay_cart_or
         before = revision_before(CURRENCIES)
         flask_migrate.upgrade(revision=before)
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO users (id, email, password_hash, is_admin, session_token, "
-                "created_at, updated_at) VALUES (1, 'old@example.com', 'x', false, 't1', "
-                "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
-            ))  # fmt: skip
+            conn.execute(TOKENED_CUSTOMER)
             for product_id, sku, price, currency, stock, reserved in (
                 (1, "OLD-USD", 900, "usd", None, 0),
                 (2, "OLD-EUR", 750, "eur", 4, 1),
@@ -396,10 +393,7 @@ def test_existing_prices_become_prices_in_their_currency_and_orders_stay_cart_or
             insert_order(conn, 1, "paid", checkout_key="'k1'", stock_hold="'sold'")
             insert_order(conn, 2, "pending", checkout_key="'k2'", stock_hold="'held'")
             insert_item(conn, 2, 2)
-            conn.execute(text(
-                "INSERT INTO order_events (order_id, at, kind, source, note) VALUES "
-                "(1, '2026-01-02 09:00:00', 'paid', 'webhook', '')"
-            ))  # fmt: skip
+            conn.execute(FIRST_ORDER_PAID)
 
         flask_migrate.upgrade(revision=CURRENCIES)
         with db.engine.connect() as conn:
