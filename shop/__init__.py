@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "catalog.models",
     "cart.models",
     "orders.models",
+    "promotions.models",
     "admin.models",
     "notifications.models",
     "payments.models",

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
@@ -381,6 +382,39 @@ def _shipping(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(str(error)) from None
 
 
+def _tax(env: Mapping[str, str], emulator: bool) -> dict[str, Any]:
+    """TAX_RATE (a percentage, or unset: no tax), TAX_NAME, TAX_INCLUSIVE and
+    STRIPE_AUTOMATIC_TAX, read and checked."""
+    raw_rate = env.get("TAX_RATE", "").strip()
+    rate = None
+    if raw_rate:
+        try:
+            rate = Decimal(raw_rate)
+        except InvalidOperation:
+            rate = None
+        if rate is None or not rate.is_finite() or not 0 <= rate <= 100 or (
+            rate.as_tuple().exponent < -4
+        ):
+            raise ConfigError(f"TAX_RATE must be a percentage from 0 to 100, got {raw_rate!r}")
+    name = env.get("TAX_NAME", "").strip() or settings.default("TAX_NAME")
+    if len(name) > 50:
+        raise ConfigError(f"TAX_NAME must be at most 50 characters, got {len(name)}")
+    flags = {}
+    for key in ("TAX_INCLUSIVE", "STRIPE_AUTOMATIC_TAX"):
+        value = env.get(key, "").strip() or settings.default(key)
+        if value not in ("0", "1"):
+            raise ConfigError(f"{key} must be 1 or 0, got {value!r}")
+        flags[key] = value == "1"
+    if flags["STRIPE_AUTOMATIC_TAX"] and emulator:
+        raise ConfigError(
+            "STRIPE_AUTOMATIC_TAX=1 needs STRIPE_SECRET_KEY: the emulator has no tax tables "
+            "(set TAX_RATE instead)"
+        )
+    if flags["STRIPE_AUTOMATIC_TAX"] and rate is not None:
+        raise ConfigError("Set TAX_RATE or STRIPE_AUTOMATIC_TAX=1, not both")
+    return {"TAX_RATE": rate, "TAX_NAME": name, **flags}
+
+
 def _development_secret(instance_path: str) -> str:
     """Create a random secret once under instance/ so logins survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -450,6 +484,7 @@ def load_config(
         "STRIPE_EMULATOR": emulator,
         "STRIPE_EMULATOR_WEBHOOKS": _emulator_webhooks(env),
         "STRIPE_EMULATOR_API_KEY": _emulator_api_key(env, production),
+        **_tax(env, emulator),
         "CHECKOUT_SESSION_TTL_MINUTES": ttl,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

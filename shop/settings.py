@@ -49,6 +49,7 @@ COUNTRIES = "country codes (ISO 3166-1 alpha-2), comma-separated"
 RATES = "`name:amount:currency:days`, comma-separated"
 THRESHOLDS = "`amount:currency`, comma-separated"
 CURRENCIES = "ISO 4217 codes, comma-separated"
+PERCENT = "percentage (`20`, `7.7`), 0 to 100"
 #: Flask-Limiter notation (`10 per minute`, several joined by `;`); config.py reads every
 #: setting with this parser as a rate limit.
 RATE_LIMIT = "rate limit"
@@ -291,6 +292,39 @@ SECTIONS = (
                 "50.00:eur,60.00:usd",
                 "From this subtotal on, the cheapest rate of that currency costs nothing.",
                 unset="shipping is never free",
+            ),
+        ),
+    ),
+    Section(
+        "Tax",
+        "One rate on every line, made once per installation as a Stripe Tax Rate "
+        "([running-the-shop.md](running-the-shop.md#codes-discounts-and-tax)).",
+        (
+            Setting(
+                "TAX_RATE",
+                PERCENT,
+                "",
+                "The tax rate in percent (e.g. `20` for 20% VAT).",
+                unset="no tax line",
+            ),
+            Setting(
+                "TAX_NAME",
+                TEXT,
+                "VAT",
+                "What receipts and Stripe's page call the tax (at most 50 characters).",
+            ),
+            Setting(
+                "TAX_INCLUSIVE",
+                ONE_OR_ZERO,
+                "1",
+                "`1`: prices include the tax (as in Europe); `0`: it is added at checkout.",
+            ),
+            Setting(
+                "STRIPE_AUTOMATIC_TAX",
+                ONE_OR_ZERO,
+                "0",
+                "`1` (with `STRIPE_SECRET_KEY` only): Stripe Tax works the tax out instead of "
+                "`TAX_RATE`; the emulator has no tax tables and refuses it at start-up.",
             ),
         ),
     ),

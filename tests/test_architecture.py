@@ -40,6 +40,7 @@ LAYERS = (
     "catalog",
     "cart",
     "orders",
+    "promotions",
     "checkout",
     "account",
     "admin",

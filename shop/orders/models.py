@@ -120,6 +120,11 @@ class Order(TimestampMixin, db.Model):
         CheckConstraint(one_of("stock_hold", StockHold), name="stock_hold_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         CheckConstraint(
+            "subtotal_cents >= 0 AND tax_cents >= 0 AND discount_cents >= 0 "
+            "AND discount_cents <= subtotal_cents",
+            name="amounts_in_range",
+        ),
+        CheckConstraint(
             "shipping_cents >= 0 AND shipping_cents <= total_cents", name="shipping_within_total"
         ),
         CheckConstraint(one_of("fulfilment", Fulfilment), name="fulfilment_known"),
@@ -147,7 +152,17 @@ class Order(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING)
     currency: Mapped[str] = mapped_column(String(3))
+    #: What Stripe charged, from the completed session: the items at list price
+    #: (`amount_subtotal`), what a code took off, the tax on the lines (inside the subtotal
+    #: for an inclusive rate, added for an exclusive one), and the total with shipping. Until
+    #: paid, the subtotal and total are the shop's own sum of the items.
+    subtotal_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     total_cents: Mapped[int]
+    #: The promotion code used (as typed, upper case) and Stripe's id for it; NULL for none.
+    promotion_code: Mapped[str | None] = mapped_column(String(20))
+    promotion_code_id: Mapped[str | None] = mapped_column(String(255))
     cart_fingerprint: Mapped[str] = mapped_column(String(64))
     #: False for a Buy now of one product: its fulfilment takes nothing out of the cart.
     from_cart: Mapped[bool] = mapped_column(default=True, server_default=sa_true())

@@ -14,6 +14,15 @@ from . import installation, webhooks
 from .checkout import close_session, get_session, open_session
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
 from .links import StripeLinks, dashboard_link, order_links
+from .promotions import (
+    CreatedPromotion,
+    PromotionCode,
+    PromotionSpec,
+    create_promotion,
+    deactivate_promotion,
+    promotion_code,
+    tax_rate_id,
+)
 from .refunds import refund, refunds_of
 from .types import (
     Address,
@@ -36,6 +45,9 @@ __all__ = [
     "Address",
     "Charge",
     "ChargeEvent",
+    "CreatedPromotion",
+    "PromotionCode",
+    "PromotionSpec",
     "CheckoutEvent",
     "CheckoutLine",
     "CheckoutRequest",
@@ -52,6 +64,10 @@ __all__ = [
     "ShippingChoice",
     "StripeLinks",
     "close_session",
+    "create_promotion",
+    "deactivate_promotion",
+    "promotion_code",
+    "tax_rate_id",
     "dashboard_link",
     "get_session",
     "init_app",

@@ -145,3 +145,32 @@ def list_refunds(payment_intent_id: str) -> list[dict]:
     params = {"payment_intent": payment_intent_id, "limit": 100}
     page = _call(client().v1.refunds.list, params=params)
     return [refund.to_dict() for refund in _call(lambda: list(page.auto_paging_iter()))]
+
+
+def create_coupon(params: dict, idempotency_key: str) -> dict:
+    """Create a Coupon; the coupon as a dict."""
+    options = {"idempotency_key": idempotency_key}
+    return _call(client().v1.coupons.create, params=params, options=options).to_dict()
+
+
+def create_promotion_code(params: dict, idempotency_key: str) -> dict:
+    """Create a Promotion Code for a coupon; the code as a dict."""
+    options = {"idempotency_key": idempotency_key}
+    return _call(client().v1.promotion_codes.create, params=params, options=options).to_dict()
+
+
+def update_promotion_code(promo_id: str, params: dict) -> dict:
+    """Change a Promotion Code (`active`); the code as a dict."""
+    return _call(client().v1.promotion_codes.update, promo_id, params=params).to_dict()
+
+
+def retrieve_promotion_code(promo_id: str) -> dict:
+    """A Promotion Code with its coupon expanded."""
+    params = {"expand": ["promotion.coupon"]}
+    return _call(client().v1.promotion_codes.retrieve, promo_id, params=params).to_dict()
+
+
+def create_tax_rate(params: dict, idempotency_key: str) -> dict:
+    """Create a Tax Rate; the rate as a dict."""
+    options = {"idempotency_key": idempotency_key}
+    return _call(client().v1.tax_rates.create, params=params, options=options).to_dict()

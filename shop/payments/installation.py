@@ -10,6 +10,7 @@ before it does), and kept in the app's config from then on.
 """
 
 import secrets
+from collections.abc import Callable
 
 from flask import Flask, appcontext_pushed
 from sqlalchemy import select
@@ -40,15 +41,31 @@ def resolve_webhook_secret(app: Flask, **_) -> None:
         app.logger.debug("installation secret not readable yet", exc_info=True)
 
 
-def installation_secret(name: str) -> str:
-    """The secret called `name`, generated and stored by the first process to ask."""
+def installation_secret(name: str, make: Callable[[], str] | None = None) -> str:
+    """The value called `name`, made (by default a webhook secret) and stored by the first
+    process to ask; every later one reads it."""
+    stored = installation_value(name)
+    if stored is not None:
+        return stored
+    return store_once(name, (make or _webhook_secret)())
+
+
+def _webhook_secret() -> str:
+    """A fresh webhook signing secret."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def installation_value(name: str) -> str | None:
+    """The stored value called `name`, if one is."""
+    table = InstallationSecret.__table__
+    with db.engine.connect() as conn:
+        return conn.scalar(select(table.c.value).where(table.c.name == name))
+
+
+def store_once(name: str, value: str) -> str:
+    """Store `value` as `name` unless another process stored one first; the one kept."""
     table = InstallationSecret.__table__
     lookup = select(table.c.value).where(table.c.name == name)
-    with db.engine.connect() as conn:
-        value = conn.scalar(lookup)
-    if value is not None:
-        return value
-    value = "whsec_" + secrets.token_urlsafe(32)
     try:
         with db.engine.begin() as conn:
             conn.execute(table.insert().values(name=name, value=value, created_at=utcnow()))

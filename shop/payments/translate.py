@@ -39,8 +39,17 @@ def is_stripe_id(value: Any) -> bool:
 
 
 def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
-    """`POST /v1/checkout/sessions` parameters for a hosted payment page."""
+    """`POST /v1/checkout/sessions` parameters for a hosted payment page: the code from the
+    cart as `discounts`, else `allow_promotion_codes` so one can be typed on Stripe's page;
+    the installation's Tax Rate on every line, or Stripe Tax."""
     params = _shipping_params(request)
+    if request.promotion_code_id:
+        params["discounts"] = [{"promotion_code": request.promotion_code_id}]
+    else:
+        params["allow_promotion_codes"] = True
+    if request.automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
+    tax = {"tax_rates": [request.tax_rate_id]} if request.tax_rate_id else {}
     return params | {
         "mode": "payment",
         "client_reference_id": str(request.customer_id),
@@ -54,6 +63,7 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
                     "product_data": {"name": line.name},
                 },
                 "quantity": line.quantity,
+                **tax,
             }
             for line in request.lines
         ],
@@ -181,6 +191,7 @@ def checkout_session(data: Any) -> CheckoutSession:
         order_id=_order_id(data.get("metadata") or {}),
         customer_id=None if reference is None else str(reference),
         **_shipping_of(data),
+        **_amounts(data),
     )
 
 
@@ -254,6 +265,75 @@ def dispute(data: Any) -> Dispute:
         status=data["status"],
         evidence_due_by=_time((data.get("evidence_details") or {}).get("due_by")),
     )
+
+
+def coupon_params(spec: Any) -> dict[str, Any]:
+    """`POST /v1/coupons` for a shop code (a `PromotionSpec`): once per order."""
+    params: dict[str, Any] = {
+        "duration": "once",
+        "name": spec.code,
+        "metadata": {"code": spec.code},
+    }
+    if spec.percent_off is not None:
+        params["percent_off"] = spec.percent_off
+    else:
+        params["amount_off"] = spec.amount_off
+        params["currency"] = spec.currency
+    return params
+
+
+def promotion_code_params(spec: Any, coupon_id: str) -> dict[str, Any]:
+    """`POST /v1/promotion_codes` for a shop code and its coupon."""
+    params: dict[str, Any] = {
+        "promotion": {"type": "coupon", "coupon": coupon_id},
+        "code": spec.code,
+    }
+    if spec.max_redemptions is not None:
+        params["max_redemptions"] = spec.max_redemptions
+    if spec.expires_at is not None:
+        params["expires_at"] = int(spec.expires_at.timestamp())
+    restrictions: dict[str, Any] = {}
+    if spec.first_order_only:
+        restrictions["first_time_transaction"] = True
+    if spec.minimum_amount is not None:
+        restrictions["minimum_amount"] = spec.minimum_amount
+        restrictions["minimum_amount_currency"] = spec.currency
+    if restrictions:
+        params["restrictions"] = restrictions
+    return params
+
+
+def tax_rate_params(percentage: str, name: str, inclusive: bool) -> dict[str, Any]:
+    """`POST /v1/tax_rates` for the installation's one rate."""
+    return {"display_name": name, "percentage": percentage, "inclusive": inclusive}
+
+
+def _discount_of(data: dict[str, Any]) -> str | None:
+    """The promotion code a session used (`discounts[0].promotion_code`), if any."""
+    discounts = data.get("discounts")
+    if not isinstance(discounts, list):
+        return None
+    for discount in discounts:
+        if isinstance(discount, dict) and discount.get("promotion_code"):
+            return _id_of(discount["promotion_code"])
+    return None
+
+
+def _amounts(data: dict[str, Any]) -> dict[str, Any]:
+    """`amount_subtotal` and `total_details` (discount, tax) as the shop reads them."""
+    details = data.get("total_details") if isinstance(data.get("total_details"), dict) else {}
+
+    def amount(value: Any) -> int | None:
+        return (
+            value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+        )
+
+    return {
+        "amount_subtotal": amount(data.get("amount_subtotal")),
+        "amount_discount": amount(details.get("amount_discount")) or 0,
+        "amount_tax": amount(details.get("amount_tax")) or 0,
+        "promotion_code_id": _discount_of(data),
+    }
 
 
 def refund_params(payment_intent_id: str, amount: int, reason: str, key: str) -> dict[str, Any]:

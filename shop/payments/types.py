@@ -64,6 +64,11 @@ class CheckoutRequest:
     ship_to: tuple[str, ...] = ()
     #: The ways to ship offered, cheapest first (none: shipping is not charged).
     shipping: tuple[ShippingChoice, ...] = ()
+    #: Stripe's id of the code from the cart (None: a code may be typed on Stripe's page).
+    promotion_code_id: str | None = None
+    #: The installation's Tax Rate on every line (None: no tax line), or Stripe Tax.
+    tax_rate_id: str | None = None
+    automatic_tax: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,12 @@ class CheckoutSession:
     shipping_rate_id: str | None = None
     #: The ids Stripe gave the offered rates, in the order they were asked for.
     shipping_rate_ids: tuple[str, ...] = ()
+    #: What Stripe charged, line by line summed: the items at list price, what the code
+    #: took off, the tax on the lines; and Stripe's id of the code used.
+    amount_subtotal: int | None = None
+    amount_discount: int = 0
+    amount_tax: int = 0
+    promotion_code_id: str | None = None
 
     @property
     def is_open(self) -> bool:

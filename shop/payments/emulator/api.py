@@ -34,9 +34,17 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("GET", f"refunds/{_ID}", endpoints.retrieve_refund),
         ("GET", "events", endpoints.list_events),
         ("GET", f"events/{_ID}", endpoints.retrieve_event),
+        ("GET", f"coupons/{_ID}", endpoints.retrieve_coupon),
+        ("GET", "promotion_codes", endpoints.list_promotion_codes),
+        ("GET", f"promotion_codes/{_ID}", endpoints.retrieve_promotion_code),
+        ("GET", f"tax_rates/{_ID}", endpoints.retrieve_tax_rate),
         ("POST", "checkout/sessions", endpoints.create_session),
         ("POST", f"checkout/sessions/{_ID}/expire", endpoints.expire_session),
         ("POST", "refunds", endpoints.create_refund),
+        ("POST", "coupons", endpoints.create_coupon),
+        ("POST", "promotion_codes", endpoints.create_promotion_code),
+        ("POST", f"promotion_codes/{_ID}", endpoints.update_promotion_code),
+        ("POST", "tax_rates", endpoints.create_tax_rate),
     ]
 ]
 

@@ -14,7 +14,16 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import Session
 
-from . import eventlog, ledger, payment_params, payment_shapes, session_params, shapes, store
+from . import (
+    eventlog,
+    ledger,
+    payment_params,
+    payment_shapes,
+    promotions,
+    session_params,
+    shapes,
+    store,
+)
 from .models import EmulatorPayment, EmulatorRefund, EmulatorSession
 
 Write = Callable[[Session], dict]
@@ -150,11 +159,88 @@ def create_session(call: Call) -> Write:
     checked = session_params.create_params(call.values, call.now)
 
     def execute(s: Session) -> dict:
-        """Store the session."""
-        row = store.create_session(s, checked, page_url, call.now)
+        """Look up its tax rates and discount, then store the session."""
+        lines = []
+        for index, line in enumerate(checked["lines"]):
+            kept = {name: value for name, value in line.items() if name != "tax_rate_ids"}
+            param = f"line_items[{index}][tax_rates]"
+            kept["tax_rates"] = promotions.rate_snapshots(s, line["tax_rate_ids"], param)
+            lines.append(kept)
+        discount = promotions.session_discount(
+            s, checked["discounts"], checked["currency"], checked["amount_subtotal"],
+            checked["customer_email"], call.now,
+        )  # fmt: skip
+        values = {**checked, "lines": lines, "discount": discount}
+        row = store.create_session(s, values, page_url, call.now)
         return session_view(s, row, checked["expand"], call.now)
 
     return execute
+
+
+def create_coupon(call: Call) -> Write:
+    """`POST /v1/coupons`."""
+    checked = promotions.coupon_params(call.values, call.now)
+    return lambda s: promotions.coupon(promotions.create_coupon(s, checked, call.now), call.now)
+
+
+def retrieve_coupon(s: Session, call: Call, coupon_id: str) -> dict:
+    """`GET /v1/coupons/{id}`."""
+    payment_params.retrieve_params(call.values, set())
+    return promotions.coupon(promotions.get_coupon(s, coupon_id), call.now)
+
+
+def create_promotion_code(call: Call) -> Write:
+    """`POST /v1/promotion_codes`."""
+    checked = promotions.promotion_code_params(call.values, call.now)
+    expanded = "promotion.coupon" in (call.values.get("expand") or [])
+
+    def execute(s: Session) -> dict:
+        """Store the code for its coupon."""
+        row = promotions.create_promotion_code(s, checked, call.now)
+        return promotions.promotion_code(s, row, call.now, expanded)
+
+    return execute
+
+
+def update_promotion_code(call: Call, promo_id: str) -> Write:
+    """`POST /v1/promotion_codes/{id}`."""
+    checked = promotions.update_promotion_code_params(call.values)
+
+    def execute(s: Session) -> dict:
+        """Change what may change: `active`, `metadata`."""
+        row = promotions.update_promotion_code(s, promo_id, checked)
+        return promotions.promotion_code(s, row, call.now)
+
+    return execute
+
+
+def retrieve_promotion_code(s: Session, call: Call, promo_id: str) -> dict:
+    """`GET /v1/promotion_codes/{id}`."""
+    expanded = "promotion.coupon" in payment_params.retrieve_params(
+        call.values, {"promotion.coupon"}
+    )
+    row = promotions.get_promotion_code(s, promo_id)
+    return promotions.promotion_code(s, row, call.now, expanded)
+
+
+def list_promotion_codes(s: Session, call: Call) -> dict:
+    """`GET /v1/promotion_codes`."""
+    query = promotions.list_promotion_codes_params(call.values)
+    rows, more = promotions.list_promotion_codes(s, query)
+    data = [promotions.promotion_code(s, row, call.now) for row in rows]
+    return listing("/v1/promotion_codes", data, more)
+
+
+def create_tax_rate(call: Call) -> Write:
+    """`POST /v1/tax_rates`."""
+    checked = promotions.tax_rate_params(call.values)
+    return lambda s: promotions.tax_rate(promotions.create_tax_rate(s, checked, call.now))
+
+
+def retrieve_tax_rate(s: Session, call: Call, rate_id: str) -> dict:
+    """`GET /v1/tax_rates/{id}`."""
+    payment_params.retrieve_params(call.values, set())
+    return promotions.tax_rate(promotions.get_tax_rate(s, rate_id))
 
 
 def expire_session(call: Call, session_id: str) -> Write:

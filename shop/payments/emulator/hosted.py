@@ -4,7 +4,7 @@ import re
 import time
 from typing import Any
 
-from . import errors, eventlog, events, ledger, shapes, shipping, store
+from . import errors, eventlog, events, ledger, promotions, shapes, shipping, store
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000002"
@@ -34,8 +34,14 @@ def view(session_id: str) -> dict[str, Any] | None:
             return None
         page = {"limit": len(row.line_items), "starting_after": None, "ending_before": None}
         offered = row.shipping or {}
+        code = None
+        if row.discount and row.discount["promotion_code"]:
+            code = promotions.get_promotion_code(s, row.discount["promotion_code"]).code
         return {
             **shapes.session(row),
+            # What the items come to (after discount, with exclusive tax), before shipping.
+            "items_total": store.items_total(row),
+            "promotion_code": code,
             "line_items": shapes.line_items(row, page),
             # What the page's shipping fields offer and hold before the customer types.
             "ship_to": offered.get("allowed_countries") or [],
@@ -80,6 +86,24 @@ def _decline(session_id: str, number: str, now: int) -> PaymentError:
     return PaymentError("Your card was declined. Nothing was charged.", 402)
 
 
+def _apply_code(s, row, code: str, now: int) -> None:
+    """Price the session again with a code the customer typed, or refuse it saying why."""
+    if not row.allow_promotion_codes:
+        raise PaymentError("This checkout does not take promotion codes.", 422)
+    found = promotions.find_active(s, code)
+    if found is None:
+        raise PaymentError(f"The promotion code {code[:40]} is not valid.", 422)
+    reason = promotions.refusal(
+        s, found, row.currency, row.amount_subtotal, row.customer_email, now
+    )
+    if reason:
+        raise PaymentError(reason, 422)
+    coupon = promotions.get_coupon(s, found.coupon_id)
+    discount = {"promotion_code": found.id, "coupon": coupon.id,
+                "snapshot": promotions.coupon_snapshot(coupon)}  # fmt: skip
+    store.apply_discount(s, row, discount)
+
+
 def pay(
     session_id: str, card_number: str = PAYS, form: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -87,25 +111,42 @@ def pay(
     `checkout.session.completed` (unless webhooks are off), and return the delivery
     (`event_id`, `type`, `status_code`, `body`) with the session and `redirect_url`.
 
-    `form` holds the page's shipping fields; missing ones take the page's defaults (a valid
-    address in the first allowed country, the first rate)."""
+    `form` holds the page's shipping fields and the `promotion_code` typed (for a session
+    made with `allow_promotion_codes`); missing shipping fields take the page's defaults (a
+    valid address in the first allowed country, the first rate). A session that comes to
+    nothing is completed without a card, as Stripe does."""
+    form = form or {}
     number = re.sub(r"\s+", "", card_number or "")
-    if number not in (PAYS, DECLINED, REFUND_FAILS):
-        raise PaymentError(TEST_CARD_HINT, 422)
     now = int(time.time())
-    if number == DECLINED:
+    with store.transaction() as s:
+        free = _open_session(s, session_id, now).amount_total == 0
+    if not free and number not in (PAYS, DECLINED, REFUND_FAILS):
+        raise PaymentError(TEST_CARD_HINT, 422)
+    if not free and number == DECLINED:
         raise _decline(session_id, number, now)
     with store.transaction() as s:
-        offered = _open_session(s, session_id, now).shipping
+        row = _open_session(s, session_id, now)
+        if (form.get("promotion_code") or "").strip():
+            _apply_code(s, row, form["promotion_code"].strip(), now)
+        offered = row.shipping
         try:
-            collected = shipping.collect(offered, {**defaults(offered), **(form or {})})
+            collected = shipping.collect(offered, {**defaults(offered), **form})
         except shipping.AddressRefused as refused:
             raise PaymentError(str(refused), 422) from None
         try:
             row = store.complete_session(s, session_id, now, collected)
         except errors.ApiError:  # expired or paid a moment ago by another request
             raise PaymentError("This checkout session is no longer open.", 409) from None
-        ledger.record_payment(s, row, number, number == REFUND_FAILS, now)
+        # Lock: the code's guarded UPDATE; of parallel payments past its limit, the late
+        # ones are refused here and their whole transaction (the completion) rolls back.
+        if not promotions.redeem(s, row.discount, now):
+            raise PaymentError(
+                "The promotion code on this checkout can no longer be used: it ran out, "
+                "expired or was withdrawn. Nothing was charged.",
+                409,
+            )
+        if row.payment_status == "paid":
+            ledger.record_payment(s, row, number, number == REFUND_FAILS, now)
         session = shapes.session(row, (), now)
         event = eventlog.add_event(s, "checkout.session.completed", session, now)
     delivered = events.deliver_new([event.id])

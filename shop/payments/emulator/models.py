@@ -1,14 +1,26 @@
-"""The emulator's own state: Checkout Sessions, payments and refunds, idempotency keys,
-events and deliveries.
+"""The emulator's own state: Checkout Sessions, payments and refunds, coupons, promotion
+codes and tax rates, idempotency keys, events and deliveries.
 
 Kept in the database (not in memory) so every gunicorn worker sees the same Stripe.
 """
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false as sa_false
 
 from ...extensions import db
 from ...models import UTCDateTime, utcnow
@@ -28,6 +40,15 @@ class EmulatorSession(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     amount_subtotal: Mapped[int] = mapped_column(Integer)
     amount_total: Mapped[int] = mapped_column(Integer)
+    #: `total_details`: what the discount took off and what tax the lines carry.
+    amount_discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    amount_tax: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The discount applied (`{"promotion_code": id | None, "coupon": id}`), NULL for none.
+    discount: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    allow_promotion_codes: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    automatic_tax: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     #: Where it ships and the rates it offers, and once paid what was collected
     #: (`emulator.shipping`); NULL for a session that asked for neither.
@@ -138,5 +159,77 @@ class EmulatorRefund(db.Model):
     reason: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(64))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+
+
+class EmulatorCoupon(db.Model):
+    """A Coupon: what a discount takes off (a percentage, or an amount in one currency)."""
+
+    __tablename__ = "emulator_coupons"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(40))
+    percent_off: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    amount_off: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    duration: Mapped[str] = mapped_column(String(16))
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    redeem_by: Mapped[int | None] = mapped_column(Integer)
+    times_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(
+            "max_redemptions IS NULL OR times_redeemed <= max_redemptions",
+            name="coupon_redeemed_within_max",
+        ),
+    )
+
+
+class EmulatorPromotionCode(db.Model):
+    """A Promotion Code: a code customers type for a coupon, with its own limits."""
+
+    __tablename__ = "emulator_promotion_codes"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    code: Mapped[str] = mapped_column(String(200), index=True)
+    coupon_id: Mapped[str] = mapped_column(ForeignKey("emulator_coupons.id"))
+    active: Mapped[bool] = mapped_column(Boolean)
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    times_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int | None] = mapped_column(Integer)
+    first_time_transaction: Mapped[bool] = mapped_column(Boolean)
+    minimum_amount: Mapped[int | None] = mapped_column(Integer)
+    minimum_amount_currency: Mapped[str | None] = mapped_column(String(3))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # The database, not a read-then-write, keeps a limited code within its limit.
+        CheckConstraint(
+            "max_redemptions IS NULL OR times_redeemed <= max_redemptions",
+            name="promotion_redeemed_within_max",
+        ),
+    )
+
+
+class EmulatorTaxRate(db.Model):
+    """A Tax Rate: a percentage, inclusive (in the price) or exclusive (added to it)."""
+
+    __tablename__ = "emulator_tax_rates"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str | None] = mapped_column(Text)
+    percentage: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    inclusive: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    country: Mapped[str | None] = mapped_column(String(2))
+    jurisdiction: Mapped[str | None] = mapped_column(String(50))
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
     created: Mapped[int] = mapped_column(Integer)

@@ -40,7 +40,11 @@ def pay(session_id: str):
     """Pay with the posted `card_number` (and the shipping fields): 303 to `success_url`, or
     the page with why not."""
     try:
-        form = {key: value for key, value in request.form.items() if key.startswith("shipping_")}
+        form = {
+            key: value
+            for key, value in request.form.items()
+            if key.startswith("shipping_") or key == "promotion_code"
+        }
         result = hosted.pay(session_id, request.form.get("card_number", ""), form)
     except hosted.PaymentError as error:
         session = hosted.view(session_id) or abort(404, "No such checkout session.")

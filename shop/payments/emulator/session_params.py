@@ -78,7 +78,7 @@ def _product(value: Any, param: str) -> dict[str, Any]:
 def _line_item(item: Any, path: str) -> dict[str, Any]:
     """One `line_items[i]` entry with inline `price_data`."""
     hash_of(item, path)
-    only(item, {"price", "price_data", "quantity"}, path)
+    only(item, {"price", "price_data", "quantity", "tax_rates"}, path)
     if present(item.get("price")):
         raise errors.no_such("price", str(item["price"]), param=f"{path}[price]")
     if not present(item.get("price_data")):
@@ -98,7 +98,68 @@ def _line_item(item: Any, path: str) -> dict[str, Any]:
         "currency": currency,
         "unit_amount": amount,
         "quantity": integer(item["quantity"], f"{path}[quantity]", 1, MAX_QUANTITY),
+        "tax_rate_ids": _tax_rate_ids(item.get("tax_rates"), f"{path}[tax_rates]"),
     }
+
+
+def _tax_rate_ids(value: Any, param: str) -> list[str]:
+    """`line_items[i][tax_rates]`: ids of Tax Rates (looked up when the session is stored)."""
+    if not present(value):
+        return []
+    if not isinstance(value, list):
+        raise errors.invalid(param, f"Invalid array: {param} must be a list")
+    if len(value) > 1:
+        raise errors.invalid(param, "The Stripe emulator supports one tax rate per line item.")
+    return [string(rate, f"{param}[{index}]", 255) for index, rate in enumerate(value)]
+
+
+def _discounts(params: dict[str, Any]) -> dict[str, Any] | None:
+    """`discounts` (one promotion code or coupon, looked up when the session is stored) and
+    `allow_promotion_codes`, which Stripe refuses together."""
+    allow = params.get("allow_promotion_codes")
+    allowed = present(allow) and allow in ("true", True)
+    if present(allow) and allow not in ("true", "false", True, False):
+        raise errors.invalid("allow_promotion_codes", f"Invalid boolean: {allow}")
+    value = params.get("discounts")
+    if not present(value):
+        return {"allow": allowed, "promotion_code": None, "coupon": None}
+    if allowed:
+        raise errors.invalid(
+            "discounts",
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+        )
+    if not isinstance(value, list):
+        raise errors.invalid("discounts", "Invalid array: discounts must be a list")
+    if len(value) > 1:
+        raise errors.invalid("discounts", "You may only specify one discount on a session.")
+    discount = hash_of(value[0], "discounts[0]")
+    only(discount, {"promotion_code", "coupon"}, "discounts[0]")
+    promo, coupon = discount.get("promotion_code"), discount.get("coupon")
+    if present(promo) == present(coupon):
+        raise errors.invalid(
+            "discounts[0]", "You must pass exactly one of coupon or promotion_code."
+        )
+    return {
+        "allow": False,
+        "promotion_code": string(promo, "discounts[0][promotion_code]", 255) if present(promo)
+        else None,
+        "coupon": string(coupon, "discounts[0][coupon]", 255) if present(coupon) else None,
+    }  # fmt: skip
+
+
+def _automatic_tax(value: Any) -> bool:
+    """`automatic_tax[enabled]`: Stripe Tax, which the emulator has no tax tables for."""
+    if not present(value):
+        return False
+    enabled = hash_of(value, "automatic_tax")
+    only(enabled, {"enabled", "liability"}, "automatic_tax")
+    if enabled.get("enabled") in ("true", True):
+        raise errors.invalid(
+            "automatic_tax[enabled]",
+            "The Stripe emulator has no tax tables: use tax_rates on the line items, or "
+            "Stripe Tax with a real key.",
+        )
+    return False
 
 
 def _lines(items: Any) -> list[dict[str, Any]]:
@@ -160,7 +221,8 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
         {
             "mode", "line_items", "success_url", "cancel_url", "client_reference_id",
             "metadata", "customer_email", "expires_at", "payment_method_types", "expand",
-            "ui_mode", "shipping_address_collection", "shipping_options",
+            "ui_mode", "shipping_address_collection", "shipping_options", "discounts",
+            "allow_promotion_codes", "automatic_tax",
         },
     )  # fmt: skip
     if not present(params.get("mode")):
@@ -184,6 +246,8 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
         "currency": lines[0]["currency"],
         "amount_subtotal": sum(line["unit_amount"] * line["quantity"] for line in lines),
         "shipping": shipping.create_params(params, lines[0]["currency"]),
+        "discounts": _discounts(params),
+        "automatic_tax": _automatic_tax(params.get("automatic_tax")),
         "success_url": url(params["success_url"], "success_url"),
         "cancel_url": url(params["cancel_url"], "cancel_url")
         if present(params.get("cancel_url"))

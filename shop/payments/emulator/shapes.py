@@ -29,17 +29,22 @@ def effective_status(row: EmulatorSession, now: int | None = None) -> str:
 def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
     """A Checkout line item (`object: item`) with its ad-hoc price."""
     amount = line["unit_amount"] * line["quantity"]
+    discount, tax = line.get("amount_discount", 0), line.get("amount_tax", 0)
+    rates = line.get("tax_rates") or []
+    exclusive = tax if rates and not rates[0]["inclusive"] else 0
     return {
         "id": line["id"],
         "object": "item",
         "adjustable_quantity": None,
-        "amount_discount": 0,
+        "amount_discount": discount,
         "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount,
+        "amount_tax": tax,
+        "amount_total": amount - discount + exclusive,
         "currency": line["currency"],
         "description": line["name"],
-        "discounts": [],
+        "discounts": [{"amount": discount, "discount": discount_object(row)}]
+        if row.discount and discount
+        else [],  # fmt: skip
         "metadata": {},
         "price": {
             "id": line["price_id"],
@@ -65,7 +70,34 @@ def line_item(row: EmulatorSession, line: dict[str, Any]) -> dict[str, Any]:
             "unit_amount_decimal": str(line["unit_amount"]),
         },
         "quantity": line["quantity"],
-        "taxes": [],
+        "taxes": [
+            {
+                "amount": tax,
+                "rate": rate["shape"],
+                "taxability_reason": None,
+                "taxable_amount": amount - discount - (tax if rate["inclusive"] else 0),
+            }
+            for rate in rates
+        ],
+    }
+
+
+def discount_object(row: EmulatorSession) -> dict[str, Any]:
+    """The `discount` a session's code or coupon made (one per session)."""
+    return {
+        "id": "di_" + row.id[-24:],
+        "object": "discount",
+        "checkout_session": row.id,
+        "customer": None,
+        "customer_account": None,
+        "end": None,
+        "invoice": None,
+        "invoice_item": None,
+        "promotion_code": row.discount["promotion_code"],
+        "source": {"coupon": row.discount["coupon"], "type": "coupon"},
+        "start": row.created,
+        "subscription": None,
+        "subscription_item": None,
     }
 
 
@@ -104,7 +136,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "object": "checkout.session",
         "adaptive_pricing": {"enabled": False},
         "after_expiration": None,
-        "allow_promotion_codes": None,
+        "allow_promotion_codes": True if row.allow_promotion_codes else None,
         "allowed_payment_method_types": None,
         "amount_subtotal": row.amount_subtotal,
         "amount_total": row.amount_total,
@@ -144,7 +176,11 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
             else None
         ),
         "customer_email": row.customer_email,
-        "discounts": [],
+        "discounts": [
+            {"coupon": row.discount["coupon"], "promotion_code": row.discount["promotion_code"]}
+        ]
+        if row.discount
+        else [],  # fmt: skip
         "excluded_payment_method_types": None,
         "expires_at": row.expires_at,
         "integration_identifier": None,
@@ -179,9 +215,9 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "success_url": row.success_url,
         "tax_id_collection": {"enabled": False, "required": "never"},
         "total_details": {
-            "amount_discount": 0,
+            "amount_discount": row.amount_discount,
             "amount_shipping": shipping.shipping_amount(row.shipping),
-            "amount_tax": 0,
+            "amount_tax": row.amount_tax,
         },
         "ui_mode": "hosted_page",
         "url": row.url if status == "open" else None,

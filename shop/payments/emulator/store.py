@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Select, create_engine, event, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from ...extensions import db
-from . import errors, shapes, shipping
+from . import errors, pricing, shapes, shipping
 from .models import EmulatorSession
 
 KIND = "checkout.session"
@@ -64,8 +64,11 @@ def transaction() -> Iterator[Session]:
 def create_session(
     s: Session, values: dict[str, Any], page_url: Callable[[str], str], now: int
 ) -> EmulatorSession:
-    """Store a new open, unpaid session from validated `values`."""
+    """Store a new open, unpaid session from validated `values` (its lines' `tax_rates`
+    and its `discount` already looked up: `promotions.session_discount`)."""
     session_id = shapes.new_id("cs_test_", 58)
+    discount = values.get("discount")
+    priced = pricing.price(values["lines"], discount["snapshot"] if discount else None)
     lines = [
         {
             **line,
@@ -73,7 +76,7 @@ def create_session(
             "price_id": shapes.new_id("price_"),
             "product_id": shapes.new_id("prod_"),
         }
-        for line in values["lines"]
+        for line in priced["lines"]
     ]
     offered = values["shipping"]
     if offered:
@@ -86,8 +89,13 @@ def create_session(
         payment_status="unpaid",
         mode="payment",
         currency=values["currency"],
-        amount_subtotal=values["amount_subtotal"],
-        amount_total=values["amount_subtotal"] + shipping.shipping_amount(offered),
+        amount_subtotal=priced["amount_subtotal"],
+        amount_total=priced["items_total"] + shipping.shipping_amount(offered),
+        amount_discount=priced["amount_discount"],
+        amount_tax=priced["amount_tax"],
+        discount=discount,
+        allow_promotion_codes=values["discounts"]["allow"],
+        automatic_tax=values["automatic_tax"],
         line_items=lines,
         shipping=offered,
         payment_method_types=values["payment_method_types"],
@@ -219,15 +227,24 @@ def complete_session(
 ) -> EmulatorSession:
     """Mark an open session paid, with its PaymentIntent (made now unless a declined
     attempt made one already), and the address and rate the page `collected`: the total
-    is the items plus the rate picked."""
-    intent = func.coalesce(EmulatorSession.payment_intent, shapes.new_id("pi_"))
-    values: dict[str, Any] = {"payment_intent": intent}
+    is the items plus the rate picked. A session that comes to nothing (a 100% code, free
+    shipping) needs no payment, and gets no PaymentIntent, as at Stripe."""
+    row = get_session(s, session_id)
+    values: dict[str, Any] = {}
+    total = row.amount_total
     if collected is not None:
-        offered = get_session(s, session_id).shipping
-        shipped = {**offered, "collected": collected}
+        shipped = {**row.shipping, "collected": collected}
         values["shipping"] = shipped
-        values["amount_total"] = EmulatorSession.amount_subtotal + shipping.shipping_amount(shipped)
-    return _transition(s, session_id, now, status="complete", payment_status="paid", **values)
+        total = items_total(row) + shipping.shipping_amount(shipped)
+        values["amount_total"] = total
+    if total == 0:
+        values["payment_status"] = "no_payment_required"
+    else:
+        values["payment_status"] = "paid"
+        values["payment_intent"] = func.coalesce(
+            EmulatorSession.payment_intent, shapes.new_id("pi_")
+        )
+    return _transition(s, session_id, now, status="complete", **values)
 
 
 def expire_overdue(s: Session, session_id: str, now: int) -> EmulatorSession | None:
@@ -252,3 +269,22 @@ def overdue_session_ids(s: Session, now: int) -> list[str]:
         EmulatorSession.status == "open", EmulatorSession.expires_at <= now
     )
     return list(s.scalars(stmt.order_by(EmulatorSession.pk)))
+
+
+def items_total(row: EmulatorSession) -> int:
+    """What the items cost the customer: the subtotal less the discount plus exclusive tax."""
+    return row.amount_total - shipping.shipping_amount(row.shipping)
+
+
+def apply_discount(s: Session, row: EmulatorSession, discount: dict[str, Any]) -> EmulatorSession:
+    """Price an open session again with a code the customer typed on the hosted page."""
+    priced = pricing.price(row.line_items, discount["snapshot"])
+    row.line_items = [
+        {**line, "amount_discount": new["amount_discount"], "amount_tax": new["amount_tax"]}
+        for line, new in zip(row.line_items, priced["lines"], strict=True)
+    ]
+    row.discount = discount
+    row.amount_discount, row.amount_tax = priced["amount_discount"], priced["amount_tax"]
+    row.amount_total = priced["items_total"] + shipping.shipping_amount(row.shipping)
+    s.flush()
+    return row
