@@ -139,7 +139,6 @@ def coupon(row: EmulatorCoupon, now: int) -> dict[str, Any]:
         "applies_to": None,
         "created": row.created,
         "currency": row.currency,
-        "currency_options": None,
         "duration": row.duration,
         "duration_in_months": None,
         "livemode": False,
@@ -341,7 +340,6 @@ def promotion_code(s: Session, row: EmulatorPromotionCode, now: int, expanded=Fa
         "metadata": dict(row.meta),
         "promotion": {"coupon": coupon(found, now) if expanded else found.id, "type": "coupon"},
         "restrictions": {
-            "currency_options": None,
             "first_time_transaction": row.first_time_transaction,
             "minimum_amount": row.minimum_amount,
             "minimum_amount_currency": row.minimum_amount_currency,
