@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from .checkout.routes import bp as checkout_bp
     from .health import bp as health_bp
     from .orders.routes import bp as orders_bp
+    from .promotions.routes import bp as promotions_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(promotions_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_bp)
     connect_areas()
@@ -98,13 +100,16 @@ def connect_areas() -> None:
     """Hand an area what it reads from one built on it, so that imports go one way
     (catalog -> cart -> orders, docs/architecture.md): the shop page's header badge is the
     cart's count, and a customer's own held units (orders' stock holds) count as left to
-    them in the cart."""
+    them in the cart, and settlement names a code typed on Stripe's page by the shop's
+    own promotions."""
     from .cart import services as cart
     from .catalog import services as catalog
-    from .orders import stock
+    from .orders import settlement, stock
+    from .promotions import services as promotions
 
     catalog.show_badge_with(cart.COUNT_UNITS)
     cart.count_own_holds_with(stock.own_hold)
+    settlement.name_codes_with(promotions.code_named)
 
 
 def register_payments(app: Flask) -> None:

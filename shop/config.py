@@ -392,8 +392,11 @@ def _tax(env: Mapping[str, str], emulator: bool) -> dict[str, Any]:
             rate = Decimal(raw_rate)
         except InvalidOperation:
             rate = None
-        if rate is None or not rate.is_finite() or not 0 <= rate <= 100 or (
-            rate.as_tuple().exponent < -4
+        if (
+            rate is None
+            or not rate.is_finite()
+            or not 0 <= rate <= 100
+            or (rate.as_tuple().exponent < -4)
         ):
             raise ConfigError(f"TAX_RATE must be a percentage from 0 to 100, got {raw_rate!r}")
     name = env.get("TAX_NAME", "").strip() or settings.default("TAX_NAME")

@@ -1,9 +1,10 @@
-"""What admins send: the orders list's filters (query string), the shipment, refund and
-product forms."""
+"""What admins send: the orders list's filters (query string), the shipment, refund,
+product and new code forms."""
 
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -19,6 +20,7 @@ from ..orders.models import (
     OrderStatus,
 )
 from ..orders.refunds import new_key
+from ..promotions.services import NewPromotion
 
 #: The dashboard's windows, as the orders list filters by them (paid since...).
 PERIODS = {"today": "Paid today", "week": "Paid in the last 7 days"}
@@ -221,3 +223,88 @@ def refund_asked(form: Mapping[str, str], currency: str) -> RefundAsked:
     if not _KEY.fullmatch(key):
         key = new_key()  # a form without one (a script): a refund of its own
     return RefundAsked(amount, reason, form.get("return_to_stock") == "on", key)
+
+
+class InvalidPromotion(ValueError):
+    """A field of the new code form is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+_CODE = re.compile(r"[A-Z0-9-]{3,20}")
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def new_promotion(form: Mapping[str, str], currencies: tuple[str, ...], today) -> NewPromotion:
+    """Read `code`, exactly one of `percent_off` (1-100) and `amount_off` (major units, with
+    `currency`), and the optional `max_redemptions`, `expires_on` (YYYY-MM-DD, today or
+    later; the code works to the end of that day, UTC), `minimum_amount` (major units, with
+    `currency`) and `first_order_only` (on/absent)."""
+    code = (form.get("code") or "").strip().upper()
+    if not _CODE.fullmatch(code):
+        raise InvalidPromotion("code", "A code is 3 to 20 letters, digits or dashes.")
+    percent_raw = (form.get("percent_off") or "").strip()
+    amount_raw = (form.get("amount_off") or "").strip()
+    if bool(percent_raw) == bool(amount_raw):
+        raise InvalidPromotion(
+            "percent_off", "Give either a percentage off or an amount off, not both or neither."
+        )
+    currency_raw = (form.get("currency") or "").strip().lower()
+    minimum_raw = (form.get("minimum_amount") or "").strip()
+    currency = None
+    if amount_raw or minimum_raw:
+        if currency_raw not in currencies:
+            offered = " or ".join(code.upper() for code in currencies)
+            raise InvalidPromotion("currency", f"Choose the currency of the amount: {offered}.")
+        currency = currency_raw
+    elif currency_raw and currency_raw not in currencies:
+        offered = " or ".join(code.upper() for code in currencies)
+        raise InvalidPromotion("currency", f"Choose a currency the shop sells in: {offered}.")
+    percent = None
+    if percent_raw:
+        if not _WHOLE.fullmatch(percent_raw) or not 1 <= int(percent_raw) <= 100:
+            raise InvalidPromotion("percent_off", "A percentage off is a whole number, 1 to 100.")
+        percent = int(percent_raw)
+    amount = None
+    if amount_raw:
+        try:
+            amount = parse_amount(amount_raw, currency)
+        except ValueError as error:
+            raise InvalidPromotion("amount_off", str(error)) from None
+    minimum = None
+    if minimum_raw:
+        try:
+            minimum = parse_amount(minimum_raw, currency)
+        except ValueError as error:
+            raise InvalidPromotion("minimum_amount", str(error)) from None
+    limit_raw = (form.get("max_redemptions") or "").strip()
+    limit = None
+    if limit_raw:
+        if not _WHOLE.fullmatch(limit_raw) or int(limit_raw) < 1:
+            raise InvalidPromotion(
+                "max_redemptions", "A limit on uses is a whole number from 1, or empty for none."
+            )
+        limit = int(limit_raw)
+    expires_raw = (form.get("expires_on") or "").strip()
+    expires_at = None
+    if expires_raw:
+        try:
+            if not _DATE.fullmatch(expires_raw):
+                raise ValueError
+            day = date.fromisoformat(expires_raw)
+        except ValueError:
+            raise InvalidPromotion("expires_on", "Give the last day as YYYY-MM-DD.") from None
+        if day < today:
+            raise InvalidPromotion("expires_on", "The last day cannot be in the past.")
+        expires_at = datetime.combine(day + timedelta(days=1), time.min, UTC)
+    first = form.get("first_order_only")
+    if first not in (None, "", "on"):
+        raise InvalidPromotion("first_order_only", "First order only is either on or off.")
+    return NewPromotion(
+        code=code, percent_off=percent, amount_off_cents=amount, currency=currency,
+        max_redemptions=limit, expires_at=expires_at, minimum_cents=minimum,
+        first_order_only=first == "on",
+    )  # fmt: skip

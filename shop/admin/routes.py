@@ -1,12 +1,22 @@
 """`/admin...`: the dashboard, the orders list, one order, shipping it, the products and
-their stock. Admins only.
+their stock, the promotion codes. Admins only.
 
 Every route sits behind the blueprint's guard (visitors log in first, anyone else gets
 404) and every POST behind the per-admin rate limit, so no view can forget either. htmx
 gets the named blocks of a page; plain requests the whole page.
 """
 
-from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import payments, security
@@ -17,6 +27,7 @@ from ..models import utcnow
 from ..money import format_money
 from ..orders import refunds, shipping
 from ..orders.models import REFUND_REASONS, OrderStatus, Source
+from ..promotions import services as promotions
 from ..templating import shop_time
 from . import export, forms, services
 
@@ -228,4 +239,67 @@ def products_page(
         message=message,
         message_kind=message_kind,
         error_field=field,
+    )
+
+
+@bp.get("/promotions")
+def promotions_list():
+    """Every code: what it takes off, uses and limit, expiry, whether it is active."""
+    return promotions_page()
+
+
+@bp.post("/promotions")
+def create_promotion():
+    """Create a code at Stripe and here; 422 naming the bad field, 503 if Stripe is away."""
+    today = utcnow().date()
+    try:
+        new = forms.new_promotion(request.form, current_app.config["SHOP_CURRENCIES"], today)
+        created = promotions.create(new, current_user.id)
+    except (forms.InvalidPromotion, promotions.PromotionError) as refusal:
+        return promotions_page(str(refusal), "error", 422, field=refusal.field)
+    except promotions.CodesUnavailable:
+        message = "Stripe could not be reached; the code was not created. Try again."
+        return promotions_page(message, "error", 503)
+    message = f"Code {created.code} created: {promotions.describe(created)}."
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for(".promotions_list"), 303)
+    return promotions_page(message, "success")
+
+
+@bp.post("/promotions/<code>/deactivate")
+def deactivate_promotion(code: str):
+    """Stop new uses of a code; orders that used it keep it."""
+    try:
+        found = promotions.deactivate(code)
+    except promotions.CodesUnavailable:
+        message = "Stripe could not be reached; the code is still active. Try again."
+        return promotions_page(message, "error", 503)
+    if found is None:
+        abort(404)
+    message = f"Code {found.code} deactivated: no new order can use it."
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for(".promotions_list"), 303)
+    return promotions_page(message, "success")
+
+
+def promotions_page(
+    message: str | None = None,
+    message_kind: str = "success",
+    status: int = 200,
+    field: str | None = None,
+):
+    """The codes page; htmx gets the list and the form back with the outcome."""
+    return render(
+        "admin/promotions.html",
+        ("promotions_body",),
+        status=status,
+        rows=promotions.listing(),
+        message=message,
+        message_kind=message_kind,
+        error_field=field,
+        typed=request.form if request.method == "POST" and message_kind == "error" else {},
+        describe=promotions.describe,
+        currencies=current_app.config["SHOP_CURRENCIES"],
     )

@@ -31,6 +31,7 @@ from ..models import utcnow
 from ..orders import expiry, lifecycle, settlement, stock
 from ..orders.lifecycle import Origin
 from ..orders.models import PAID_STATES, Order, OrderItem, OrderStatus, Source
+from ..promotions import services as promotions
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +85,25 @@ class Snapshot:
     items: tuple[Item, ...]
     #: False for a Buy now: paying for it takes nothing out of the cart.
     from_cart: bool = True
+    #: The code from the cart and Stripe's id for it (None: one may be typed at Stripe).
+    promotion: tuple[str, str] | None = None
 
     @classmethod
-    def of(cls, cart: Cart) -> "Snapshot":
-        """Freeze `cart` (its products' names and current prices) for the order."""
+    def of(cls, cart: Cart, promotion: tuple[str, str] | None = None) -> "Snapshot":
+        """Freeze `cart` (its products' names and current prices) and its code for the
+        order; another code (or none) makes another fingerprint, so a new session."""
+        fingerprint = cart_fingerprint(cart)
+        if promotion is not None:
+            fingerprint = hashlib.sha256(f"{fingerprint}|code:{promotion[0]}".encode()).hexdigest()
         return cls(
             currency=cart.currency,
             total_cents=cart.subtotal_cents,
-            fingerprint=cart_fingerprint(cart),
+            fingerprint=fingerprint,
             items=tuple(
                 Item(line.product.id, line.product.name, line.product.price_cents, line.quantity)
                 for line in cart.lines
             ),
+            promotion=promotion,
         )
 
     @classmethod
@@ -166,7 +174,11 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta, currency: str
     started = utcnow()
     cart = load_cart(user.id, currency)
     _check_cart(cart)
-    return _checkout(user, Snapshot.of(cart), urls, ttl, started)
+    try:
+        promotion = promotions.for_checkout(user.id, currency, cart.subtotal_cents)
+    except promotions.CodeRefused as refused:
+        raise CheckoutRefused(str(refused)) from None
+    return _checkout(user, Snapshot.of(cart, promotion), urls, ttl, started)
 
 
 def buy_now(
@@ -194,6 +206,11 @@ def _checkout(
     # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
     # take a pooled connection on every pass of the loop below.
     user_id, email = user.id, user.email
+    db.session.rollback()  # hold no connection while Stripe may be asked for the tax rate
+    try:
+        payments.tax_rate_id()  # made at Stripe on the first checkout, read from then on
+    except payments.PaymentsError:
+        raise CheckoutUnavailable("Payment could not be started; please try again.") from None
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
     pause = FIRST_PAUSE
     swept = False
@@ -215,8 +232,9 @@ def _checkout(
             if claimed is None:
                 continue  # another request claimed the slot first: resume its session
             order_id, key, expires_at = claimed
+            code_id = snapshot.promotion[1] if snapshot.promotion else None
             request = _request(order_id, user_id, email, snapshot.currency, snapshot.items,
-                               urls, expires_at)  # fmt: skip
+                               urls, expires_at, code_id)  # fmt: skip
             try:
                 return _open_session(request, key)
             except _PeerAtStripe:
@@ -312,7 +330,10 @@ def _claim_slot(
         status=OrderStatus.PENDING,
         expires_at=expires_at,
         currency=snapshot.currency,
+        subtotal_cents=snapshot.total_cents,
         total_cents=snapshot.total_cents,
+        promotion_code=snapshot.promotion[0] if snapshot.promotion else None,
+        promotion_code_id=snapshot.promotion[1] if snapshot.promotion else None,
         cart_fingerprint=snapshot.fingerprint,
         items=[
             OrderItem(
@@ -349,9 +370,11 @@ def _request(
     items: tuple[Item, ...],
     urls: CheckoutUrls,
     expires_at: datetime,
+    promotion_code_id: str | None = None,
 ) -> payments.CheckoutRequest:
-    """What Stripe is asked for, from values in hand (no database needed). The same order
-    always makes the same request, so its key makes Stripe give the same session."""
+    """What Stripe is asked for, from values in hand (no database needed but the
+    installation's tax rate, read once). The same order always makes the same request, so
+    its key makes Stripe give the same session."""
     subtotal = sum(item.unit_price_cents * item.quantity for item in items)
     return payments.CheckoutRequest(
         order_id=order_id,
@@ -369,6 +392,9 @@ def _request(
         expires_at=expires_at,
         ship_to=current_app.config["SHIP_TO_COUNTRIES"],
         shipping=_shipping_choices(currency, subtotal),
+        promotion_code_id=promotion_code_id,
+        tax_rate_id=payments.tax_rate_id(),
+        automatic_tax=current_app.config["STRIPE_AUTOMATIC_TAX"],
     )
 
 
@@ -464,7 +490,7 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
         for item in pending.items
     )
     request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
-                       pending.expires_at)  # fmt: skip
+                       pending.expires_at, pending.promotion_code_id)  # fmt: skip
     key = pending.checkout_key
     db.session.rollback()  # hold no pooled connection while Stripe answers
     log.info("checkout: taking over order %s, still without a session", request.order_id)

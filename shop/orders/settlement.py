@@ -8,6 +8,7 @@ running once: the paid mark and everything that goes with it land exactly once.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -24,6 +25,16 @@ from .lifecycle import Origin
 from .models import SHIPPING_RATE_MAX, Order, OrderStatus
 
 log = logging.getLogger(__name__)
+
+#: The shop's code for a Stripe promotion code id; handed in by the promotions area
+#: (`name_codes_with`), which is built on this one.
+_code_named: Callable[[str], str | None] = lambda _id: None  # noqa: E731
+
+
+def name_codes_with(namer: Callable[[str], str | None]) -> None:
+    """How settlement names a code that was typed on Stripe's own page."""
+    global _code_named
+    _code_named = namer
 
 
 def register(app: Flask) -> None:
@@ -92,11 +103,22 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
 
 
 def charged(order: Order, session: CheckoutSession) -> dict[str, Any]:
-    """What the order keeps of what Stripe charged: the total (the goods and shipping), the
-    address collected, and the rate picked with its price."""
+    """What the order keeps of what Stripe charged: the subtotal, the discount and the code
+    that made it, the tax, the total (the goods and shipping), the address collected, and
+    the rate picked with its price. Stripe's figures, never the shop's own arithmetic."""
     values: dict[str, Any] = {}
     if session.amount_total is not None:
         values["total_cents"] = session.amount_total
+    if session.amount_subtotal is not None:
+        values["subtotal_cents"] = session.amount_subtotal
+        values["discount_cents"] = min(session.amount_discount, session.amount_subtotal)
+        values["tax_cents"] = session.amount_tax
+    if session.promotion_code_id is not None:
+        values["promotion_code_id"] = session.promotion_code_id
+        if session.promotion_code_id != order.promotion_code_id:  # typed on Stripe's page
+            values["promotion_code"] = (_code_named(session.promotion_code_id) or "")[:20] or None
+    elif session.amount_subtotal is not None:
+        values["promotion_code"] = values["promotion_code_id"] = None
     shipped = session.shipping_amount or 0
     if session.amount_total is not None and 0 < shipped <= session.amount_total:
         values["shipping_cents"] = shipped

@@ -37,9 +37,7 @@ class Promotion(TimestampMixin, db.Model):
             "minimum_cents IS NULL OR (minimum_cents > 0 AND currency IS NOT NULL)",
             name="minimum_has_currency",
         ),
-        CheckConstraint(
-            "max_redemptions IS NULL OR max_redemptions > 0", name="limit_positive"
-        ),
+        CheckConstraint("max_redemptions IS NULL OR max_redemptions > 0", name="limit_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
