@@ -402,9 +402,13 @@ def _tax(env: Mapping[str, str], emulator: bool) -> dict[str, Any]:
     name = env.get("TAX_NAME", "").strip() or settings.default("TAX_NAME")
     if len(name) > 50:
         raise ConfigError(f"TAX_NAME must be at most 50 characters, got {len(name)}")
+    raw = {
+        "TAX_INCLUSIVE": env.get("TAX_INCLUSIVE", ""),
+        "STRIPE_AUTOMATIC_TAX": env.get("STRIPE_AUTOMATIC_TAX", ""),
+    }
     flags = {}
-    for key in ("TAX_INCLUSIVE", "STRIPE_AUTOMATIC_TAX"):
-        value = env.get(key, "").strip() or settings.default(key)
+    for key, given in raw.items():
+        value = given.strip() or settings.default(key)
         if value not in ("0", "1"):
             raise ConfigError(f"{key} must be 1 or 0, got {value!r}")
         flags[key] = value == "1"

@@ -73,19 +73,15 @@ def upgrade():
         ),
     )
     op.create_table(
-        "cart_promotions",
+        "cart_codes",
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("promotion_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("applied_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["promotion_id"], ["promotions.id"],
-            name=op.f("fk_cart_promotions_promotion_id_promotions"), ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_cart_promotions_user_id_users"),
+            ["user_id"], ["users.id"], name=op.f("fk_cart_codes_user_id_users"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_cart_promotions")),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_cart_codes")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(
@@ -205,5 +201,5 @@ def downgrade():
         batch_op.drop_column("tax_cents")
         batch_op.drop_column("discount_cents")
         batch_op.drop_column("subtotal_cents")
-    op.drop_table("cart_promotions")
+    op.drop_table("cart_codes")
     op.drop_table("promotions")

@@ -1,11 +1,13 @@
-"""Cart lines: one cart per customer, one line per product."""
+"""Cart lines: one cart per customer, one line per product; and the code on the cart."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import Product
 from ..extensions import db
-from ..models import TimestampMixin
+from ..models import TimestampMixin, UTCDateTime, utcnow
 
 
 class CartItem(TimestampMixin, db.Model):
@@ -27,3 +29,16 @@ class CartItem(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<CartItem user={self.user_id} product={self.product_id} x{self.quantity}>"
+
+
+class CartCode(db.Model):
+    """The promotion code a customer typed into their cart (at most one). The cart keeps
+    it as typed; the promotions area says whether it applies and what it takes off."""
+
+    __tablename__ = "cart_codes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(20))
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

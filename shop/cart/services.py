@@ -29,7 +29,7 @@ from ..auth.models import User
 from ..catalog.models import Product, ProductPrice
 from ..extensions import db
 from ..models import ID_MAX, UTCDateTime, utcnow
-from .models import CartItem
+from .models import CartCode, CartItem
 
 #: Most distinct products one cart may hold.
 MAX_LINES = 50
@@ -111,6 +111,8 @@ class Cart:
     has_unavailable: bool
     #: The name of the product the change that returned this cart took out of it, if any.
     removed: str | None = None
+    #: The promotion code typed into the cart, as typed (None: none, or an empty cart).
+    code: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -177,6 +179,7 @@ def _cart_statement():
             Product.stock,
             ProductPrice.price_cents,
             units_left(user_id, CartItem.product_id),
+            select(CartCode.code).where(CartCode.user_id == user_id).scalar_subquery(),
         )
         .join(CartItem.product)
         .outerjoin(
@@ -195,8 +198,10 @@ def load_cart(user_id: int, currency: str) -> Cart:
     Plain rows, not ORM objects: the cart is read to be shown or priced, never changed
     through them, and building mapped instances cost more than the query.
     """
-    rows = db.session.connection().execute(
-        _cart_statement(), {"user_id": user_id, "currency": currency}
+    rows = (
+        db.session.connection()
+        .execute(_cart_statement(), {"user_id": user_id, "currency": currency})
+        .all()
     )
     lines = tuple(
         CartLine(
@@ -206,7 +211,7 @@ def load_cart(user_id: int, currency: str) -> Cart:
             line_total_cents=product.price_cents * quantity if sellable else 0,
             units_left=None if product.stock is None else max(left, 0),
         )
-        for quantity, *columns, left in rows
+        for quantity, *columns, left, _code in rows
     )
     return Cart(
         lines=lines,
@@ -214,6 +219,7 @@ def load_cart(user_id: int, currency: str) -> Cart:
         currency=currency,
         count=sum(line.quantity for line in lines),
         has_unavailable=any(not line.available for line in lines),
+        code=rows[0][-1] if rows else None,
     )
 
 
@@ -466,9 +472,14 @@ def remove_item(user_id: int, product_id: int, currency: str) -> Cart:
     return replace(load_cart(user_id, currency), removed=removed)
 
 
-def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:
-    """Remove units that were just paid for, as (product id, quantity) pairs; lines added
-    or raised since the checkout keep the rest. The caller commits (with the paid mark)."""
+def take_bought(user_id: int, bought: list[tuple[int, int]], code: str | None = None) -> None:
+    """Remove units that were just paid for, as (product id, quantity) pairs, and the code
+    the order used (a code typed since stays); lines added or raised since the checkout
+    keep the rest. The caller commits (with the paid mark)."""
+    if code is not None:
+        db.session.execute(
+            delete(CartCode).where(CartCode.user_id == user_id, CartCode.code == code)
+        )
     # Lock: row locks; PostgreSQL re-checks each WHERE on the row an add just committed.
     # Lines are taken in product order, the same for every fulfilment, so two fulfilments
     # of one user's orders cannot lock the same lines in opposite orders (a deadlock).
@@ -485,3 +496,4 @@ def take_bought(user_id: int, bought: list[tuple[int, int]]) -> None:
 def forget_cart(user_id: int) -> None:
     """Delete every line of the user's cart (an account being deleted). The caller commits."""
     db.session.execute(delete(CartItem).where(CartItem.user_id == user_id))
+    db.session.execute(delete(CartCode).where(CartCode.user_id == user_id))

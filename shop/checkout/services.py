@@ -175,7 +175,7 @@ def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta, currency: str
     cart = load_cart(user.id, currency)
     _check_cart(cart)
     try:
-        promotion = promotions.for_checkout(user.id, currency, cart.subtotal_cents)
+        promotion = promotions.for_checkout(user.id, cart.code, currency, cart.subtotal_cents)
     except promotions.CodeRefused as refused:
         raise CheckoutRefused(str(refused)) from None
     return _checkout(user, Snapshot.of(cart, promotion), urls, ttl, started)

@@ -88,7 +88,8 @@ def fulfil(session: CheckoutSession, origin: Origin) -> Order | None:
     if moved:
         db.session.refresh(order)  # the receipt shows what was just recorded: total, address
         if order.from_cart:  # a Buy now was never in the cart: the cart stays as it is
-            take_bought(order.user_id, [(item.product_id, item.quantity) for item in order.items])
+            bought = [(item.product_id, item.quantity) for item in order.items]
+            take_bought(order.user_id, bought, order.promotion_code)
         notices.enqueue_receipt(order)  # sent by the worker once this commits, never before
         if previous != OrderStatus.PENDING:
             log.warning(

@@ -1,4 +1,4 @@
-"""Promotion codes as the shop knows them, and the code a customer put on their cart.
+"""Promotion codes as the shop knows them (the code on a cart is the cart's: `CartCode`).
 
 Stripe holds the coupon and the promotion code that customers redeem (and counts the
 redemptions); the shop keeps what it offered, so admins can list and withdraw codes and
@@ -8,10 +8,10 @@ the cart can say why a code does not apply before Stripe is asked.
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import TimestampMixin, UTCDateTime, utcnow
+from ..models import TimestampMixin, UTCDateTime
 
 #: Codes are 3 to 20 of A-Z, 0-9 and `-`, kept upper case (unique ignoring case).
 CODE_MAX = 20
@@ -63,17 +63,3 @@ class Promotion(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Promotion {self.code}>"
-
-
-class CartPromotion(db.Model):
-    """The code a customer applied to their cart (at most one), used at their checkout."""
-
-    __tablename__ = "cart_promotions"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"))
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    promotion: Mapped[Promotion] = relationship(lazy="joined")

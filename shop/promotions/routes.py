@@ -32,7 +32,7 @@ def _cart_promotion(cart) -> services.Applied | None:
     """The signed-in customer's code on this cart (None for visitors or without one)."""
     if not current_user.is_authenticated or cart.is_empty:
         return None
-    return services.applied(current_user.id, cart.currency, cart.subtotal_cents)
+    return services.applied(current_user.id, cart.code, cart.currency, cart.subtotal_cents)
 
 
 def _tax_note() -> str:

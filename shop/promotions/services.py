@@ -17,11 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .. import payments
+from ..cart.models import CartCode
 from ..extensions import db
 from ..models import utcnow
 from ..money import format_money
 from ..orders.models import PAID_STATES, Order
-from .models import CartPromotion, Promotion
+from .models import Promotion
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +154,7 @@ def deactivate(code: str) -> Promotion | None:
     promotion = find(code)
     promotion.active = False
     # Carts holding it drop it: it would only be refused at checkout.
-    db.session.execute(
-        CartPromotion.__table__.delete().where(CartPromotion.promotion_id == promotion.id)
-    )
+    db.session.execute(CartCode.__table__.delete().where(CartCode.code == promotion.code))
     db.session.commit()
     return promotion
 
@@ -251,6 +250,7 @@ def apply(user_id: int, code: str, currency: str, subtotal_cents: int) -> Promot
     if refused:
         raise refused
     promotion_id, promotion_code_id = promotion.id, promotion.stripe_promotion_code_id
+    code = promotion.code
     db.session.rollback()  # no connection held while Stripe answers
     try:
         at_stripe = payments.promotion_code(promotion_code_id)
@@ -263,13 +263,10 @@ def apply(user_id: int, code: str, currency: str, subtotal_cents: int) -> Promot
         raise _used_up(promotion)
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     # Lock: upsert on the cart's one row (user_id); the last code applied wins.
-    upsert = dialect.insert(CartPromotion).values(
-        user_id=user_id, promotion_id=promotion_id, applied_at=utcnow()
-    )
+    upsert = dialect.insert(CartCode).values(user_id=user_id, code=code, applied_at=utcnow())
     db.session.execute(
         upsert.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"promotion_id": promotion_id, "applied_at": utcnow()},
+            index_elements=["user_id"], set_={"code": code, "applied_at": utcnow()}
         )
     )
     db.session.commit()
@@ -278,22 +275,20 @@ def apply(user_id: int, code: str, currency: str, subtotal_cents: int) -> Promot
 
 def remove(user_id: int) -> None:
     """Take the code off the customer's cart (none there is fine)."""
-    db.session.execute(CartPromotion.__table__.delete().where(CartPromotion.user_id == user_id))
+    db.session.execute(CartCode.__table__.delete().where(CartCode.user_id == user_id))
     db.session.commit()
 
 
-def on_cart(user_id: int) -> Promotion | None:
-    """The code the customer put on their cart, if any."""
-    found = db.session.get(CartPromotion, user_id)
-    return found.promotion if found is not None else None
-
-
-def applied(user_id: int, currency: str, subtotal_cents: int) -> Applied | None:
-    """The cart's code with what it takes off, or why it no longer applies (it expired, the
-    cart fell below the minimum, the limit was reached by paid orders); None without one."""
-    promotion = on_cart(user_id)
-    if promotion is None:
+def applied(user_id: int, code: str | None, currency: str, subtotal_cents: int) -> Applied | None:
+    """The cart's code (`Cart.code`, read with its lines) with what it takes off, or why it
+    no longer applies (withdrawn, expired, the cart fell below the minimum, the limit was
+    reached by paid orders); None without one, at no query."""
+    if code is None:
         return None
+    promotion = find(code)
+    if promotion is None:
+        refused = refusal(None, user_id, currency, subtotal_cents, utcnow())
+        return Applied(code, 0, subtotal_cents, str(refused), refused.reason)
     refused = refusal(promotion, user_id, currency, subtotal_cents, utcnow())
     limited = refused is None and promotion.max_redemptions is not None
     if limited and times_used(promotion) >= promotion.max_redemptions:
@@ -304,17 +299,18 @@ def applied(user_id: int, currency: str, subtotal_cents: int) -> Applied | None:
     return Applied(promotion.code, off, subtotal_cents - off)
 
 
-def for_checkout(user_id: int, currency: str, subtotal_cents: int) -> tuple[str, str] | None:
+def for_checkout(
+    user_id: int, code: str | None, currency: str, subtotal_cents: int
+) -> tuple[str, str] | None:
     """The cart's code to send to Stripe as (code, Stripe id), when it applies; `CodeRefused`
     when the cart holds a code that no longer does (the customer is told, never charged
     full price silently)."""
-    found = applied(user_id, currency, subtotal_cents)
+    found = applied(user_id, code, currency, subtotal_cents)
     if found is None:
         return None
     if found.problem:
         raise CodeRefused(f"{found.problem} Remove it to check out.", found.reason or "unknown")
-    promotion = on_cart(user_id)
-    return promotion.code, promotion.stripe_promotion_code_id
+    return found.code, find(found.code).stripe_promotion_code_id
 
 
 def code_named(promotion_code_id: str) -> str | None:

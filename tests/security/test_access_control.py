@@ -77,6 +77,7 @@ ADMIN_ONLY = {
     "/admin/orders/<int:order_id>/shipment": "any order, shipped by an admin",
     "/admin/orders/<int:order_id>/refunds": "any paid order, refunded by an admin",
     "/admin/products/<sku>": "any product, its stock set or hidden by an admin",
+    "/admin/promotions/<code>/deactivate": "any promotion code, withdrawn by an admin",
 }
 #: What a form under /admin is sent in these tests: enough for every admin form to be valid.
 ADMIN_FORM = {
@@ -85,6 +86,8 @@ ADMIN_FORM = {
     "stock": "3",
     "active": "on",
     "full": "on",
+    "code": "GUARD-NEW",
+    "percent_off": "10",
 }
 
 
@@ -147,7 +150,9 @@ def test_a_customer_reaches_no_admin_route(app, client, user, order, method, pat
 def test_an_admin_gets_past_the_guard(app, admin, order, method, pattern):
     """The control for the test above: the same requests from an admin are served."""
     order_id = paid(app, order).id
-    path = sample_path(rule_for(app, pattern), order_id=order_id, sku="GEAR-GRINDER")
     token = csrf_token(admin.client, "/admin")
+    made = {"csrf_token": token, "code": "GUARD", "percent_off": "10"}
+    assert admin.client.post("/admin/promotions", data=made).status_code == 303
+    path = sample_path(rule_for(app, pattern), order_id=order_id, sku="GEAR-GRINDER", code="GUARD")
     response = admin.client.open(path, method=method, data={"csrf_token": token, **ADMIN_FORM})
     assert response.status_code in (200, 303)
