@@ -82,7 +82,11 @@ def lines(wanted: OrderFilter, now: datetime) -> Iterator[str]:
             Order.status,
             Order.fulfilment,
             Order.currency,
+            Order.subtotal_cents,
+            Order.discount_cents,
+            Order.tax_cents,
             Order.total_cents,
+            Order.promotion_code,
             Order.refunded_cents,
             Order.dispute_lost_cents,
         )  # fmt: skip
@@ -103,13 +107,14 @@ def lines(wanted: OrderFilter, now: datetime) -> Iterator[str]:
                 row.status,
                 row.fulfilment,
                 currency.upper(),
-                # No discounts or taxes are taken yet: the subtotal is the total.
-                major(row.total_cents, currency),
-                major(0, currency),
-                major(0, currency),
+                # What Stripe charged: list prices, the code's discount, the tax (inside
+                # the subtotal for an inclusive rate), the total with shipping.
+                major(row.subtotal_cents, currency),
+                major(row.discount_cents, currency),
+                major(row.tax_cents, currency),
                 major(row.total_cents, currency),
                 major(row.refunded_cents + row.dispute_lost_cents, currency),
-                "",
+                safe(row.promotion_code or ""),
             ]  # fmt: skip
         )
         if n % BATCH == 0:

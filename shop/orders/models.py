@@ -102,6 +102,12 @@ class Source(StrEnum):
     SYSTEM = "system"  # the shop itself (a crashed checkout cleaned up, a migration)
 
 
+def _items_default(context) -> int:
+    """An order made without a subtotal: its total less shipping (what the items cost)."""
+    values = context.get_current_parameters()
+    return values["total_cents"] - (values.get("shipping_cents") or 0)
+
+
 class Order(TimestampMixin, db.Model):
     """One checkout attempt: a snapshot of the cart, tied to one Stripe Checkout Session."""
 
@@ -156,7 +162,7 @@ class Order(TimestampMixin, db.Model):
     #: (`amount_subtotal`), what a code took off, the tax on the lines (inside the subtotal
     #: for an inclusive rate, added for an exclusive one), and the total with shipping. Until
     #: paid, the subtotal and total are the shop's own sum of the items.
-    subtotal_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    subtotal_cents: Mapped[int] = mapped_column(default=_items_default, server_default="0")
     discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     tax_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     total_cents: Mapped[int]
@@ -247,6 +253,31 @@ class Order(TimestampMixin, db.Model):
     def items_cents(self) -> int:
         """What the goods cost, before shipping."""
         return self.total_cents - self.shipping_cents
+
+    @property
+    def tax_included(self) -> bool:
+        """The tax was inside the prices (an inclusive rate), not added to the total: read
+        from Stripe's own figures, which add up one way or the other."""
+        added = self.subtotal_cents - self.discount_cents + self.shipping_cents
+        return added == self.total_cents
+
+    def breakdown(self, tax_name: str = "Tax") -> list[tuple[str, int, str]]:
+        """The lines above the total, as Stripe charged them: (label, cents, kind) for the
+        subtotal, the discount (negative), the tax and shipping; none when the total is
+        simply the items."""
+        if not (self.discount_cents or self.tax_cents or self.shipping_cents or self.shipping_rate):
+            return []
+        rows = [("Subtotal", self.subtotal_cents, "subtotal")]
+        if self.discount_cents:
+            label = f"Discount ({self.promotion_code})" if self.promotion_code else "Discount"
+            rows.append((label, -self.discount_cents, "discount"))
+        if self.tax_cents:
+            label = f"{tax_name} (included)" if self.tax_included else tax_name
+            rows.append((label, self.tax_cents, "tax"))
+        if self.shipping_cents or self.shipping_rate:
+            label = f"Shipping ({self.shipping_rate})" if self.shipping_rate else "Shipping"
+            rows.append((label, self.shipping_cents, "shipping"))
+        return rows
 
     @hybrid_property
     def can_ship(self):

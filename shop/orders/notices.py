@@ -9,6 +9,7 @@ them; a message that fails for good is noted on its order's timeline (`register`
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -49,6 +50,12 @@ def _order_summary(order: Order) -> dict[str, Any]:
         "total_cents": order.total_cents,
         "items_cents": order.items_cents,
         "shipping_cents": order.shipping_cents,
+        "subtotal_cents": order.subtotal_cents,
+        "discount_cents": order.discount_cents,
+        "tax_cents": order.tax_cents,
+        "promotion_code": order.promotion_code or "",
+        # The lines above the total, as Stripe charged them (subtotal, discount, tax, shipping).
+        "breakdown": [list(row) for row in order.breakdown(current_app.config["TAX_NAME"])],
         "shipping_rate": order.shipping_rate or "",
         "ship_to_lines": address_lines(address),
         "customer_name": address.get("name", ""),
