@@ -56,9 +56,9 @@ def apply():
         return remove()
     cart = load_cart(current_user.id, currencies.current())
     code = incoming.form.get("code") or ""
+    if cart.is_empty:
+        return with_dialog(CART, "Add something to your cart before a code.", "error", 422)
     try:
-        if cart.is_empty:
-            raise services.PromotionError("Add something to your cart before a code.")
         promotion = services.apply(current_user.id, code, cart.currency, cart.subtotal_cents)
     except services.CodeRefused as refused:
         return _refused(str(refused), refused.reason, code)
