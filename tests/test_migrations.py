@@ -428,3 +428,63 @@ def test_existing_prices_become_prices_in_their_currency_and_orders_stay_cart_or
             assert [tuple(row) for row in rows] == [(1, 900, "usd", None, 0), (2, 750, "eur", 4, 1)]
             assert "product_prices" not in inspect(conn).get_table_names()
             assert "from_cart" not in {c["name"] for c in inspect(conn).get_columns("orders")}
+
+
+PROMOTIONS = "0017"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_existing_orders_keep_their_totals_with_no_discount_or_tax(backend, tmp_path):
+    with migrating("shop_migrate_promotions", tmp_path, backend):
+        before = revision_before(PROMOTIONS)
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(TOKENED_CUSTOMER)
+            conn.execute(text(
+                "INSERT INTO products (id, sku, name, description, image, active, hidden, "
+                "stock, reserved, created_at, updated_at) VALUES (1, 'OLD-BEANS', 'Old beans', "
+                "'', '', true, false, 5, 2, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            ))  # fmt: skip
+            conn.execute(text("INSERT INTO product_prices VALUES (1, 'usd', 900)"))
+            insert_order(conn, 1, "paid", checkout_key="'k1'", stock_hold="'sold'",
+                         shipping_cents="490")  # fmt: skip
+            insert_order(conn, 2, "pending", checkout_key="'k2'", stock_hold="'held'")
+            insert_item(conn, 2, 1, 2)
+            conn.execute(FIRST_ORDER_PAID)
+        stock_before = db.engine.connect().execute(text("SELECT stock, reserved FROM products"))
+        stock_before = [tuple(row) for row in stock_before]
+
+        flask_migrate.upgrade(revision=PROMOTIONS)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT id, status, subtotal_cents, discount_cents, tax_cents, shipping_cents, "
+                "total_cents, promotion_code, stock_hold FROM orders ORDER BY id"
+            ))  # fmt: skip
+            assert [tuple(row) for row in rows] == [
+                (1, "paid", 410, 0, 0, 490, 900, None, "sold"),
+                (2, "pending", 900, 0, 0, 0, 900, None, "held"),
+            ]
+            assert conn.execute(text("SELECT count(*) FROM order_events")).scalar() == 1
+            stock = [
+                tuple(row) for row in conn.execute(text("SELECT stock, reserved FROM products"))
+            ]
+            assert stock == stock_before
+            session_columns = {c["name"] for c in inspect(conn).get_columns(
+                "emulator_checkout_sessions")}  # fmt: skip
+            assert {"amount_discount", "amount_tax", "discount"} <= session_columns
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:  # more off than it cost
+            conn.execute(text("UPDATE orders SET discount_cents = 411 WHERE id = 1"))
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET discount_cents = 100, promotion_code = 'X' "
+                              "WHERE id = 1"))  # fmt: skip
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, total_cents, stock_hold FROM orders "
+                                     "ORDER BY id"))  # fmt: skip
+            assert [tuple(row) for row in rows] == [
+                (1, "paid", 900, "sold"),
+                (2, "pending", 900, "held"),
+            ]
+            assert "promotions" not in inspect(conn).get_table_names()
+            assert "discount_cents" not in {c["name"] for c in inspect(conn).get_columns("orders")}
