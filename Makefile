@@ -24,13 +24,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo customer and admin, the Stripe
+## run: the shop on http://127.0.0.1:$(PORT) with SQLite, the catalogue, a demo customer, admin and code, the Stripe
 ## emulator, and the email worker beside it (without MAIL_URL, messages land in instance/mail/*.eml)
 run: $(VENV)/.runtime
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask seed
 	FLASK_DEBUG=1 $(BIN)/flask demo-user --quiet
 	FLASK_DEBUG=1 $(BIN)/flask demo-admin --quiet
+	FLASK_DEBUG=1 $(BIN)/flask demo-code --quiet
 	FLASK_DEBUG=1 $(BIN)/flask worker & worker=$$!; \
 		FLASK_DEBUG=1 $(BIN)/flask demo-ready --url http://127.0.0.1:$(PORT) & ready=$$!; \
 		trap 'kill $$worker $$ready 2>/dev/null; wait $$worker' EXIT INT TERM; \

@@ -16,11 +16,14 @@ from .auth import passwords
 from .auth import services as auth_services
 from .catalog import services as catalog_services
 from .notifications.worker import worker_command
+from .promotions import services as promotion_services
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "admin-password"
+#: The demo promotion code `make run` makes: 10% off any order, no limit.
+DEMO_CODE, DEMO_CODE_PERCENT = "WELCOME10", 10
 
 
 def register(app: Flask) -> None:
@@ -31,6 +34,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_admin)
     app.cli.add_command(demo_ready)
+    app.cli.add_command(demo_code)
 
 
 @click.command("seed")
@@ -131,6 +135,27 @@ def demo_admin(quiet: bool) -> None:
         )
 
 
+@click.command("demo-code")
+@QUIET
+@with_appcontext
+def demo_code(quiet: bool) -> None:
+    """Make sure the demo promotion code exists (at Stripe too) and print it (development
+    only)."""
+    _development_only("demo promotion code")
+    if promotion_services.find(DEMO_CODE) is None:
+        new = promotion_services.NewPromotion(
+            code=DEMO_CODE, percent_off=DEMO_CODE_PERCENT, amount_off_cents=None,
+            currency=None, max_redemptions=None, expires_at=None, minimum_cents=None,
+            first_order_only=False,
+        )  # fmt: skip
+        try:
+            promotion_services.create(new, None)
+        except (promotion_services.PromotionError, promotion_services.CodesUnavailable) as error:
+            raise click.ClickException(f"the demo code could not be made: {error}") from None
+    if not quiet:
+        click.echo(f"Demo code: {DEMO_CODE} ({DEMO_CODE_PERCENT}% off; type it in the cart)")
+
+
 @click.command("demo-ready")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True)
 @click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the shop.")
@@ -169,6 +194,9 @@ def demo_summary(url: str) -> str:
     ]
     if config["STRIPE_EMULATOR"]:
         rows.append("  Test card  4242 4242 4242 4242, any future date, any CVC (the emulator)")
+    rows.append(f"  Code       {DEMO_CODE} ({DEMO_CODE_PERCENT}% off; type it in the cart)")
+    offered = ", ".join(code.upper() for code in config["SHOP_CURRENCIES"])
+    rows.append(f"  Currencies {offered} (switch in the header)")
     rows += [f"  Emails     {mail}", "  Stop with Ctrl+C."]
     rule = "-" * max(len(row) for row in rows)
     return "\n".join([rule, *rows, rule])

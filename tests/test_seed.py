@@ -151,7 +151,21 @@ def test_demo_ready_waits_for_the_shop_then_prints_how_to_try_it(app, runner, mi
     assert "Customer   demo@example.com / demo-password" in result.output
     assert f"Admin      admin@example.com / admin-password  ({url}/admin)" in result.output
     assert "4242 4242 4242 4242" in result.output
+    assert "Code       WELCOME10 (10% off; type it in the cart)" in result.output
+    assert "Currencies USD, EUR (switch in the header)" in result.output
     assert f"written as .eml files to {app.config['MAIL_DIRECTORY']}" in result.output
+
+
+def test_make_run_makes_the_demo_code_once_and_it_works_in_the_cart(app, runner, admin):
+    for _ in range(2):  # make run again: the code is there already
+        result = runner.invoke(args=["demo-code", "--quiet"])
+        assert result.exit_code == 0 and result.output == "", result.output
+    page = admin.client.get("/admin/promotions").get_data(as_text=True)
+    assert page.count('data-code="WELCOME10"') == 1 and "10% off" in page
+    assert runner.invoke(args=["demo-code"]).output.startswith("Demo code: WELCOME10")
+    app.config["PRODUCTION"] = True
+    refused = runner.invoke(args=["demo-code"])
+    assert refused.exit_code != 0 and "for development only" in refused.output
 
 
 def test_demo_ready_gives_up_when_the_shop_never_answers(runner):
