@@ -393,3 +393,65 @@ def test_the_tax_rate_is_made_once_per_installation(taxed_app):
         assert [rate.id for rate in rates] == [again]
         names = [row.name for row in db.session.query(InstallationSecret)]
         assert sum(name.startswith("tax_rate:") for name in names) == 1
+
+
+# --- settings, the request to Stripe, the books ---
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"TAX_RATE": "twenty"}, "TAX_RATE must be a percentage"),
+        ({"TAX_RATE": "101"}, "TAX_RATE must be a percentage"),
+        ({"TAX_RATE": "-1"}, "TAX_RATE must be a percentage"),
+        ({"TAX_RATE": "20", "TAX_INCLUSIVE": "yes"}, "TAX_INCLUSIVE must be 1 or 0"),
+        ({"TAX_NAME": "x" * 51}, "TAX_NAME must be at most 50"),
+        ({"STRIPE_AUTOMATIC_TAX": "1"}, "needs STRIPE_SECRET_KEY"),
+        ({"STRIPE_AUTOMATIC_TAX": "1", "STRIPE_SECRET_KEY": "sk_test_x",
+          "STRIPE_WEBHOOK_SECRET": "whsec_x", "TAX_RATE": "20"}, "not both"),
+    ],
+)  # fmt: skip
+def test_tax_settings_that_cannot_be_used_stop_start_up(tmp_path, env, words):
+    from shop.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=words):
+        load_config(env, str(tmp_path), {"TESTING": True, "SECRET_KEY": "k"})
+
+
+def test_the_session_asks_for_the_cart_code_or_lets_one_be_typed_and_names_the_tax():
+    from datetime import UTC, datetime
+
+    from shop.payments import CheckoutLine, CheckoutRequest
+    from shop.payments.translate import checkout_params
+
+    request = CheckoutRequest(
+        order_id=1, customer_id=2, customer_email="a@example.com", currency="eur",
+        lines=(CheckoutLine("Beans", 1350, 2),), success_url="https://s/ok",
+        cancel_url="https://s/no", expires_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )  # fmt: skip
+    plain = checkout_params(request)
+    assert plain["allow_promotion_codes"] is True and "discounts" not in plain
+    assert "tax_rates" not in plain["line_items"][0] and "automatic_tax" not in plain
+    from dataclasses import replace
+
+    coded = checkout_params(replace(request, promotion_code_id="promo_1", tax_rate_id="txr_1"))
+    assert coded["discounts"] == [{"promotion_code": "promo_1"}]
+    assert "allow_promotion_codes" not in coded
+    assert coded["line_items"][0]["tax_rates"] == ["txr_1"]
+    automatic = checkout_params(replace(request, automatic_tax=True))
+    assert automatic["automatic_tax"] == {"enabled": True}
+
+
+def test_the_export_and_the_dashboard_count_what_stripe_charged(app, admin, client, user, espresso):
+    create_code(admin, code="HALF", percent_off="50")
+    add(client, espresso, 2)
+    apply(client, "HALF")
+    order = check_out_and_pay(app, client)
+    csv_text = admin.client.get("/admin/orders.csv").get_data(as_text=True)
+    header, row = csv_text.lstrip("\ufeff").splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["subtotal"] == f"{order.subtotal_cents / 100:.2f}"
+    assert values["discount"] == f"{order.discount_cents / 100:.2f}"
+    assert values["total"] == f"{order.total_cents / 100:.2f}" and values["code"] == "HALF"
+    dashboard = admin.client.get("/admin").get_data(as_text=True)
+    assert f'data-revenue-cents="{order.total_cents}"' in dashboard  # net of the discount
