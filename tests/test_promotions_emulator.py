@@ -79,6 +79,24 @@ def test_a_discount_is_shared_over_the_lines_to_the_last_cent():
     assert pricing.discount_of(500, {"percent_off": None, "amount_off": 900}) == 500
 
 
+def test_stripes_own_worked_examples(ctx):
+    # support.stripe.com, "Rounding rules for Stripe fees": $0.43 and $4.84 at 15% carry
+    # $0.0645 -> $0.06 and $0.7265 -> $0.73 of tax, rounded per line: $0.79 on $5.27, $6.06.
+    rate = tax_rate("15", inclusive=False)
+    made = session("worked-1", line_items=[taxed("43", rate.id, currency="usd"),
+                                          taxed("484", rate.id, currency="usd")])  # fmt: skip
+    assert (made.amount_subtotal, made.total_details.amount_tax, made.amount_total) == (
+        527, 79, 606,
+    )  # fmt: skip
+    # support.stripe.com, "Inclusive and exclusive tax options": €600 with 10% inclusive
+    # still totals €600; exclusive, €660.
+    inclusive, exclusive = tax_rate("10", inclusive=True), tax_rate("10", inclusive=False)
+    made_in = session("worked-2", line_items=[taxed("60000", inclusive.id)])
+    made_ex = session("worked-3", line_items=[taxed("60000", exclusive.id)])
+    assert made_in.amount_total == 60000 and made_in.total_details.amount_tax == 5455
+    assert made_ex.amount_total == 66000 and made_ex.total_details.amount_tax == 6000
+
+
 def test_inclusive_tax_on_a_discounted_session(ctx):
     rate = tax_rate("20", inclusive=True)
     ten = coupon(percent_off=10)

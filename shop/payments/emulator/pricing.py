@@ -8,9 +8,10 @@ rounded on that line (half away from zero):
 - exclusive rate: tax = round(amount × rate), added to the total;
 - inclusive rate: tax = amount − round(amount ÷ (1 + rate)), already in the price.
 
-Worked examples (tests/test_promotions_emulator.py checks them): one €10.00 line at 20%
-inclusive carries €1.67 of tax and still totals €10.00; the same line at 20% exclusive
-carries €2.00 and totals €12.00; three €0.99 lines at 19% exclusive carry 0.19 each.
+Worked examples (tests/test_promotions_emulator.py checks them): Stripe's own, $0.43 and
+$4.84 at 15% exclusive carry $0.06 and $0.73 (per line, not 15% of $5.27), so $6.06 in all,
+and €600 with 10% inclusive still totals €600 (€660 exclusive); and ours, one €10.00 line
+at 20% inclusive carries €1.67, at 20% exclusive €2.00 for €12.00.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
