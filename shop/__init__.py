@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "auth.models",
     "catalog.models",
     "cart.models",
+    "favourites.models",
     "orders.models",
     "promotions.models",
     "admin.models",
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .cart.routes import bp as cart_bp
     from .catalog.routes import bp as catalog_bp
     from .checkout.routes import bp as checkout_bp
+    from .favourites.routes import bp as favourites_bp
     from .health import bp as health_bp
     from .orders.routes import bp as orders_bp
     from .promotions.routes import bp as promotions_bp
@@ -89,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(checkout_bp)
+    app.register_blueprint(favourites_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(promotions_bp)
     app.register_blueprint(health_bp)
@@ -99,15 +102,17 @@ def register_blueprints(app: Flask) -> None:
 def connect_areas() -> None:
     """Hand an area what it reads from one built on it, so that imports go one way
     (catalog -> cart -> orders, docs/architecture.md): the shop page's header badge is the
-    cart's count, and a customer's own held units (orders' stock holds) count as left to
-    them in the cart, and settlement names a code typed on Stripe's page by the shop's
-    own promotions."""
+    cart's count, each card's heart is the customer's favourite, a customer's own held
+    units (orders' stock holds) count as left to them in the cart, and settlement names a
+    code typed on Stripe's page by the shop's own promotions."""
     from .cart import services as cart
     from .catalog import services as catalog
+    from .favourites import services as favourites
     from .orders import settlement, stock
     from .promotions import services as promotions
 
     catalog.show_badge_with(cart.COUNT_UNITS)
+    catalog.mark_favourites_with(favourites.IS_FAVOURITE)
     cart.count_own_holds_with(stock.own_hold)
     settlement.name_codes_with(promotions.code_named)
 

@@ -27,6 +27,8 @@ class Dialog:
 CART = Dialog("cart", "cart/cart.html", ("cart_body", "cart_badge", "cart_status"))
 #: My Orders: its body.
 ORDERS = Dialog("orders", "orders/orders.html", ("orders_body",))
+#: Favourites: its body.
+FAVOURITES = Dialog("favourites", "favourites/favourites.html", ("favourites_body",))
 
 
 def with_dialog(

@@ -39,6 +39,7 @@ LAYERS = (
     "auth",
     "catalog",
     "cart",
+    "favourites",
     "orders",
     "promotions",
     "checkout",

@@ -27,7 +27,8 @@ def test_page_shows_the_seeded_catalogue_to_visitors(client, seeded):
 
 def test_logged_in_customer_sees_quantity_and_add(user, client, seeded):
     html = client.get("/").get_data(as_text=True)
-    assert html.count('name="product_id"') == len(seeded)
+    assert html.count('name="product_id"') == 2 * len(seeded)  # each card: its heart, its add
+    assert html.count('class="heart"') == len(seeded)
     assert 'name="quantity"' in html and "Log in to buy" not in html
 
 

@@ -3,8 +3,9 @@
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, update
 
 from ..auth.models import User
 from ..extensions import db, read
@@ -59,6 +60,8 @@ class Card(Availability):
     #: Its price in `currency`; None when it is not sold in that currency.
     price_cents: int | None
     currency: str
+    #: On the signed-in customer's favourites (the heart is pressed).
+    favourite: bool = False
 
     @property
     def priced(self) -> bool:
@@ -106,6 +109,10 @@ _STATEMENTS = {(False, False): ALL_CARDS, (False, True): ALL_CARDS.where(_MATCHE
 #: builds on the catalog, so the catalog cannot import it: `shop.create_app` hands it over
 #: (`show_badge_with`), and the shop page then reads its cards and badge in one round trip.
 _badge: Select | None = None
+#: Whether the `:user_id` customer keeps a card's product as a favourite (SQL on
+#: `products.id`); handed over by the favourites area, built on this one
+#: (`mark_favourites_with`). Without it no card is a favourite.
+_favourite: Any = None
 
 
 def show_badge_with(units: Select) -> None:
@@ -113,7 +120,23 @@ def show_badge_with(units: Select) -> None:
     as one more column of every card row (the page's cards and badge in one statement)."""
     global _badge
     _badge = units
-    with_badge = ALL_CARDS.add_columns(units.scalar_subquery())
+    _build_customer_statements()
+
+
+def mark_favourites_with(is_favourite: Any) -> None:
+    """Use `is_favourite` (a boolean SQL expression on `products.id`, bound by `:user_id`)
+    as one more column of every card row a customer's page reads."""
+    global _favourite
+    _favourite = is_favourite
+    _build_customer_statements()
+
+
+def _build_customer_statements() -> None:
+    """The cards with the customer's favourite mark and cart badge, in one statement."""
+    if _badge is None:
+        return
+    favourite = _favourite if _favourite is not None else false()
+    with_badge = ALL_CARDS.add_columns(favourite, _badge.scalar_subquery())
     _STATEMENTS[True, False] = with_badge
     _STATEMENTS[True, True] = with_badge.where(_MATCHES)
 
@@ -138,7 +161,8 @@ def cards_and_badge(query: str, user_id: int, currency: str) -> tuple[tuple[Card
     query = query.strip()[:QUERY_MAX]
     params = {"pattern": _pattern(query), "user_id": user_id, "currency": currency}
     rows = read(_STATEMENTS[True, bool(query)], params).all()
-    return tuple(Card(*row[:-1], currency) for row in rows), (rows[0][-1] if rows else None)
+    cards = tuple(Card(*row[:-2], currency, bool(row[-2])) for row in rows)
+    return cards, (rows[0][-1] if rows else None)
 
 
 def _pattern(query: str) -> str:

@@ -61,6 +61,7 @@ SCOPED_TO_THE_CUSTOMER = {
     "/checkout/success": "session_id must be one of the customer's own orders",
     "/orders/<int:order_id>": "one of the customer's own orders (anyone else's is a 404)",
     "/products/<sku>/buy": "an active product, bought by the signed-in customer for themselves",
+    "/favourites/<int:product_id>/cart": "a product put in the signed-in customer's own cart",
 }
 #: Public by design: they stand for Stripe's own hosted page and API (emulator mode only);
 #: the session id is an unguessable secret, as on checkout.stripe.com, and the API needs a key.
