@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .cart.routes import bp as cart_bp
+    from .cart.routes import init_guest_carts
     from .catalog.routes import bp as catalog_bp
     from .checkout.routes import bp as checkout_bp
     from .favourites.routes import bp as favourites_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(cart_bp)
+    init_guest_carts(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(favourites_bp)
@@ -104,8 +106,11 @@ def connect_areas() -> None:
     (catalog -> cart -> orders, docs/architecture.md): the shop page's header badge is the
     cart's count, each card's heart is the customer's favourite, a customer's own held
     units (orders' stock holds) count as left to them in the cart, and settlement names a
-    code typed on Stripe's page by the shop's own promotions."""
+    code typed on Stripe's page by the shop's own promotions; a visitor's badge counts the
+    cart kept in their session."""
+    from .cart import routes as cart_routes
     from .cart import services as cart
+    from .catalog import routes as catalog_routes
     from .catalog import services as catalog
     from .favourites import services as favourites
     from .orders import settlement, stock
@@ -115,6 +120,7 @@ def connect_areas() -> None:
     catalog.mark_favourites_with(favourites.IS_FAVOURITE)
     cart.count_own_holds_with(stock.own_hold)
     settlement.name_codes_with(promotions.code_named)
+    catalog_routes.count_visitor_units_with(cart_routes.visitor_units)
 
 
 def register_payments(app: Flask) -> None:

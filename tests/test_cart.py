@@ -14,7 +14,7 @@ from cart_helpers import (
     set_active,
 )
 
-from conftest import AuthActions, app_config, csrf_token
+from conftest import AuthActions, app_config
 from shop import create_app
 from shop.cart.services import MAX_LINES
 from shop.catalog.models import Product
@@ -190,28 +190,6 @@ def test_add_without_csrf_token_is_400_and_changes_nothing(app, user, client, be
 
 def test_get_on_the_add_route_is_405(user, client):
     assert client.get("/cart/items").status_code == 405
-
-
-# --- Visitors ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/cart"),
-        ("post", "/cart/items"),
-        ("post", "/cart/items/1"),
-        ("delete", "/cart/items/1"),
-    ],
-)
-def test_visitors_must_log_in(client, seeded, method, path):
-    token = csrf_token(client)
-    data = {"product_id": "1", "quantity": "1", "csrf_token": token}
-    htmx = getattr(client, method)(path, data=data, headers={**HTMX, "X-CSRFToken": token})
-    assert htmx.status_code == 401
-    assert htmx.headers["HX-Redirect"] == "/login?next=/"
-    plain = getattr(client, method)(path, data=data, headers={"X-CSRFToken": token})
-    assert plain.status_code == 302 and plain.headers["Location"].startswith("/login")
 
 
 # --- Showing the cart ---------------------------------------------------------------------

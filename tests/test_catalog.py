@@ -18,7 +18,7 @@ def test_page_shows_the_seeded_catalogue_to_visitors(client, seeded):
     assert response.status_code == 200
     assert len(card_titles(html)) == len(seeded) >= 8
     assert "$14.50" in html  # Ethiopia Yirgacheffe, price formatted for USD
-    assert "Log in to buy" in html
+    assert 'action="/cart/items"' in html  # a visitor fills a cart kept in their session
     assert 'id="cart-count"' in html
     assert 'id="cart-dialog"' in html and 'id="orders-dialog"' in html
     assert '<meta name="csrf-token"' in html and "hx-headers=" in html
@@ -168,10 +168,11 @@ def test_a_product_page_shows_the_product_without_javascript(user, client, seede
     assert 'id="product-qty-' in form  # not the grid's ids: the dialog opens over the grid
 
 
-def test_a_product_page_asks_a_visitor_to_log_in_and_come_back(client, seeded):
+def test_a_product_page_lets_a_visitor_add_and_asks_them_to_log_in_to_buy_now(client, seeded):
     html = client.get("/products/MUG-STONE").get_data(as_text=True)
-    assert 'href="/login?next=/products/MUG-STONE">Log in to buy</a>' in html
-    assert 'name="product_id"' not in html
+    assert 'href="/login?next=/products/MUG-STONE">Log in</a> to buy it now' in html
+    assert f'name="product_id" value="{seeded["MUG-STONE"]}"' in html
+    assert "Buy now" not in html and 'class="heart"' not in html
 
 
 def test_htmx_gets_the_product_as_the_dialog_body(client, seeded):

@@ -191,7 +191,11 @@ def test_a_pending_order_left_without_a_session_by_a_crash_is_replaced(app, clie
 
 
 def test_checkout_needs_login_and_csrf(client, seeded):
-    assert client.post("/checkout", data={"csrf_token": csrf_token(client)}).status_code == 302
+    token = csrf_token(client)
+    plain = client.post("/checkout", data={"csrf_token": token})
+    assert plain.status_code == 303 and plain.headers["Location"] == "/login?next=/cart"
+    htmx = client.post("/checkout", headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert htmx.status_code == 200 and htmx.headers["HX-Redirect"] == "/login?next=/cart"
     assert client.post("/checkout").status_code == 400
 
 

@@ -96,8 +96,9 @@ def test_visitors_customers_and_admins_get_their_own_header(app, client, user, a
     visitor = app.test_client()
     customer_page, admin_page, visitor_page = page(client), page(admin.client), page(visitor)
     assert ">Admin</a>" in admin_page and ">Admin</a>" not in customer_page
-    assert "Log in to buy" in visitor_page and "Log out" not in visitor_page
-    assert "Log in to buy" not in customer_page and 'name="product_id"' in customer_page
+    assert ">Log in</a>" in visitor_page and "Log out" not in visitor_page
+    assert 'class="heart"' not in visitor_page and 'class="heart"' in customer_page
+    assert 'name="product_id"' in visitor_page and 'name="product_id"' in customer_page
 
 
 def test_a_flashed_message_is_shown_once(app, client, user):

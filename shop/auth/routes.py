@@ -23,11 +23,14 @@ bp = Blueprint("auth", __name__)
 
 def _start_session(user, remember: bool) -> None:
     """Log `user` in on a fresh session, so a session fixed before login is worthless; the
-    currency the visitor chose carries over."""
-    currency = session.get(currencies.SESSION_KEY)
+    currency the visitor chose carries over, and what other areas keep (a visitor's cart)."""
+    kept = {
+        key: session[key]
+        for key in {currencies.SESSION_KEY, *services.KEPT_AT_LOGIN}
+        if key in session
+    }
     session.clear()
-    if currency is not None:
-        session[currencies.SESSION_KEY] = currency
+    session.update(kept)
     login_user(user, remember=remember)
 
 

@@ -11,6 +11,15 @@ from ..models import utcnow
 from . import notices
 from .models import User, new_session_token
 
+#: Session keys a login keeps although it starts a fresh session (the currency chosen; a
+#: visitor's cart, which the cart merges once the customer is logged in).
+KEPT_AT_LOGIN: set[str] = set()
+
+
+def keep_at_login(key: str) -> None:
+    """Keep the session's `key` across the fresh session a login starts."""
+    KEPT_AT_LOGIN.add(key)
+
 
 @lru_cache(maxsize=4)
 def decoy_hash(method: str) -> str:

@@ -6,14 +6,25 @@ band and a `cart-changed` event; plain form posts get a 303 to the page with the
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, user_logged_in
 
 from .. import currencies, pages
+from ..auth import services as auth_services
 from ..extensions import reads_only
 from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
-from . import forms, services
+from . import forms, guest, services
 
 bp = Blueprint("cart", __name__)
 
@@ -62,13 +73,47 @@ def cart_globals() -> dict:
 
 
 def _cart_count() -> int:
-    """Units in the signed-in customer's cart (0 for visitors)."""
-    return services.count_units(current_user.id) if current_user.is_authenticated else 0
+    """Units in the signed-in customer's cart, or in the visitor's (from their cookie)."""
+    if current_user.is_authenticated:
+        return services.count_units(current_user.id)
+    return guest.count(session.get(guest.SESSION_KEY))
+
+
+def visitor_units() -> int:
+    """Units in the visitor's cart, read from their session (no query)."""
+    return guest.count(session.get(guest.SESSION_KEY))
 
 
 def _current_cart() -> services.Cart:
-    """The signed-in customer's cart."""
+    """The signed-in customer's cart, or the visitor's."""
+    if not current_user.is_authenticated:
+        return guest.load(session.get(guest.SESSION_KEY), currencies.current())
     return services.load_cart(current_user.id, currencies.current())
+
+
+def _keep_guest(changed: guest.Changed) -> None:
+    """Write the visitor's cart back to their session (dropped when empty)."""
+    if changed.value is None:
+        session.pop(guest.SESSION_KEY, None)
+    else:
+        session[guest.SESSION_KEY] = changed.value
+
+
+def init_guest_carts(app) -> None:
+    """A visitor's cart survives the fresh session of a login, and is merged into the
+    account's cart as the customer logs in or registers (the visitor's cart is then empty)."""
+    auth_services.keep_at_login(guest.SESSION_KEY)
+    user_logged_in.connect(_merge_guest_cart, app)
+
+
+def _merge_guest_cart(app, user, **_) -> None:
+    """Add the visitor's lines to the account's cart, and say what could not be added."""
+    kept = session.pop(guest.SESSION_KEY, None)
+    if not guest.lines_of(kept):
+        return
+    notes = guest.merge(kept, user.id, app.config["CART_MAX_QUANTITY"], currencies.current())
+    message = "The cart you filled before logging in is in your cart now."
+    flash(" ".join([message, *notes]), "warning" if notes else "success")
 
 
 def render_cart(
@@ -176,22 +221,27 @@ def _render_blocks(names: list[str] | tuple[str, ...], context: dict, status: in
 
 @bp.get("/cart")
 @reads_only
-@login_required
 def show():
     """The cart: modal body for htmx, the page with the cart open otherwise."""
     return render_cart()
 
 
 @bp.post("/cart/items")
-@login_required
 def add_item():
-    """Add `quantity` (1 when absent) of a product; a line past the maximum is capped at it."""
+    """Add `quantity` (1 when absent) of a product; a line past the maximum is capped at it.
+    A visitor's cart is kept in their session, by the same rules."""
     try:
         product_id = forms.product_id(request.form)
         quantity = forms.quantity(request.form, low=1, high=_max_quantity(), default=1)
-        added = services.add_item(
-            current_user.id, product_id, quantity, _max_quantity(), currencies.current()
-        )
+        if current_user.is_authenticated:
+            added = services.add_item(
+                current_user.id, product_id, quantity, _max_quantity(), currencies.current()
+            )
+        else:
+            changed = guest.add(session.get(guest.SESSION_KEY), product_id, quantity,
+                                _max_quantity(), currencies.current())  # fmt: skip
+            _keep_guest(changed)
+            added = changed.added
     except (forms.InvalidInput, services.CartError) as error:
         if not is_htmx():
             return render_cart(message=str(error), message_kind="error", status=_status(error))
@@ -204,20 +254,32 @@ def add_item():
 
 
 @bp.post("/cart/items/<int:product_id>")
-@login_required
 def set_quantity(product_id: int):
     """Set a line's quantity; 0 removes the line."""
     try:
         quantity = forms.quantity(request.form, low=0, high=_max_quantity())
-        cart = services.set_quantity(current_user.id, product_id, quantity, currencies.current())
+        if current_user.is_authenticated:
+            cart = services.set_quantity(
+                current_user.id, product_id, quantity, currencies.current()
+            )
+        else:
+            changed = guest.set_quantity(
+                session.get(guest.SESSION_KEY), product_id, quantity, currencies.current()
+            )
+            _keep_guest(changed)
+            cart = changed.cart
     except (forms.InvalidInput, services.CartError) as error:
         return render_cart(message=str(error), message_kind="error", status=_status(error))
     return _changed(cart, _removed(cart) if quantity == 0 else "Your cart is updated.")
 
 
 @bp.delete("/cart/items/<int:product_id>")
-@login_required
 def remove_item(product_id: int):
     """Remove a line; removing it twice is fine."""
-    cart = services.remove_item(current_user.id, product_id, currencies.current())
+    if current_user.is_authenticated:
+        cart = services.remove_item(current_user.id, product_id, currencies.current())
+    else:
+        changed = guest.remove(session.get(guest.SESSION_KEY), product_id, currencies.current())
+        _keep_guest(changed)
+        cart = changed.cart
     return _changed(cart, _removed(cart))

@@ -1,6 +1,7 @@
 """`GET /`: the one page, and the catalogue grid as an active-search fragment;
 `GET /products/<sku>`: one product, as a page or as the body of the grid's product dialog."""
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -58,7 +59,20 @@ def index():
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
     if badge is None and signed_in:  # no card matched, so no row carried the count
         badge = services.badge(user.id)
+    if not signed_in:
+        badge = _visitor_units()  # from the visitor's cookie: no query
     return respond(rendered.fill(html, cart_count=lambda: badge or 0))
+
+
+#: The units in a visitor's cart (kept in their session by the cart, which builds on the
+#: catalog: `shop.create_app` hands it over with `count_visitor_units_with`).
+_visitor_units: Callable[[], int] = lambda: 0  # noqa: E731
+
+
+def count_visitor_units_with(count: Callable[[], int]) -> None:
+    """Use `count()` for a visitor's header badge."""
+    global _visitor_units
+    _visitor_units = count
 
 
 @bp.get("/products/<sku>")

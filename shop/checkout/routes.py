@@ -28,10 +28,13 @@ def _urls() -> services.CheckoutUrls:
 
 
 @bp.post("/checkout")
-@login_required
 @security.checkout_limit
 def start():
-    """Send the customer to their one Checkout Session, resuming it when it still fits."""
+    """Send the customer to their one Checkout Session, resuming it when it still fits. A
+    visitor (with a cart in their session) goes to log in first, and comes back to the
+    cart, open, with their lines merged."""
+    if not current_user.is_authenticated:
+        return hx_redirect(url_for("auth.login", next=url_for("cart.show")))
     try:
         outcome = services.start_checkout(current_user, _urls(), _ttl(), currencies.current())
     except services.CheckoutRefused as refusal:

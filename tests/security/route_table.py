@@ -22,6 +22,12 @@ PUBLIC_PATHS = {
     "/favicon.ico",
     "/static/<path:filename>",
     "/currency",
+    # A visitor's cart, kept in their session until they log in (shop/cart/guest.py).
+    "/cart",
+    "/cart/items",
+    "/cart/items/<int:product_id>",
+    # A visitor pressing Checkout is sent to log in and back to the cart (test_cart.py).
+    "/checkout",
 }
 #: Public because something other than a browser session authenticates them: Stripe signs
 #: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.
