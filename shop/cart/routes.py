@@ -11,6 +11,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    get_flashed_messages,
     make_response,
     redirect,
     request,
@@ -222,7 +223,13 @@ def _render_blocks(names: list[str] | tuple[str, ...], context: dict, status: in
 @bp.get("/cart")
 @reads_only
 def show():
-    """The cart: modal body for htmx, the page with the cart open otherwise."""
+    """The cart: modal body for htmx, the page with the cart open otherwise; what a plain
+    form's change (or a login's merge) flashed is said in the dialog, not behind it."""
+    if not is_htmx():
+        flashed = get_flashed_messages(with_categories=True)
+        if flashed:
+            kind = "warning" if any(c in ("warning", "error") for c, _ in flashed) else "success"
+            return render_cart(message=" ".join(m for _, m in flashed), message_kind=kind)
     return render_cart()
 
 

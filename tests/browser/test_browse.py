@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import no_page_load, snap
+from browser.helpers import add, assert_accessible, no_page_load, open_cart, snap
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +49,29 @@ def test_a_search_without_matches_says_so_and_offers_everything(page, shop):
     expect(page.locator("#grid .card")).to_have_count(len(shop.products))
 
 
-def test_a_visitor_is_asked_to_log_in_to_buy(page, shop):
+def test_a_visitor_fills_a_cart_logs_in_at_checkout_and_finds_it_in_their_cart(
+    page, shop, customer
+):
+    beans = shop.products["BEAN-ETH-250"]
     page.goto("/")
-    page.get_by_role("link", name="Log in to buy").first.click()
-    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    add(page, beans.name, quantity=2)
+    expect(page.locator("#cart-count")).to_have_text("2")
+    cart = open_cart(page)
+    expect(cart.locator(".cart-line")).to_have_count(1)
+    expect(cart.locator("#cart-login-note")).to_be_visible()
+    assert_accessible(page, "a visitor's cart")
+    cart.get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=/cart$"))
+    page.get_by_label("Email", exact=True).fill(customer)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    dialog = page.locator("#cart-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("The cart you filled before logging in is in your cart now.")
+    expect(dialog.get_by_label(f"Quantity of {beans.name}")).to_have_value("2")
+    expect(page.locator("#cart-count")).to_have_text("2")
+    assert_accessible(page, "the merged cart")
 
 
 @pytest.mark.parametrize("start", ["/products/GEAR-KETTLE", "/login", "/no-such-page"])
