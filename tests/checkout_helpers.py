@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from conftest import csrf_token
+from shop.auth.models import User
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import PAID_STATES, Order, OrderItem
@@ -110,3 +111,24 @@ def make_orders(app, user_id: int, product_id: int, count: int = 1, **values) ->
         db.session.add_all(made)
         db.session.commit()
         return [order.id for order in made]
+
+
+def session_email(app, session: dict) -> str | None:
+    """Whom a Checkout Session is for: its `customer_email`, or its Customer's email (the
+    shop sends an account's Customer, and Stripe takes one or the other)."""
+    if not session.get("customer"):
+        return session.get("customer_email")
+    from stripe_helpers import stripe_client
+
+    with app.app_context():
+        return stripe_client().v1.customers.retrieve(session["customer"]).email
+
+
+def give_stripe_customer(app, user_id: int) -> str:
+    """Make the account's Stripe Customer now, as its first checkout would, so a fault
+    queued next (`emulator.fail_next`) hits the session's creation."""
+    from shop.checkout.services import _stripe_customer
+
+    with app.app_context():
+        email = db.session.scalar(select(User.email).where(User.id == user_id))
+        return _stripe_customer(user_id, email)

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from checkout_helpers import add, checkout, deliver, fixture_event, orders, pay
+from checkout_helpers import (
+    add,
+    checkout,
+    deliver,
+    fixture_event,
+    give_stripe_customer,
+    orders,
+    pay,
+)
 from conftest import all_at_once
 from shop.extensions import db
 from shop.models import utcnow
@@ -109,6 +117,7 @@ def test_the_shop_records_freeing_a_slot_left_by_a_crash(app, client, user, seed
 
 def test_a_stripe_outage_at_checkout_records_the_failure(app, client, user, seeded):
     add(client, seeded["BEAN-ETH-250"])
+    give_stripe_customer(app, user)
     with app.app_context():
         emulator.fail_next("api_error")
     assert checkout(client).status_code == 503

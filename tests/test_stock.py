@@ -9,7 +9,16 @@ import pytest
 from cart_helpers import HTMX, Shopper, login_client
 from sqlalchemy import select, update
 
-from checkout_helpers import add, checkout, deliver, fixture_event, orders, pay, session_url
+from checkout_helpers import (
+    add,
+    checkout,
+    deliver,
+    fixture_event,
+    give_stripe_customer,
+    orders,
+    pay,
+    session_url,
+)
 from conftest import csrf_token
 from shop.catalog.models import Product
 from shop.extensions import db
@@ -155,6 +164,7 @@ def test_expiry_and_failure_release_the_hold(app, client, order, seeded, fixture
 
 def test_a_stripe_outage_at_checkout_releases_the_hold(app, client, user, seeded):
     add(client, seeded["GEAR-GRINDER"], 2)
+    give_stripe_customer(app, user)
     with app.app_context():
         emulator.fail_next("api_error")
     assert checkout(client).status_code == 503

@@ -38,6 +38,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The currency the customer shops in (lower case; None: not chosen yet).
     currency: Mapped[str | None] = mapped_column(String(3))
+    #: The account's Customer at Stripe (its saved cards), made on the first checkout.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
     @staticmethod
     def normalise_email(email: str) -> str:

@@ -206,9 +206,11 @@ def _checkout(
     # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
     # take a pooled connection on every pass of the loop below.
     user_id, email = user.id, user.email
+    customer_id = db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id))
     db.session.rollback()  # hold no connection while Stripe may be asked for the tax rate
     try:
         payments.tax_rate_id()  # made at Stripe on the first checkout, read from then on
+        customer_id = customer_id or _stripe_customer(user_id, email)
     except payments.PaymentsError:
         raise CheckoutUnavailable("Payment could not be started; please try again.") from None
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
@@ -234,7 +236,7 @@ def _checkout(
             order_id, key, expires_at = claimed
             code_id = snapshot.promotion[1] if snapshot.promotion else None
             request = _request(order_id, user_id, email, snapshot.currency, snapshot.items,
-                               urls, expires_at, code_id)  # fmt: skip
+                               urls, expires_at, code_id, customer_id)  # fmt: skip
             try:
                 return _open_session(request, key)
             except _PeerAtStripe:
@@ -299,6 +301,23 @@ def decide(pending: Slot | None, now: datetime) -> Step:
     if age >= TAKEOVER_AFTER and sendable:
         return Step.TAKE_OVER
     return Step.WAIT
+
+
+def _stripe_customer(user_id: int, email: str) -> str:
+    """The account's Stripe Customer, made on its first checkout and kept on the account.
+
+    Lock: Stripe's idempotency key (one per account) makes parallel first checkouts get one
+    Customer; the guarded UPDATE ... WHERE stripe_customer_id IS NULL stores it once.
+    """
+    made = payments.make_customer(user_id, email)
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.stripe_customer_id.is_(None))
+        .values(stripe_customer_id=made)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id)) or made
 
 
 def _check_cart(cart: Cart) -> None:
@@ -371,6 +390,7 @@ def _request(
     urls: CheckoutUrls,
     expires_at: datetime,
     promotion_code_id: str | None = None,
+    customer_id: str | None = None,
 ) -> payments.CheckoutRequest:
     """What Stripe is asked for, from values in hand (no database needed but the
     installation's tax rate, read once). The same order always makes the same request, so
@@ -395,6 +415,7 @@ def _request(
         promotion_code_id=promotion_code_id,
         tax_rate_id=payments.tax_rate_id(),
         automatic_tax=current_app.config["STRIPE_AUTOMATIC_TAX"],
+        stripe_customer_id=customer_id,
     )
 
 
@@ -489,8 +510,11 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
         Item(item.product_id, item.name, item.unit_price_cents, item.quantity)
         for item in pending.items
     )
+    customer_id = db.session.scalar(
+        select(User.stripe_customer_id).where(User.id == pending.user_id)
+    )
     request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
-                       pending.expires_at, pending.promotion_code_id)  # fmt: skip
+                       pending.expires_at, pending.promotion_code_id, customer_id)  # fmt: skip
     key = pending.checkout_key
     db.session.rollback()  # hold no pooled connection while Stripe answers
     log.info("checkout: taking over order %s, still without a session", request.order_id)

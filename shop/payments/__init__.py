@@ -12,6 +12,7 @@ from flask import Flask
 
 from . import installation, webhooks
 from .checkout import close_session, get_session, open_session
+from .customers import SavedCard, delete_customer, make_customer, remove_card, saved_cards
 from .gateway import PaymentsError, PaymentsRejected, PaymentsUnavailable, SessionNotFound
 from .links import StripeLinks, dashboard_link, order_links
 from .promotions import (
@@ -60,12 +61,15 @@ __all__ = [
     "PaymentsUnavailable",
     "Refund",
     "RefundEvent",
+    "SavedCard",
     "SessionNotFound",
     "ShippingChoice",
     "StripeLinks",
     "close_session",
     "create_promotion",
     "deactivate_promotion",
+    "delete_customer",
+    "make_customer",
     "promotion_code",
     "tax_rate_id",
     "dashboard_link",
@@ -76,6 +80,8 @@ __all__ = [
     "order_links",
     "refund",
     "refunds_of",
+    "remove_card",
+    "saved_cards",
 ]
 
 

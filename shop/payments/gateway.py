@@ -174,3 +174,31 @@ def create_tax_rate(params: dict, idempotency_key: str) -> dict:
     """Create a Tax Rate; the rate as a dict."""
     options = {"idempotency_key": idempotency_key}
     return _call(client().v1.tax_rates.create, params=params, options=options).to_dict()
+
+
+def create_customer(params: dict, idempotency_key: str) -> dict:
+    """Create a Customer; the customer as a dict."""
+    options = {"idempotency_key": idempotency_key}
+    return _call(client().v1.customers.create, params=params, options=options).to_dict()
+
+
+def delete_customer(customer_id: str) -> dict:
+    """Delete a Customer (Stripe detaches its cards)."""
+    return _call(client().v1.customers.delete, customer_id).to_dict()
+
+
+def list_customer_payment_methods(customer_id: str) -> list[dict]:
+    """Every card saved on a Customer, page by page."""
+    methods = client().v1.customers.payment_methods
+    page = _call(methods.list, customer_id, params={"limit": 100})
+    return [pm.to_dict() for pm in _call(lambda: list(page.auto_paging_iter()))]
+
+
+def retrieve_payment_method(pm_id: str) -> dict:
+    """A PaymentMethod."""
+    return _call(client().v1.payment_methods.retrieve, pm_id).to_dict()
+
+
+def detach_payment_method(pm_id: str) -> dict:
+    """Detach a PaymentMethod from its Customer."""
+    return _call(client().v1.payment_methods.detach, pm_id).to_dict()

@@ -49,12 +49,16 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
         params["allow_promotion_codes"] = True
     if request.automatic_tax:
         params["automatic_tax"] = {"enabled": True}
+    if request.stripe_customer_id:
+        # The Customer carries the email; Stripe takes one or the other.
+        params["customer"] = request.stripe_customer_id
+        params["saved_payment_method_options"] = {"payment_method_save": "enabled"}
     tax = {"tax_rates": [request.tax_rate_id]} if request.tax_rate_id else {}
     return params | {
         "mode": "payment",
         "client_reference_id": str(request.customer_id),
         "metadata": {"order_id": str(request.order_id)},
-        "customer_email": request.customer_email,
+        **({} if request.stripe_customer_id else {"customer_email": request.customer_email}),
         "line_items": [
             {
                 "price_data": {

@@ -69,6 +69,8 @@ class CheckoutRequest:
     #: The installation's Tax Rate on every line (None: no tax line), or Stripe Tax.
     tax_rate_id: str | None = None
     automatic_tax: bool = False
+    #: The account's Stripe Customer: its saved cards are offered, a new one may be saved.
+    stripe_customer_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("GET", "promotion_codes", endpoints.list_promotion_codes),
         ("GET", f"promotion_codes/{_ID}", endpoints.retrieve_promotion_code),
         ("GET", f"tax_rates/{_ID}", endpoints.retrieve_tax_rate),
+        ("GET", f"customers/{_ID}", endpoints.retrieve_customer),
+        ("GET", f"customers/{_ID}/payment_methods", endpoints.list_customer_payment_methods),
+        ("GET", f"payment_methods/{_ID}", endpoints.retrieve_payment_method),
         ("POST", "checkout/sessions", endpoints.create_session),
         ("POST", f"checkout/sessions/{_ID}/expire", endpoints.expire_session),
         ("POST", "refunds", endpoints.create_refund),
@@ -45,6 +48,9 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("POST", "promotion_codes", endpoints.create_promotion_code),
         ("POST", f"promotion_codes/{_ID}", endpoints.update_promotion_code),
         ("POST", "tax_rates", endpoints.create_tax_rate),
+        ("POST", "customers", endpoints.create_customer),
+        ("DELETE", f"customers/{_ID}", endpoints.delete_customer),
+        ("POST", f"payment_methods/{_ID}/detach", endpoints.detach_payment_method),
     ]
 ]
 

@@ -15,6 +15,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import Session
 
 from . import (
+    customers,
     eventlog,
     ledger,
     payment_params,
@@ -170,6 +171,9 @@ def create_session(call: Call) -> Write:
             s, checked["discounts"], checked["currency"], checked["amount_subtotal"],
             checked["customer_email"], call.now,
         )  # fmt: skip
+        if checked["customer"]:
+            found = customers.get_customer(s, checked["customer"], "customer")
+            checked["customer_email"] = found.email  # what the page and its receipt use
         values = {**checked, "lines": lines, "discount": discount}
         row = store.create_session(s, values, page_url, call.now)
         return session_view(s, row, checked["expand"], call.now)
@@ -289,3 +293,41 @@ def _fail(call: Call, refund_id: str) -> list[str]:
         previous = {"failure_reason": None, "status": "succeeded"}
         updated = eventlog.add_event(s, "refund.updated", body, call.now, previous=previous)
         return [failed.id, updated.id]
+
+
+def create_customer(call: Call) -> Write:
+    """`POST /v1/customers`."""
+    checked = customers.customer_params(call.values)
+    return lambda s: customers.customer(customers.create_customer(s, checked, call.now))
+
+
+def retrieve_customer(s: Session, call: Call, customer_id: str) -> dict:
+    """`GET /v1/customers/{id}`."""
+    payment_params.retrieve_params(call.values, set())
+    return customers.customer(customers.get_customer(s, customer_id))
+
+
+def delete_customer(call: Call, customer_id: str) -> Write:
+    """`DELETE /v1/customers/{id}`: its cards are detached."""
+    payment_params.retrieve_params(call.values, set())
+    return lambda s: customers.delete_customer(s, customer_id)
+
+
+def list_customer_payment_methods(s: Session, call: Call, customer_id: str) -> dict:
+    """`GET /v1/customers/{id}/payment_methods`."""
+    query = customers.list_params(call.values)
+    rows, more = customers.list_payment_methods(s, customer_id, query)
+    data = [customers.payment_method(row) for row in rows]
+    return listing(f"/v1/customers/{customer_id}/payment_methods", data, more)
+
+
+def retrieve_payment_method(s: Session, call: Call, pm_id: str) -> dict:
+    """`GET /v1/payment_methods/{id}`."""
+    payment_params.retrieve_params(call.values, set())
+    return customers.payment_method(customers.get_payment_method(s, pm_id))
+
+
+def detach_payment_method(call: Call, pm_id: str) -> Write:
+    """`POST /v1/payment_methods/{id}/detach`."""
+    payment_params.retrieve_params(call.values, set())
+    return lambda s: customers.payment_method(customers.detach(s, pm_id))

@@ -4,7 +4,7 @@ import re
 import time
 from typing import Any
 
-from . import errors, eventlog, events, ledger, promotions, shapes, shipping, store
+from . import customers, errors, eventlog, events, ledger, promotions, shapes, shipping, store
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000002"
@@ -41,7 +41,21 @@ def view(session_id: str) -> dict[str, Any] | None:
             **shapes.session(row),
             # What the items come to (after discount, with exclusive tax), before shipping.
             "items_total": store.items_total(row),
+            # Whom the page is for: the session's email, or its Customer's.
+            "email": row.customer_email,
             "promotion_code": code,
+            # The customer's saved cards (pay with one), and whether a new one may be saved.
+            "saved_cards": [
+                {
+                    "id": card.id,
+                    "brand": card.brand,
+                    "last4": card.last4,
+                    "exp_month": card.exp_month,
+                    "exp_year": card.exp_year,
+                }
+                for card in customers.saved_cards(s, row.customer)
+            ],  # fmt: skip
+            "save_card_offered": row.save_card_offered,
             "line_items": shapes.line_items(row, page),
             # What the page's shipping fields offer and hold before the customer types.
             "ship_to": offered.get("allowed_countries") or [],
@@ -119,7 +133,16 @@ def pay(
     number = re.sub(r"\s+", "", card_number or "")
     now = int(time.time())
     with store.transaction() as s:
-        free = _open_session(s, session_id, now).amount_total == 0
+        opened = _open_session(s, session_id, now)
+        free = opened.amount_total == 0
+        saved = (form.get("payment_method") or "").strip()
+        if saved and not free:
+            card = next((c for c in customers.saved_cards(s, opened.customer) if c.id == saved),
+                        None)  # fmt: skip
+            if card is None:
+                raise PaymentError("Choose one of your saved cards, or type a card.", 422)
+            number = PAYS  # a saved test card pays
+            form = {**form, "save_card": ""}
     if not free and number not in (PAYS, DECLINED, REFUND_FAILS):
         raise PaymentError(TEST_CARD_HINT, 422)
     if not free and number == DECLINED:
@@ -147,6 +170,8 @@ def pay(
             )
         if row.payment_status == "paid":
             ledger.record_payment(s, row, number, number == REFUND_FAILS, now)
+            if form.get("save_card") == "on" and row.save_card_offered and row.customer:
+                customers.save_card(s, row.customer, number, now)
         session = shapes.session(row, (), now)
         event = eventlog.add_event(s, "checkout.session.completed", session, now)
     delivered = events.deliver_new([event.id])

@@ -58,6 +58,12 @@ class EmulatorSession(db.Model):
     cancel_url: Mapped[str | None] = mapped_column(Text)
     client_reference_id: Mapped[str | None] = mapped_column(String(200))
     customer_email: Mapped[str | None] = mapped_column(String(512))
+    #: The Customer the session pays for (`customer`), and whether the page offers to save
+    #: the card (`saved_payment_method_options[payment_method_save]=enabled`).
+    customer: Mapped[str | None] = mapped_column(String(255))
+    save_card_offered: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     # `metadata` is taken by the declarative base; the column keeps Stripe's name.
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
     payment_intent: Mapped[str | None] = mapped_column(String(255))
@@ -232,4 +238,34 @@ class EmulatorTaxRate(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     jurisdiction: Mapped[str | None] = mapped_column(String(50))
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+
+
+class EmulatorCustomer(db.Model):
+    """A Customer: the account a shop customer's saved cards hang on."""
+
+    __tablename__ = "emulator_customers"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(512))
+    name: Mapped[str | None] = mapped_column(String(256))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
+    created: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EmulatorPaymentMethod(db.Model):
+    """A card a customer saved on the hosted page (`save_card`), attached to their Customer
+    until detached."""
+
+    __tablename__ = "emulator_payment_methods"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), unique=True)
+    customer: Mapped[str | None] = mapped_column(String(255), index=True)
+    brand: Mapped[str] = mapped_column(String(16))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
     created: Mapped[int] = mapped_column(Integer)

@@ -43,7 +43,8 @@ def pay(session_id: str):
         form = {
             key: value
             for key, value in request.form.items()
-            if key.startswith("shipping_") or key == "promotion_code"
+            if key.startswith("shipping_")
+            or key in ("promotion_code", "save_card", "payment_method")
         }
         result = hosted.pay(session_id, request.form.get("card_number", ""), form)
     except hosted.PaymentError as error:

@@ -222,7 +222,7 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
             "mode", "line_items", "success_url", "cancel_url", "client_reference_id",
             "metadata", "customer_email", "expires_at", "payment_method_types", "expand",
             "ui_mode", "shipping_address_collection", "shipping_options", "discounts",
-            "allow_promotion_codes", "automatic_tax",
+            "allow_promotion_codes", "automatic_tax", "customer", "saved_payment_method_options",
         },
     )  # fmt: skip
     if not present(params.get("mode")):
@@ -236,6 +236,27 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
     email = params.get("customer_email")
     if present(email) and not (isinstance(email, str) and _EMAIL.match(email)):
         raise errors.invalid("customer_email", f"Invalid email address: {email}", "email_invalid")
+    customer = optional_string(params, "customer", 255)
+    if customer and present(email):
+        raise errors.invalid(
+            "customer_email",
+            "You may only specify one of these parameters: customer, customer_email.",
+        )
+    save = params.get("saved_payment_method_options")
+    save_offered = False
+    if present(save):
+        options = hash_of(save, "saved_payment_method_options")
+        only(options, {"payment_method_save", "allow_redisplay_filters", "payment_method_remove"},
+             "saved_payment_method_options")  # fmt: skip
+        if present(options.get("payment_method_save")):
+            save_offered = choice(options["payment_method_save"],
+                                  "saved_payment_method_options[payment_method_save]",
+                                  ("disabled", "enabled")) == "enabled"  # fmt: skip
+        if save_offered and not customer:
+            raise errors.invalid(
+                "saved_payment_method_options[payment_method_save]",
+                "`payment_method_save` requires a `customer`.",
+            )
     methods = params.get("payment_method_types") or ["card"]
     if not isinstance(methods, list) or any(m != "card" for m in methods):
         raise errors.invalid(
@@ -255,6 +276,8 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
         "client_reference_id": optional_string(params, "client_reference_id", 200),
         "metadata": metadata(params.get("metadata")),
         "customer_email": email if present(email) else None,
+        "customer": customer,
+        "save_card_offered": save_offered,
         "expires_at": _expires_at(params.get("expires_at"), now),
         "payment_method_types": methods,
         "ui_mode": _ui_mode(params.get("ui_mode")),

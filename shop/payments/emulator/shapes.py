@@ -88,7 +88,7 @@ def discount_object(row: EmulatorSession) -> dict[str, Any]:
         "id": "di_" + row.id[-24:],
         "object": "discount",
         "checkout_session": row.id,
-        "customer": None,
+        "customer": row.customer,
         "customer_account": None,
         "end": None,
         "invoice": None,
@@ -158,7 +158,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
             "submit": None,
             "terms_of_service_acceptance": None,
         },
-        "customer": None,
+        "customer": row.customer,
         "customer_account": None,
         "customer_creation": "if_required",
         "customer_details": (
@@ -175,7 +175,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
             if status == "complete"
             else None
         ),
-        "customer_email": row.customer_email,
+        "customer_email": None if row.customer else row.customer_email,
         "discounts": [
             {"coupon": row.discount["coupon"], "promotion_code": row.discount["promotion_code"]}
         ]
@@ -207,7 +207,13 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "recovered_from": None,
         "redirect_on_completion": None,
         "return_url": None,
-        "saved_payment_method_options": None,
+        "saved_payment_method_options": {
+            "allow_redisplay_filters": ["always"],
+            "payment_method_remove": None,
+            "payment_method_save": "enabled" if row.save_card_offered else None,
+        }
+        if row.customer
+        else None,
         "setup_intent": None,
         "status": status,
         "submit_type": None,

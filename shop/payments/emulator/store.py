@@ -103,6 +103,8 @@ def create_session(
         cancel_url=values["cancel_url"],
         client_reference_id=values["client_reference_id"],
         customer_email=values["customer_email"],
+        customer=values.get("customer"),
+        save_card_offered=values.get("save_card_offered", False),
         meta=values["metadata"],
         url=page_url(session_id),
         created=now,
