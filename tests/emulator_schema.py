@@ -52,6 +52,10 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
 
 def problems(body: Any, status: int = 200) -> list[str]:
     """What in an emulator answer differs from Stripe's schema (empty: nothing)."""
+    if status < 400 and isinstance(body, dict) and body.get("deleted") is True:
+        # Stripe answers a delete with the deleted object's id and kind only.
+        extra = set(body) - {"id", "object", "deleted"}
+        return [f"a deleted {body.get('object')} carries {sorted(extra)}"] if extra else []
     if status >= 400:
         names = ["error"]
     elif isinstance(body, dict) and body.get("object") == "list":

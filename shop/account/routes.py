@@ -1,10 +1,12 @@
-"""`/account`: change the password, log out everywhere, download my data, delete my account."""
+"""`/account`: change the password, log out everywhere, saved cards, download my data,
+delete my account."""
 
 import json
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -83,7 +85,13 @@ def logout_everywhere():
 @login_required
 def download_data():
     """Everything the shop holds about the customer, as a JSON file."""
-    body = json.dumps(services.export(account_of(current_user)), indent=2, ensure_ascii=False)
+    try:
+        data = services.export(account_of(current_user))
+    except services.CardsUnavailable:
+        flash("Your data cannot be gathered right now (Stripe keeps your saved cards and "
+              "could not be reached); try again in a moment.", "error")  # fmt: skip
+        return _page(503)
+    body = json.dumps(data, indent=2, ensure_ascii=False)
     return Response(
         body,
         mimetype="application/json",
@@ -100,10 +108,49 @@ def delete():
     if form.validate_on_submit():
         user = account_of(current_user)
         if auth_services.password_matches(user, form.current.data):
-            services.delete_account(user)
+            try:
+                services.delete_account(user)
+            except services.CardsUnavailable:
+                flash("Stripe could not be reached to delete your saved cards, so your "
+                      "account is not deleted yet. Try again in a moment.", "error")  # fmt: skip
+                return _page(503)
             session.clear()
             logout_user()
             flash("Your account is deleted. Thank you for shopping with us.", "info")
             return redirect(url_for("catalog.index"))
         _wrong_password(form.current)
     return _page(422, delete=form)
+
+
+@bp.get("/payment-methods")
+@login_required
+def payment_methods():
+    """The cards saved at checkout: brand, last 4, expiry, each with Remove."""
+    return _cards_page()
+
+
+def _cards_page(message: str | None = None, kind: str = "success", status: int = 200):
+    """The saved cards page (Stripe asked for them; 503 if it cannot be reached)."""
+    try:
+        cards = services.saved_cards(account_of(current_user))
+    except services.CardsUnavailable:
+        cards, message, kind, status = None, "Your saved cards cannot be shown right now; try "\
+            "again in a moment.", "error", 503  # fmt: skip
+    page = render_template("account/payment_methods.html", cards=cards, message=message,
+                           message_kind=kind)  # fmt: skip
+    return page, status
+
+
+@bp.post("/payment-methods/<pm_id>/remove")
+@login_required
+def remove_payment_method(pm_id: str):
+    """Detach one of the customer's own saved cards at Stripe; anyone else's is a 404."""
+    try:
+        removed = services.remove_card(account_of(current_user), pm_id)
+    except services.CardsUnavailable:
+        return _cards_page("Stripe could not be reached; the card is still saved. Try again.",
+                           "error", 503)  # fmt: skip
+    if not removed:
+        abort(404)
+    flash("The card is removed: it is no longer saved for your checkouts.", "success")
+    return redirect(url_for(".payment_methods"), 303)

@@ -1,17 +1,22 @@
-"""What a customer may do with their own account: take their data, delete the account.
+"""What a customer may do with their own account: see and remove saved cards, take their
+data, delete the account.
 
 Deleting keeps the orders (the law asks a shop to keep its sales records for years) but
 nothing that names the customer: the account row stays, emptied, for the orders to point
 at; the email becomes `deleted-<id>@deleted.invalid`, the password unusable, every session
-ended, the cart emptied. Stripe keeps its own copy of the email given at checkout, as
-Stripe's own records; the shop has no other.
+ended, the cart and favourites emptied, and the account's Stripe Customer deleted (which
+detaches every saved card); if Stripe cannot be reached, nothing is deleted and the customer
+is told to try again, so no card stays saved for an account that is gone. Stripe keeps its
+own records of past payments, as the law asks of it too.
 """
 
 from typing import Any
 
+from .. import payments
 from ..auth.models import User, new_session_token
 from ..cart import services as cart
 from ..extensions import db
+from ..favourites import services as favourites
 from ..models import utcnow
 from ..orders import services as orders
 
@@ -19,9 +24,45 @@ from ..orders import services as orders
 DELETED_EMAIL = "deleted-{id}@deleted.invalid"
 
 
+class CardsUnavailable(Exception):
+    """Stripe, which keeps the saved cards, could not be reached."""
+
+
+def saved_cards(user: User) -> list[payments.SavedCard]:
+    """The cards saved on the account's Stripe Customer (none before a first checkout)."""
+    customer_id = user.stripe_customer_id
+    if not customer_id:
+        return []
+    db.session.rollback()  # no connection held while Stripe answers
+    try:
+        return payments.saved_cards(customer_id)
+    except payments.PaymentsError:
+        raise CardsUnavailable() from None
+
+
+def remove_card(user: User, pm_id: str) -> bool:
+    """Detach one of the account's cards at Stripe; False if it is not one of theirs."""
+    customer_id = user.stripe_customer_id
+    if not customer_id or not pm_id.isascii() or len(pm_id) > 255:
+        return False
+    db.session.rollback()
+    try:
+        return payments.remove_card(customer_id, pm_id)
+    except payments.PaymentsRejected:
+        return False
+    except payments.PaymentsError:
+        raise CardsUnavailable() from None
+
+
 def export(user: User) -> dict[str, Any]:
-    """Everything the shop holds about `user`, as JSON-ready data: the account and orders."""
+    """Everything the shop holds about `user`, as JSON-ready data: the account, orders,
+    favourites and saved cards (brand and last 4 only). `CardsUnavailable` when Stripe,
+    which keeps the cards, cannot be asked."""
+    cards = saved_cards(user)
+    liked = favourites.listing(user.id, "usd")
     return {
+        "favourites": [{"sku": item.sku, "name": item.name} for item in liked],
+        "saved_cards": [{"brand": card.brand, "last4": card.last4} for card in cards],
         "exported_at": utcnow().isoformat(),
         "account": {
             "email": user.email,
@@ -51,8 +92,18 @@ def export(user: User) -> dict[str, Any]:
 
 
 def delete_account(user: User) -> None:
-    """Delete the customer's account, keeping their orders anonymised (see the module)."""
+    """Delete the customer's account, keeping their orders anonymised (see the module);
+    `CardsUnavailable` (nothing deleted) when Stripe cannot delete the saved cards."""
+    if user.stripe_customer_id:
+        customer_id = user.stripe_customer_id
+        db.session.rollback()
+        try:
+            payments.delete_customer(customer_id)
+        except payments.PaymentsError:
+            raise CardsUnavailable() from None
+        user.stripe_customer_id = None
     cart.forget_cart(user.id)
+    favourites.forget(user.id)
     user.email = DELETED_EMAIL.format(id=user.id)
     user.password_hash = ""  # matches no password: werkzeug refuses a hash without a method
     user.session_token = new_session_token()

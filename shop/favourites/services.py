@@ -118,3 +118,8 @@ def product_ids(user_id: int) -> list[int]:
     return list(
         db.session.scalars(select(Favourite.product_id).where(Favourite.user_id == user_id))
     )
+
+
+def forget(user_id: int) -> None:
+    """Delete the customer's favourites (an account being deleted). The caller commits."""
+    db.session.execute(delete(Favourite).where(Favourite.user_id == user_id))

@@ -62,6 +62,7 @@ SCOPED_TO_THE_CUSTOMER = {
     "/orders/<int:order_id>": "one of the customer's own orders (anyone else's is a 404)",
     "/products/<sku>/buy": "an active product, bought by the signed-in customer for themselves",
     "/favourites/<int:product_id>/cart": "a product put in the signed-in customer's own cart",
+    "/account/payment-methods/<pm_id>/remove": "a card on the customer's own Stripe Customer",
 }
 #: Public by design: they stand for Stripe's own hosted page and API (emulator mode only);
 #: the session id is an unguessable secret, as on checkout.stripe.com, and the API needs a key.
