@@ -27,8 +27,8 @@ class Dialog:
 CART = Dialog("cart", "cart/cart.html", ("cart_body", "cart_badge", "cart_status"))
 #: My Orders: its body.
 ORDERS = Dialog("orders", "orders/orders.html", ("orders_body",))
-#: Favourites: its body.
-FAVOURITES = Dialog("favourites", "favourites/favourites.html", ("favourites_body",))
+#: Favourites: its body, and the header badge out of band ("Move to cart" changes it).
+FAVOURITES = Dialog("favourites", "favourites/favourites.html", ("favourites_body", "cart_badge"))
 
 
 def with_dialog(
