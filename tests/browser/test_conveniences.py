@@ -13,6 +13,7 @@ from browser.helpers import (
     no_page_load,
     pay,
 )
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +82,24 @@ def test_a_saved_card_is_offered_next_time_and_removed_from_the_account(signed_i
     rows.first.get_by_role("button", name=re.compile("^Remove")).click()
     expect(page.locator(".saved-card")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text("The card is removed")
+
+
+def test_without_javascript_a_visitor_fills_a_cart_and_checkout_asks_for_a_login(
+    new_context, shop, customer
+):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/")
+    tote = shop.products["TOTE-CANVAS"]
+    card(page, tote.name).get_by_role("button", name="Add").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    cart = page.locator("#cart-dialog")
+    expect(cart.locator(".cart-line")).to_have_count(1)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    cart.get_by_role("button", name="Checkout").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=/cart$"))
+    page.get_by_label("Email", exact=True).fill(customer)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    expect(page.locator("#cart-dialog .cart-line")).to_have_count(1)
+    expect(page.locator("#cart-dialog")).to_contain_text("is in your cart now")
