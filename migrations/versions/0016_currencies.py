@@ -30,9 +30,7 @@ def upgrade():
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("price_cents", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "price_cents >= 0", name=op.f("ck_product_prices_price_not_negative")
-        ),
+        sa.CheckConstraint("price_cents >= 0", name=op.f("ck_product_prices_price_not_negative")),
         sa.ForeignKeyConstraint(
             ["product_id"],
             ["products.id"],

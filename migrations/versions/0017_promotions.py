@@ -63,7 +63,9 @@ def upgrade():
             name=op.f("ck_promotions_limit_positive"),
         ),
         sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_promotions_created_by_users"),
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_promotions_created_by_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_promotions")),
@@ -78,7 +80,9 @@ def upgrade():
         sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("applied_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_cart_codes_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_cart_codes_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_cart_codes")),
@@ -90,7 +94,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column("discount_cents", sa.Integer(), server_default="0", nullable=False)
         )
-        batch_op.add_column(sa.Column("tax_cents", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("tax_cents", sa.Integer(), server_default="0", nullable=False)
+        )
         batch_op.add_column(sa.Column("promotion_code", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("promotion_code_id", sa.String(length=255), nullable=True))
     op.execute("UPDATE orders SET subtotal_cents = total_cents - shipping_cents")
@@ -142,15 +148,14 @@ def upgrade():
             name=op.f("ck_emulator_promotion_codes_promotion_redeemed_within_max"),
         ),
         sa.ForeignKeyConstraint(
-            ["coupon_id"], ["emulator_coupons.id"],
+            ["coupon_id"],
+            ["emulator_coupons.id"],
             name=op.f("fk_emulator_promotion_codes_coupon_id_emulator_coupons"),
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_emulator_promotion_codes")),
         sa.UniqueConstraint("id", name=op.f("uq_emulator_promotion_codes_id")),
     )
-    op.create_index(
-        op.f("ix_emulator_promotion_codes_code"), "emulator_promotion_codes", ["code"]
-    )
+    op.create_index(op.f("ix_emulator_promotion_codes_code"), "emulator_promotion_codes", ["code"])
     op.create_table(
         "emulator_tax_rates",
         sa.Column("pk", sa.Integer(), nullable=False),
@@ -168,10 +173,19 @@ def upgrade():
         sa.UniqueConstraint("id", name=op.f("uq_emulator_tax_rates_id")),
     )
     with op.batch_alter_table("emulator_checkout_sessions", schema=None) as batch_op:
+        # `no_payment_required` (a session a 100% code makes free) is 19 characters.
+        batch_op.alter_column(
+            "payment_status",
+            existing_type=sa.String(length=16),
+            type_=sa.String(length=24),
+            existing_nullable=False,
+        )
         batch_op.add_column(
             sa.Column("amount_discount", sa.Integer(), server_default="0", nullable=False)
         )
-        batch_op.add_column(sa.Column("amount_tax", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("amount_tax", sa.Integer(), server_default="0", nullable=False)
+        )
         batch_op.add_column(sa.Column("discount", sa.JSON(), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -184,7 +198,18 @@ def upgrade():
 
 
 def downgrade():
+    # Before codes no session came to nothing: a free one reads as paid, as the shop saw it.
+    op.execute(
+        "UPDATE emulator_checkout_sessions SET payment_status = 'paid' "
+        "WHERE payment_status = 'no_payment_required'"
+    )
     with op.batch_alter_table("emulator_checkout_sessions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "payment_status",
+            existing_type=sa.String(length=24),
+            type_=sa.String(length=16),
+            existing_nullable=False,
+        )
         batch_op.drop_column("automatic_tax")
         batch_op.drop_column("allow_promotion_codes")
         batch_op.drop_column("discount")

@@ -25,11 +25,15 @@ def upgrade():
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_favourites_product_id_products"),
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_favourites_product_id_products"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_favourites_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", "product_id", name=op.f("pk_favourites")),

@@ -62,7 +62,9 @@ def downgrade():
     with op.batch_alter_table("emulator_checkout_sessions", schema=None) as batch_op:
         batch_op.drop_column("save_card_offered")
         batch_op.drop_column("customer")
-    op.drop_index(op.f("ix_emulator_payment_methods_customer"), table_name="emulator_payment_methods")
+    op.drop_index(
+        op.f("ix_emulator_payment_methods_customer"), table_name="emulator_payment_methods"
+    )
     op.drop_table("emulator_payment_methods")
     op.drop_table("emulator_customers")
     with op.batch_alter_table("users", schema=None) as batch_op:

@@ -35,7 +35,7 @@ class EmulatorSession(db.Model):
     pk: Mapped[int] = mapped_column(primary_key=True)
     id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16))
-    payment_status: Mapped[str] = mapped_column(String(16))
+    payment_status: Mapped[str] = mapped_column(String(24))
     mode: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
     amount_subtotal: Mapped[int] = mapped_column(Integer)
