@@ -155,3 +155,19 @@ def test_the_emulator_refuses_saving_without_a_customer_and_both_customer_and_em
         assert gone.deleted is True
         with pytest.raises(stripe.InvalidRequestError):
             stripe_client().v1.customers.retrieve(customer.id)
+
+
+def test_a_customer_deleted_at_stripe_is_replaced_at_the_next_try(app, client, user, seeded):
+    add(client, seeded["MUG-STONE"])
+    pay(app, session_id(checkout(client)))
+    gone = customer_of(app, user)
+    with app.app_context():
+        stripe_client().v1.customers.delete(gone)  # as from Stripe's Dashboard
+    add(client, seeded["MUG-STONE"])
+    failed = checkout(client)
+    assert failed.status_code == 503 and "Nothing was charged" in failed.get_data(as_text=True)
+    assert customer_of(app, user) == f"gone:{gone}"
+    retried = checkout(client)
+    assert retried.status_code == 200
+    fresh = customer_of(app, user)
+    assert fresh and fresh != gone

@@ -13,7 +13,7 @@ own records of past payments, as the law asks of it too.
 from typing import Any
 
 from .. import payments
-from ..auth.models import User, new_session_token
+from ..auth.models import User, live_customer, new_session_token
 from ..cart import services as cart
 from ..extensions import db
 from ..favourites import services as favourites
@@ -30,7 +30,7 @@ class CardsUnavailable(Exception):
 
 def saved_cards(user: User) -> list[payments.SavedCard]:
     """The cards saved on the account's Stripe Customer (none before a first checkout)."""
-    customer_id = user.stripe_customer_id
+    customer_id = live_customer(user.stripe_customer_id)
     if not customer_id:
         return []
     db.session.rollback()  # no connection held while Stripe answers
@@ -42,7 +42,7 @@ def saved_cards(user: User) -> list[payments.SavedCard]:
 
 def remove_card(user: User, pm_id: str) -> bool:
     """Detach one of the account's cards at Stripe; False if it is not one of theirs."""
-    customer_id = user.stripe_customer_id
+    customer_id = live_customer(user.stripe_customer_id)
     if not customer_id or not pm_id.isascii() or len(pm_id) > 255:
         return False
     db.session.rollback()
@@ -94,14 +94,14 @@ def export(user: User) -> dict[str, Any]:
 def delete_account(user: User) -> None:
     """Delete the customer's account, keeping their orders anonymised (see the module);
     `CardsUnavailable` (nothing deleted) when Stripe cannot delete the saved cards."""
-    if user.stripe_customer_id:
-        customer_id = user.stripe_customer_id
+    customer_id = live_customer(user.stripe_customer_id)
+    if customer_id:
         db.session.rollback()
         try:
             payments.delete_customer(customer_id)
         except payments.PaymentsError:
             raise CardsUnavailable() from None
-        user.stripe_customer_id = None
+    user.stripe_customer_id = None
     cart.forget_cart(user.id)
     favourites.forget(user.id)
     user.email = DELETED_EMAIL.format(id=user.id)

@@ -20,6 +20,15 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(SESSION_TOKEN_BYTES)
 
 
+#: How `users.stripe_customer_id` marks a Customer Stripe no longer has.
+GONE_CUSTOMER = "gone:"
+
+
+def live_customer(stored: str | None) -> str | None:
+    """The Stripe Customer id to use, from the stored value (None: none, or gone)."""
+    return None if not stored or stored.startswith(GONE_CUSTOMER) else stored
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     """A customer or an admin; the email is stored normalised (trimmed, lower case).
 
@@ -38,7 +47,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The currency the customer shops in (lower case; None: not chosen yet).
     currency: Mapped[str | None] = mapped_column(String(3))
-    #: The account's Customer at Stripe (its saved cards), made on the first checkout.
+    #: The account's Customer at Stripe (its saved cards), made on the first checkout;
+    #: `gone:<id>` once Stripe said it has no such Customer (the next checkout makes one).
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
     @staticmethod

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import payments, shipping
-from ..auth.models import User
+from ..auth.models import GONE_CUSTOMER, User, live_customer
 from ..cart.services import Cart, load_cart
 from ..catalog.services import find_product
 from ..extensions import db
@@ -206,11 +206,12 @@ def _checkout(
     # Plain values from here on: a rollback expires ORM objects, and reloading `user` would
     # take a pooled connection on every pass of the loop below.
     user_id, email = user.id, user.email
-    customer_id = db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id))
+    stored = db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id))
+    customer_id = live_customer(stored)
     db.session.rollback()  # hold no connection while Stripe may be asked for the tax rate
     try:
         payments.tax_rate_id()  # made at Stripe on the first checkout, read from then on
-        customer_id = customer_id or _stripe_customer(user_id, email)
+        customer_id = customer_id or _stripe_customer(user_id, email, stored)
     except payments.PaymentsError:
         raise CheckoutUnavailable("Payment could not be started; please try again.") from None
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
@@ -303,21 +304,27 @@ def decide(pending: Slot | None, now: datetime) -> Step:
     return Step.WAIT
 
 
-def _stripe_customer(user_id: int, email: str) -> str:
-    """The account's Stripe Customer, made on its first checkout and kept on the account.
+def _stripe_customer(user_id: int, email: str, stored: str | None = None) -> str:
+    """The account's Stripe Customer, made on its first checkout and kept on the account
+    (or made again in place of one Stripe no longer has: `stored` is its `gone:` mark).
 
-    Lock: Stripe's idempotency key (one per account) makes parallel first checkouts get one
-    Customer; the guarded UPDATE ... WHERE stripe_customer_id IS NULL stores it once.
+    Lock: Stripe's idempotency key (one per account, and per Customer replaced) makes
+    parallel first checkouts get one Customer; the guarded UPDATE ... WHERE the stored value
+    is still what this request read stores it once.
     """
-    made = payments.make_customer(user_id, email)
+    made = payments.make_customer(user_id, email, replacing=stored)
+    unchanged = User.stripe_customer_id.is_(None) if stored is None else (
+        User.stripe_customer_id == stored
+    )  # fmt: skip
     db.session.execute(
         update(User)
-        .where(User.id == user_id, User.stripe_customer_id.is_(None))
+        .where(User.id == user_id, unchanged)
         .values(stripe_customer_id=made)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id)) or made
+    now = db.session.scalar(select(User.stripe_customer_id).where(User.id == user_id))
+    return live_customer(now) or made
 
 
 def _check_cart(cart: Cart) -> None:
@@ -446,6 +453,10 @@ def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
             # The same key is in flight at Stripe (a peer took this claim over, or the other
             # way round): that request records the session; it is not a failure.
             raise _PeerAtStripe() from None
+        if error.param == "customer" and request.stripe_customer_id:
+            # Stripe has no such Customer (deleted in the Dashboard, say): forget it, so the
+            # customer's next try makes a new one instead of failing for good.
+            _forget_customer(request.customer_id, request.stripe_customer_id)
         _fail_claim(order_id, error)
     except payments.PaymentsError as error:
         _fail_claim(order_id, error)
@@ -485,6 +496,21 @@ class _PeerAtStripe(Exception):
     """Another request is asking Stripe for this order's session right now."""
 
 
+def _forget_customer(user_id: int, customer_id: str) -> None:
+    """Clear an account's Stripe Customer that Stripe no longer has.
+
+    Lock: guarded UPDATE ... WHERE stripe_customer_id = the id that failed; one a racing
+    request stored meanwhile stays.
+    """
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.stripe_customer_id == customer_id)
+        .values(stripe_customer_id=GONE_CUSTOMER + customer_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
 def _fail_claim(order_id: int, error: payments.PaymentsError) -> None:
     """Stripe did not open the session: fail the order (its units go back); say so."""
     log.warning("checkout: creating the session for order %s failed: %s", order_id, error)
@@ -510,8 +536,8 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
         Item(item.product_id, item.name, item.unit_price_cents, item.quantity)
         for item in pending.items
     )
-    customer_id = db.session.scalar(
-        select(User.stripe_customer_id).where(User.id == pending.user_id)
+    customer_id = live_customer(
+        db.session.scalar(select(User.stripe_customer_id).where(User.id == pending.user_id))
     )
     request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
                        pending.expires_at, pending.promotion_code_id, customer_id)  # fmt: skip

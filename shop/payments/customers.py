@@ -6,6 +6,7 @@ account's id), so parallel first checkouts get the one Customer Stripe made; the
 stores its id on the account with a guarded UPDATE, and never asks again.
 """
 
+import hashlib
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,12 +26,16 @@ class SavedCard:
     exp_year: int
 
 
-def make_customer(account_id: int, email: str) -> str:
-    """The id of the account's Customer at Stripe, made now or by a racing request."""
+def make_customer(account_id: int, email: str, replacing: str | None = None) -> str:
+    """The id of the account's Customer at Stripe, made now or by a racing request;
+    `replacing` names what the account held before (a Customer Stripe no longer has), so
+    the replacement gets a key of its own."""
     salt = installation.installation_secret("customer_key_salt", lambda: secrets.token_hex(16))
+    key = f"customer-{salt}-{account_id}"
+    if replacing:
+        key += "-" + hashlib.sha256(replacing.encode()).hexdigest()[:16]
     created = gateway.create_customer(
-        {"email": email, "metadata": {"account_id": str(account_id)}},
-        idempotency_key=f"customer-{salt}-{account_id}",
+        {"email": email, "metadata": {"account_id": str(account_id)}}, idempotency_key=key
     )
     return created["id"]
 
