@@ -165,17 +165,37 @@ def migrated(database_url):
     return database_url
 
 
-@pytest.fixture
-def app(migrated):
-    """A fresh app on the run's database; every table is emptied after the test."""
-    app = create_app(app_config(migrated))
-    yield app
+def empty_and_dispose(app) -> None:
+    """Empty every table of the run's database and close the app's connections."""
     with app.app_context():
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated):
+    """A fresh app on the run's database; every table is emptied after the test."""
+    app = create_app(app_config(migrated))
+    yield app
+    empty_and_dispose(app)
+
+
+@pytest.fixture
+def app_with(migrated):
+    """Apps on the run's database with settings of their own (`app_with(TAX_RATE=...)`);
+    every table is emptied after the test."""
+    made = []
+
+    def build(**settings):
+        made.append(create_app(app_config(migrated, **settings)))
+        return made[-1]
+
+    yield build
+    for each in made:
+        empty_and_dispose(each)
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 
 from checkout_helpers import add, checkout, orders, session_url
-from conftest import app_config, csrf_token
-from shop import create_app
+from conftest import csrf_token
 from shop.extensions import db
 from shop.models import utcnow
 from shop.payments import emulator
@@ -318,16 +317,9 @@ def test_a_hundred_percent_code_is_paid_at_nothing_without_a_card(
 
 
 @pytest.fixture
-def taxed_app(migrated):
+def taxed_app(app_with):
     """The shop with 20% VAT included in its prices."""
-    app = create_app(app_config(migrated, TAX_RATE=Decimal("20"), TAX_NAME="VAT"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.engine.dispose()
+    return app_with(TAX_RATE=Decimal("20"), TAX_NAME="VAT")
 
 
 def signed_in(app, seeded_ids=None):
@@ -346,47 +338,37 @@ def signed_in(app, seeded_ids=None):
 
 
 @pytest.mark.parametrize("inclusive", [True, False], ids=["inclusive", "exclusive"])
-def test_tax_is_on_every_line_and_the_order_keeps_it(migrated, inclusive):
-    app = create_app(app_config(migrated, TAX_RATE=Decimal("20"), TAX_INCLUSIVE=inclusive))
-    try:
-        client, ids = signed_in(app)
-        product = next(iter(ids.values()))
-        add(client, product, 3)
-        cart = client.get("/cart").get_data(as_text=True)
-        assert ("Prices include VAT 20%." if inclusive else "VAT 20% is added at checkout.") in cart
-        order = check_out_and_pay(app, client)
-        subtotal = order.subtotal_cents
-        if inclusive:
-            expected_tax = subtotal - round(Decimal(subtotal) / Decimal("1.2"))
-            assert order.total_cents == subtotal
-        else:
-            expected_tax = round(Decimal(subtotal) * Decimal("0.2"))
-            assert order.total_cents == subtotal + expected_tax
-        assert order.tax_cents == expected_tax and order.tax_included is inclusive
-        detail = client.get(f"/orders/{order.id}", headers=HTMX).get_data(as_text=True)
-        assert ("VAT (included)" if inclusive else "VAT") in detail
-    finally:
-        with app.app_context():
-            db.session.remove()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
-            db.engine.dispose()
+def test_tax_is_on_every_line_and_the_order_keeps_it(app_with, inclusive):
+    app = app_with(TAX_RATE=Decimal("20"), TAX_INCLUSIVE=inclusive)
+    client, ids = signed_in(app)
+    product = next(iter(ids.values()))
+    add(client, product, 3)
+    cart = client.get("/cart").get_data(as_text=True)
+    assert ("Prices include VAT 20%." if inclusive else "VAT 20% is added at checkout.") in cart
+    order = check_out_and_pay(app, client)
+    subtotal = order.subtotal_cents
+    if inclusive:
+        expected_tax = subtotal - round(Decimal(subtotal) / Decimal("1.2"))
+        assert order.total_cents == subtotal
+    else:
+        expected_tax = round(Decimal(subtotal) * Decimal("0.2"))
+        assert order.total_cents == subtotal + expected_tax
+    assert order.tax_cents == expected_tax and order.tax_included is inclusive
+    detail = client.get(f"/orders/{order.id}", headers=HTMX).get_data(as_text=True)
+    assert ("VAT (included)" if inclusive else "VAT") in detail
 
 
-def test_the_tax_rate_is_made_once_per_installation(taxed_app):
+def test_the_tax_rate_is_made_once_per_installation(taxed_app, app_with):
     client, ids = signed_in(taxed_app)
     product = next(iter(ids.values()))
     for _ in range(2):
         add(client, product)
         check_out_and_pay(taxed_app, client)
-    second = create_app(app_config(taxed_app.config["SQLALCHEMY_DATABASE_URI"],
-                                   TAX_RATE=Decimal("20"), TAX_NAME="VAT"))  # fmt: skip
+    second = app_with(TAX_RATE=Decimal("20"), TAX_NAME="VAT")  # another process's app
     with second.app_context():
         from shop.payments import tax_rate_id
 
         again = tax_rate_id()
-        db.engine.dispose()
     with taxed_app.app_context():
         with transaction() as s:
             rates = s.query(EmulatorTaxRate).all()

@@ -173,3 +173,12 @@ def pay(page, card_number: str = PAYS) -> None:
     """Type a card number on the hosted page and press Pay."""
     page.get_by_label("Card number").fill(card_number)
     page.get_by_role("button", name=re.compile(r"^Pay\b")).click()
+
+
+def log_in_for_checkout(page, email: str, password: str = PASSWORD) -> None:
+    """A visitor sent from Checkout to log in: log in there and land on the open cart."""
+    expect(page).to_have_url(re.compile(r"/login\?next=/cart$"))
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))

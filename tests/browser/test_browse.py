@@ -5,8 +5,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import add, assert_accessible, no_page_load, open_cart, snap
-from conftest import PASSWORD
+from browser.helpers import (
+    add,
+    assert_accessible,
+    log_in_for_checkout,
+    no_page_load,
+    open_cart,
+    snap,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +67,7 @@ def test_a_visitor_fills_a_cart_logs_in_at_checkout_and_finds_it_in_their_cart(
     expect(cart.locator("#cart-login-note")).to_be_visible()
     assert_accessible(page, "a visitor's cart")
     cart.get_by_role("button", name="Checkout").click()
-    expect(page).to_have_url(re.compile(r"/login\?next=/cart$"))
-    page.get_by_label("Email", exact=True).fill(customer)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/cart$"))
+    log_in_for_checkout(page, customer)
     dialog = page.locator("#cart-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("The cart you filled before logging in is in your cart now.")

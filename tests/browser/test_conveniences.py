@@ -10,10 +10,10 @@ from browser.helpers import (
     card,
     check_out_one,
     log_in,
+    log_in_for_checkout,
     no_page_load,
     pay,
 )
-from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -96,10 +96,6 @@ def test_without_javascript_a_visitor_fills_a_cart_and_checkout_asks_for_a_login
     expect(cart.locator(".cart-line")).to_have_count(1)
     expect(page.locator("#cart-count")).to_have_text("1")
     cart.get_by_role("button", name="Checkout").click()
-    expect(page).to_have_url(re.compile(r"/login\?next=/cart$"))
-    page.get_by_label("Email", exact=True).fill(customer)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/cart$"))
+    log_in_for_checkout(page, customer)
     expect(page.locator("#cart-dialog .cart-line")).to_have_count(1)
     expect(page.locator("#cart-dialog")).to_contain_text("is in your cart now")
