@@ -1,16 +1,18 @@
 # Everyday commands. `make run` and `make test` set everything up on a fresh machine.
 # htmx is vendored: static/js/htmx.min.js is htmx.org 2.0.11 from npm (`make htmx` refetches it).
 # The browser tests' axe-core is vendored too: tests/browser/vendor/axe.min.js (`make axe`).
+# So is Swagger UI for `GET /api/docs`: static/vendor/swagger-ui/ (`make swagger-ui`).
 
 VENV    ?= .venv
 PYTHON  ?= python3
 PORT    ?= 5000
 HTMX_VERSION := 2.0.11
 AXE_VERSION  := 4.14.1
+SWAGGER_UI_VERSION := 5.36.0
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format settings settings-check screenshot htmx axe bench rehearsal clean
+.PHONY: run test lint format settings settings-check screenshot htmx axe swagger-ui bench rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +89,12 @@ axe:
 	cd $$(mktemp -d) && npm pack -q axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz \
 		&& cp package/axe.min.js $(CURDIR)/tests/browser/vendor/axe.min.js \
 		&& cp package/LICENSE $(CURDIR)/tests/browser/vendor/axe-core.LICENSE
+
+swagger-ui:
+	cd $$(mktemp -d) && npm pack -q swagger-ui-dist@$(SWAGGER_UI_VERSION) \
+		&& tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && mkdir -p $(CURDIR)/static/vendor/swagger-ui \
+		&& cp package/swagger-ui-bundle.js package/swagger-ui.css package/LICENSE \
+			$(CURDIR)/static/vendor/swagger-ui/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "notifications.models",
     "payments.models",
     "payments.emulator.models",
+    "api.models",
 )
 
 
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount each area of the shop."""
     from .account.routes import bp as account_bp
     from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .cart.routes import bp as cart_bp
     from .cart.routes import init_guest_carts
@@ -98,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(promotions_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
     connect_areas()
 
 
@@ -125,7 +128,7 @@ def connect_areas() -> None:
 
 def register_payments(app: Flask) -> None:
     """Stripe (or the emulator) and what each area does with its events."""
-    from . import payments
+    from . import api, payments
     from .orders import disputes, refunds, settlement
     from .orders import notices as order_notices
 
@@ -134,6 +137,7 @@ def register_payments(app: Flask) -> None:
     refunds.register(app)
     disputes.register(app)
     order_notices.register(app)  # the worker's duties and failed-email notes for orders
+    api.register(app)  # the worker forgets idempotency keys past their 24 hours
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from . import problems
 from .extensions import db, login_manager
 from .htmx import hx_redirect, is_htmx
 
@@ -31,8 +32,11 @@ RETRY_AFTER = "5"
 
 
 def error_response(status: int, message: str | None = None, headers=None):
-    """Render `message` as a toast (htmx, retargeted to #toasts) or a full error page."""
+    """Render `message` as a toast (htmx, retargeted to #toasts) or a full error page; under
+    `/api/` as problem+json."""
     message = message or MESSAGES.get(status, "Something went wrong.")
+    if problems.under_api():
+        return problems.problem(status, message, headers=headers)
     if is_htmx():
         body = render_template("errors/toast.html", message=message, status=status)
         response = make_response(body, status)
@@ -83,6 +87,11 @@ def signed_out():
 
 def register(app: Flask) -> None:
     """Install the handlers; HTTP errors keep their status and headers."""
+
+    @app.errorhandler(problems.Problem)
+    def api_problem(error: problems.Problem):
+        """A refusal raised by the JSON API, as problem+json."""
+        return error.response()
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -18,6 +18,7 @@ Counters live in memory (per process) unless `RATELIMIT_STORAGE_URI` points at R
 which every gunicorn worker then shares.
 """
 
+import functools
 import hashlib
 import math
 import time
@@ -28,6 +29,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from limits import parse_many
+from limits.strategies import FixedWindowRateLimiter
 
 from .errors import error_response
 from .extensions import limiter
@@ -277,9 +279,9 @@ def reject_hostile_input() -> None:
             abort(404)
 
 
-#: Blueprints whose routes read a JSON body themselves: Stripe's webhook deliveries and the
-#: emulator's Stripe API. Every other route takes forms.
-JSON_BLUEPRINTS = frozenset({"payments", "emulator"})
+#: Blueprints whose routes read a JSON body themselves: Stripe's webhook deliveries, the
+#: JSON API and the emulator's Stripe API. Every other route takes forms.
+JSON_BLUEPRINTS = frozenset({"payments", "emulator", "api"})
 
 
 def refuse_json_on_forms():
@@ -305,3 +307,29 @@ def take_export(what: str) -> bool:
     unlimited`), and an export is the one read worth limiting (it takes every order away)."""
     limit = parse_many(current_app.config["EXPORT_RATE_LIMIT"])
     return all(limiter.limiter.hit(item, "export", what, user_key()) for item in limit)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(limit: str) -> tuple:
+    """A limit setting's items, parsed once per value."""
+    return tuple(parse_many(limit))
+
+
+def take_api(setting: str, *who: str) -> int | None:
+    """Count one JSON API request against the `setting` limit (API_TOKEN_RATE_LIMIT or
+    API_IP_RATE_LIMIT) for `who`: None while allowed, else whole seconds until the window
+    lets the next one through. Fixed windows, as APIs usually count (one counter per window,
+    cheaper than the moving windows of the forms, and the API is called far more often)."""
+    if not limiter.enabled:
+        return None
+    storage = limiter.storage
+    held = current_app.extensions.get("shop.api_windows")
+    if held is None or held[0] is not storage:
+        held = (storage, FixedWindowRateLimiter(storage))
+        current_app.extensions["shop.api_windows"] = held
+    window = held[1]
+    for item in _parsed(current_app.config[setting]):
+        if not window.hit(item, "api", setting, *who):
+            reset = window.get_window_stats(item, "api", setting, *who).reset_time
+            return max(1, math.ceil(reset - time.time()))
+    return None

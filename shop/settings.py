@@ -439,6 +439,19 @@ SECTIONS = (
                 "pages is not limited.",
             ),
             Setting(
+                "API_TOKEN_RATE_LIMIT",
+                RATE_LIMIT,
+                "600 per minute",
+                "JSON API requests per personal access token (fixed windows); over it, a "
+                "`429` with `Retry-After`.",
+            ),
+            Setting(
+                "API_IP_RATE_LIMIT",
+                RATE_LIMIT,
+                "1200 per minute",
+                "JSON API requests per client address, with or without a token (fixed windows).",
+            ),
+            Setting(
                 "EXPORT_RATE_LIMIT",
                 RATE_LIMIT,
                 "10 per hour",

@@ -32,7 +32,8 @@ SERVICE_MODULES = {
 REQUEST_BOUND = {"request", "session", "flash", "render_template", "g"}
 #: The allowed direction, first to last: an area may import the areas before it, never one
 #: after it. Notifications and payments are leaves; catalog -> cart -> orders (owning the
-#: stock holds) -> checkout is the chain a newcomer draws; account and admin sit on top.
+#: stock holds) -> checkout is the chain a newcomer draws; account, admin and the JSON API
+#: sit on top.
 LAYERS = (
     "notifications",
     "payments",
@@ -45,6 +46,7 @@ LAYERS = (
     "checkout",
     "account",
     "admin",
+    "api",
 )
 
 

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import services as auth_services
-from ..auth import throttle
+from ..auth import throttle, tokens
 from ..auth.sessions import account_of
 from . import services
 from .forms import ChangePasswordForm, DeleteAccountForm
@@ -27,10 +27,14 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _page(status: int = 200, **forms):
-    """The account page with its forms (fresh ones unless given, e.g. with errors)."""
-    change = forms.get("change") or ChangePasswordForm(formdata=None)
-    delete = forms.get("delete") or DeleteAccountForm(formdata=None)
-    return render_template("account/account.html", change=change, delete=delete), status
+    """The account page with its forms (fresh ones unless given, e.g. with errors) and the
+    account's API tokens (`new_token`, `token_error`, `token_message` say what changed)."""
+    change = forms.pop("change", None) or ChangePasswordForm(formdata=None)
+    delete = forms.pop("delete", None) or DeleteAccountForm(formdata=None)
+    listed = tokens.list_tokens(current_user.id)
+    page = render_template("account/account.html", change=change, delete=delete,
+                           tokens=listed, **forms)  # fmt: skip
+    return page, status
 
 
 def _wrong_password(field) -> None:
@@ -73,12 +77,34 @@ def change_password():
 @bp.post("/logout-everywhere")
 @login_required
 def logout_everywhere():
-    """End every session of the account, this one included."""
-    auth_services.end_sessions(account_of(current_user))
+    """End every session of the account, this one included, and revoke its API tokens."""
+    auth_services.end_everywhere(account_of(current_user))
     session.clear()
     logout_user()
     flash("You are logged out everywhere, on every device.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/tokens")
+@login_required
+def make_token():
+    """A new API token named `name`, shown once on the page that answers (never stored
+    in clear, nor put in the session)."""
+    try:
+        made = tokens.make_token(current_user.id, request.form.get("name"))
+    except tokens.TokenRefused as refused:
+        return _page(422, token_error=str(refused))
+    return _page(201, new_token=made, token_message="Token made.", token_message_kind="success")
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of the account's tokens (anyone else's is a 404)."""
+    if not tokens.revoke(current_user.id, token_id):
+        abort(404)
+    return _page(token_message="Token revoked: requests with it now get 401.",
+                 token_message_kind="success")  # fmt: skip
 
 
 @bp.get("/data")

@@ -13,6 +13,7 @@ own records of past payments, as the law asks of it too.
 from typing import Any
 
 from .. import payments
+from ..auth import tokens
 from ..auth.models import User, live_customer, new_session_token
 from ..cart import services as cart
 from ..extensions import db
@@ -104,6 +105,7 @@ def delete_account(user: User) -> None:
     user.stripe_customer_id = None
     cart.forget_cart(user.id)
     favourites.forget(user.id)
+    tokens.revoke_all(user.id)
     user.email = DELETED_EMAIL.format(id=user.id)
     user.password_hash = ""  # matches no password: werkzeug refuses a hash without a method
     user.session_token = new_session_token()

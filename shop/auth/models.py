@@ -5,11 +5,11 @@ import time
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import TimestampMixin, UTCDateTime, normalise_email
+from ..models import TimestampMixin, UTCDateTime, normalise_email, utcnow
 
 #: Bytes of randomness in a session token (as url-safe base64: 22 characters).
 SESSION_TOKEN_BYTES = 16
@@ -67,3 +67,21 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class ApiToken(db.Model):
+    """A personal access token for the JSON API: only its SHA-256 is kept (the token is
+    shown once, when made); `prefix` names it in lists and logs without revealing it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    #: The first characters of the token (`nsr_` and 6 more), shown in the account's list.
+    prefix: Mapped[str] = mapped_column(String(16))
+    #: Hex SHA-256 of the whole token: 32 random bytes need no slow hash.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

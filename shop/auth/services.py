@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import utcnow
-from . import notices
+from . import notices, tokens
 from .models import User, new_session_token
 
 #: Session keys a login keeps although it starts a fresh session (the currency chosen; a
@@ -70,6 +70,13 @@ def end_sessions(user: User) -> None:
     db.session.commit()
 
 
+def end_everywhere(user: User) -> None:
+    """Log `user` out everywhere: every session and remember-me cookie, and every API
+    token (a plain logout leaves the tokens, which scripts use without any session)."""
+    tokens.revoke_all(user.id)
+    end_sessions(user)
+
+
 def password_matches(user: User, password: str) -> bool:
     """Whether `password` is the user's current one (a re-check before a sensitive change)."""
     return user.deleted_at is None and check_password_hash(user.password_hash, password)
@@ -79,6 +86,7 @@ def set_password(user: User, password: str, hash_method: str) -> None:
     """Give `user` a new password and end every session they had (a reset or a change)."""
     user.password_hash = generate_password_hash(password, method=hash_method)
     user.session_token = new_session_token()
+    tokens.revoke_all(user.id)  # whoever knew the old password may have made one
     db.session.commit()
 
 

@@ -32,14 +32,24 @@ def quantity(form: Mapping[str, str], low: int, high: int, default: int | None =
     raw = form.get("quantity")
     if raw is None and default is not None:
         return default
-    wanted = f"Enter a whole number of items from {low} to {high}."
+    wanted = _wanted(low, high)
     if raw is None or not raw.strip():
         raise InvalidInput(f"The quantity is missing. {wanted}")
     value = _whole_number(raw)
     if value is None:
         raise InvalidInput(f"“{raw.strip()[:20]}” is not a whole number. {wanted}")
+    return in_range(value, low, high)
+
+
+def _wanted(low: int, high: int) -> str:
+    return f"Enter a whole number of items from {low} to {high}."
+
+
+def in_range(value: int, low: int, high: int) -> int:
+    """A quantity already read as a whole number (the form's, or the JSON API's) kept to
+    [low, high]: one rule, the same words for both doors."""
     if not low <= value <= high:
-        raise InvalidInput(f"That quantity is out of range. {wanted}")
+        raise InvalidInput(f"That quantity is out of range. {_wanted(low, high)}")
     return value
 
 

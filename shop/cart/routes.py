@@ -41,13 +41,6 @@ BLOCK_TEMPLATES = {
 }
 #: The event other parts of the page can listen for after any cart change.
 CHANGED_EVENT = "cart-changed"
-#: How a refusal is answered: the product is gone (404), or the input is not acceptable (422).
-REFUSAL_STATUS = {
-    services.ProductUnavailable: 404,
-    services.LineMissing: 404,
-    services.SoldOut: 409,
-    services.NotSoldIn: 409,
-}
 
 
 def _max_quantity() -> int:
@@ -63,8 +56,8 @@ class _Badge:
 
 
 def _status(error: Exception) -> int:
-    """The HTTP status of a refused change."""
-    return REFUSAL_STATUS.get(type(error), 422)
+    """The HTTP status of a refused change (the same for the JSON API)."""
+    return services.refusal_status(error)
 
 
 @bp.app_context_processor

@@ -71,6 +71,7 @@ class CartProduct:
     #: Its price in the cart's currency; None when it is not sold in it.
     price_cents: int | None
     currency: str
+    sku: str = ""
 
     @property
     def priced(self) -> bool:
@@ -180,6 +181,7 @@ def _cart_statement():
             ProductPrice.price_cents,
             units_left(user_id, CartItem.product_id),
             select(CartCode.code).where(CartCode.user_id == user_id).scalar_subquery(),
+            Product.sku,
         )
         .join(CartItem.product)
         .outerjoin(
@@ -205,13 +207,13 @@ def load_cart(user_id: int, currency: str) -> Cart:
     )
     lines = tuple(
         CartLine(
-            product=(product := CartProduct(*columns, currency)),
+            product=(product := CartProduct(*columns, currency, sku)),
             quantity=quantity,
             available=(sellable := product.active and product.priced),
             line_total_cents=product.price_cents * quantity if sellable else 0,
             units_left=None if product.stock is None else max(left, 0),
         )
-        for quantity, *columns, left, _code in rows
+        for quantity, *columns, left, _code, sku in rows
     )
     return Cart(
         lines=lines,
@@ -219,7 +221,7 @@ def load_cart(user_id: int, currency: str) -> Cart:
         currency=currency,
         count=sum(line.quantity for line in lines),
         has_unavailable=any(not line.available for line in lines),
-        code=rows[0][-1] if rows else None,
+        code=rows[0][-2] if rows else None,
     )
 
 

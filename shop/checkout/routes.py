@@ -12,19 +12,12 @@ from ..htmx import hx_redirect, is_htmx, render
 from ..orders import services as orders
 from ..orders.models import OrderStatus
 from ..pages import CART, ORDERS, with_dialog
-from ..urls import external_url
 from . import confirmation, services
 
 bp = Blueprint("checkout", __name__)
 
 #: The session key remembering the last order this browser was thanked for.
 THANKED = "thanked_order_id"
-
-
-def _urls() -> services.CheckoutUrls:
-    """Return urls on PUBLIC_URL; Stripe fills in {CHECKOUT_SESSION_ID} (braces unescaped)."""
-    success = external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}"
-    return services.CheckoutUrls(success=success, cancel=external_url("checkout.cancel"))
 
 
 @bp.post("/checkout")
@@ -36,7 +29,9 @@ def start():
     if not current_user.is_authenticated:
         return hx_redirect(url_for("auth.login", next=url_for("cart.show")))
     try:
-        outcome = services.start_checkout(current_user, _urls(), _ttl(), currencies.current())
+        outcome = services.start_checkout(
+            current_user, services.return_urls(), _ttl(), currencies.current()
+        )
     except services.CheckoutRefused as refusal:
         return with_dialog(CART, str(refusal), "error", 409)
     except services.CheckoutUnavailable as outage:
@@ -57,7 +52,9 @@ def buy_now(sku: str):
             request.form, low=1, high=current_app.config["CART_MAX_QUANTITY"], default=1
         )
         currency = _currency_asked()
-        outcome = services.buy_now(current_user, sku, quantity, currency, _urls(), _ttl())
+        outcome = services.buy_now(
+            current_user, sku, quantity, currency, services.return_urls(), _ttl()
+        )
     except forms.InvalidInput as error:
         return _refused(sku, str(error), 422)
     except services.NoSuchProduct:

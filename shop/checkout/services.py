@@ -32,6 +32,7 @@ from ..orders import expiry, lifecycle, settlement, stock
 from ..orders.lifecycle import Origin
 from ..orders.models import PAID_STATES, Order, OrderItem, OrderStatus, Source
 from ..promotions import services as promotions
+from ..urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,13 @@ class NoSuchProduct(CheckoutRefused):
 
 class CheckoutUnavailable(Exception):
     """Stripe could not be reached or refused; nothing was charged, the slot is free."""
+
+
+def return_urls() -> CheckoutUrls:
+    """Where Stripe sends the customer back, on PUBLIC_URL (the pages and the JSON API
+    alike); Stripe fills in {CHECKOUT_SESSION_ID} (braces unescaped)."""
+    success = external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}"
+    return CheckoutUrls(success=success, cancel=external_url("checkout.cancel"))
 
 
 def cart_fingerprint(cart: Cart) -> str:
@@ -624,20 +632,19 @@ class Cancelled:
     order_id: int | None = None
 
 
-def cancel_checkout(user_id: int) -> Cancelled:
-    """The customer came back through the cancel url: close their pending session at Stripe
-    now, so its units go back on sale at once instead of at expiry. Stripe's answer decides:
-    a session paid a moment before is recorded as paid, whatever the customer clicked."""
-    pending = db.session.execute(
-        select(Order.id, Order.stripe_session_id)
-        .where(
-            Order.user_id == user_id,
-            Order.status == OrderStatus.PENDING,
-            Order.stripe_session_id.is_not(None),
-        )
-        .order_by(Order.id.desc())
-        .limit(1)
-    ).one_or_none()
+def cancel_checkout(user_id: int, order_id: int | None = None) -> Cancelled:
+    """The customer came back through the cancel url (or asked the API to cancel `order_id`):
+    close their pending session at Stripe now, so its units go back on sale at once instead
+    of at expiry. Stripe's answer decides: a session paid a moment before is recorded as
+    paid, whatever the customer clicked."""
+    chosen = select(Order.id, Order.stripe_session_id).where(
+        Order.user_id == user_id,
+        Order.status == OrderStatus.PENDING,
+        Order.stripe_session_id.is_not(None),
+    )
+    if order_id is not None:
+        chosen = chosen.where(Order.id == order_id)
+    pending = db.session.execute(chosen.order_by(Order.id.desc()).limit(1)).one_or_none()
     db.session.rollback()  # hold no pooled connection while Stripe answers
     if pending is None:
         return Cancelled("none")

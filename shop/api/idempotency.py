@@ -1,0 +1,146 @@
+"""`Idempotency-Key` on the JSON API's POSTs, as Stripe's API has it.
+
+The first request with a key claims it (a row, unique per token and key) and its answer is
+kept; the same key with the same request (method, path and body) answers that again, with
+`Idempotent-Replayed: true`; with another request, or while the first is still running,
+a 409. Keys last KEPT (24 hours). An answer of 5xx is not kept (the key is freed: a retry
+runs again), nor is a refusal of the input before the view ran (400, 422).
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from flask import Response, make_response, request
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import utcnow
+from ..problems import Problem
+from .access import caller_token
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+KEPT = timedelta(hours=24)
+KEY_MAX = 255
+
+
+def request_hash() -> str:
+    """What makes two requests "the same": the method, the path and the raw body."""
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _key() -> str | None:
+    """The request's key; a 400 for an empty or overlong one."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > KEY_MAX or not key.isprintable():
+        raise Problem(400, f"An {HEADER} is 1 to {KEY_MAX} printable characters.")
+    return key
+
+
+def _claim(token_id: int, key: str, fingerprint: str) -> Response | None:
+    """None when this request now holds the key; else the kept answer, or a 409."""
+    for _attempt in range(2):
+        row = db.session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.token_id == token_id, IdempotencyKey.key == key
+            )
+        )
+        if row is not None and row.created_at <= utcnow() - KEPT:
+            db.session.delete(row)  # expired: the key is new again
+            db.session.flush()
+            row = None
+        if row is None:
+            db.session.add(IdempotencyKey(token_id=token_id, key=key, request_hash=fingerprint))
+            try:
+                db.session.commit()
+            except IntegrityError:  # a request with the same key claimed it first
+                db.session.rollback()
+                continue
+            return None
+        found = (row.request_hash, row.status, row.body, row.content_type)
+        db.session.rollback()
+        if found[0] != fingerprint:
+            raise Problem(
+                409,
+                f"This {HEADER} was used for another request; use a new key for a new request.",
+            )
+        if found[1] is None:
+            raise Problem(
+                409,
+                f"A request with this {HEADER} is still running; retry in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        replay = Response(found[2], found[1], content_type=found[3])
+        replay.headers[REPLAYED] = "true"
+        return replay
+    raise Problem(409, f"A request with this {HEADER} is still running; retry in a moment.")
+
+
+def _keep(token_id: int, key: str, response: Response) -> None:
+    """Keep the answer for the key, or free the key after a 5xx."""
+    db.session.rollback()
+    where = (IdempotencyKey.token_id == token_id, IdempotencyKey.key == key)
+    if response.status_code >= 500:
+        db.session.execute(delete(IdempotencyKey).where(*where))
+    else:
+        db.session.execute(
+            update(IdempotencyKey)
+            .where(*where)
+            .values(
+                status=response.status_code,
+                body=response.get_data(as_text=True),
+                content_type=response.content_type,
+            )
+        )
+    db.session.commit()
+
+
+def _free(token_id: int, key: str) -> None:
+    """Forget a claim whose request did not run to an answer."""
+    db.session.rollback()
+    db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.token_id == token_id, IdempotencyKey.key == key)
+    )
+    db.session.commit()
+
+
+def idempotent(view: Callable) -> Callable:
+    """Answer a repeated `Idempotency-Key` as the module says (the view runs once per key)."""
+
+    @wraps(view)
+    def once(*args, **kwargs):
+        key, token_id = _key(), caller_token()
+        if key is None or token_id is None:
+            return view(*args, **kwargs)
+        kept = _claim(token_id, key, request_hash())
+        if kept is not None:
+            return kept
+        try:
+            response = make_response(view(*args, **kwargs))
+        except Problem as refusal:
+            response = refusal.response()
+        except BaseException:
+            _free(token_id, key)
+            raise
+        _keep(token_id, key, response)
+        return response
+
+    return once
+
+
+def forget_expired() -> int:
+    """Delete keys older than KEPT (the worker's duty); how many."""
+    gone = db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at <= utcnow() - KEPT)
+    ).rowcount
+    db.session.commit()
+    return gone
