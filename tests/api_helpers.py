@@ -44,3 +44,15 @@ class Api:
 
     def delete(self, path: str, **kwargs):
         return self.client.delete(path, headers=self.headers(**kwargs.pop("headers", {})), **kwargs)
+
+
+def customer(app, email: str = "bob@example.com"):
+    """Another customer, made in the database and signed in on a client of their own."""
+    from cart_helpers import login_client
+
+    from conftest import FAST_HASH, PASSWORD
+    from shop.auth import services
+
+    with app.app_context():
+        services.register_user(email, PASSWORD, FAST_HASH)
+    return login_client(app, email)

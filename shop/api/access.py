@@ -10,7 +10,6 @@
 
 import json
 from collections.abc import Callable
-from functools import wraps
 
 from flask import current_app, g, request
 
@@ -47,6 +46,8 @@ def before_request() -> None:
         _limit("API_TOKEN_RATE_LIMIT", str(caller.token_id))
         g._login_user = caller.user
         g.api_token_id = caller.token_id
+    elif getattr(current_app.view_functions.get(request.endpoint), "needs_token", False):
+        raise Problem(401, NO_TOKEN, headers=CHALLENGE)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         _check_body()
 
@@ -89,12 +90,8 @@ def _has_nul(value: object) -> bool:
 
 
 def needs_token(view: Callable) -> Callable:
-    """Only with a token: a 401 (with the Bearer challenge) without one."""
-
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        if caller_token() is None:
-            raise Problem(401, NO_TOKEN, headers=CHALLENGE)
-        return view(*args, **kwargs)
-
-    return guarded
+    """Mark a view as taking a token: without one, `before_request` answers 401 (with the
+    Bearer challenge) before the body is even validated. The mark survives the wrappers
+    (functools.wraps copies it)."""
+    view.needs_token = True
+    return view

@@ -1,10 +1,10 @@
 """`Idempotency-Key` on the JSON API's POSTs, as Stripe's API has it.
 
-The first request with a key claims it (a row, unique per token and key) and its answer is
-kept; the same key with the same request (method, path and body) answers that again, with
+The first request with a key claims it (a row, unique per token and key; a claim left
+without an answer for ABANDONED is free again) and its answer is kept; the same key with the same request (method, path and body) answers that again, with
 `Idempotent-Replayed: true`; with another request, or while the first is still running,
 a 409. Keys last KEPT (24 hours). An answer of 5xx is not kept (the key is freed: a retry
-runs again), nor is a refusal of the input before the view ran (400, 422).
+runs again), nor is a refusal of the input itself (400, 422): the request did nothing.
 """
 
 import hashlib
@@ -25,7 +25,12 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 KEPT = timedelta(hours=24)
+#: A claim with no answer after this long was left by a request that died (a killed
+#: worker): the key may be claimed again. Longer than any request runs.
+ABANDONED = timedelta(minutes=2)
 KEY_MAX = 255
+#: Answers that refuse the input itself: fixing the body and retrying with the key runs.
+NOT_KEPT = frozenset({400, 422})
 
 
 def request_hash() -> str:
@@ -54,8 +59,11 @@ def _claim(token_id: int, key: str, fingerprint: str) -> Response | None:
                 IdempotencyKey.token_id == token_id, IdempotencyKey.key == key
             )
         )
-        if row is not None and row.created_at <= utcnow() - KEPT:
-            db.session.delete(row)  # expired: the key is new again
+        now = utcnow()
+        expired = row is not None and row.created_at <= now - KEPT
+        abandoned = row is not None and row.status is None and row.created_at <= now - ABANDONED
+        if expired or abandoned:
+            db.session.delete(row)  # the key is new again
             db.session.flush()
             row = None
         if row is None:
@@ -86,10 +94,10 @@ def _claim(token_id: int, key: str, fingerprint: str) -> Response | None:
 
 
 def _keep(token_id: int, key: str, response: Response) -> None:
-    """Keep the answer for the key, or free the key after a 5xx."""
+    """Keep the answer for the key, or free the key after a 5xx or a refused input."""
     db.session.rollback()
     where = (IdempotencyKey.token_id == token_id, IdempotencyKey.key == key)
-    if response.status_code >= 500:
+    if response.status_code >= 500 or response.status_code in NOT_KEPT:
         db.session.execute(delete(IdempotencyKey).where(*where))
     else:
         db.session.execute(

@@ -59,6 +59,16 @@ class NotSoldIn(CartError):
     """The product has no price in the cart's currency."""
 
 
+#: How each refusal is answered, by the pages and the JSON API alike: the product is gone
+#: (404), it cannot be had now (409), or the input is not acceptable (422, the rest).
+REFUSAL_STATUS = {ProductUnavailable: 404, LineMissing: 404, SoldOut: 409, NotSoldIn: 409}
+
+
+def refusal_status(error: Exception) -> int:
+    """The HTTP status of a refused change."""
+    return REFUSAL_STATUS.get(type(error), 422)
+
+
 @dataclass(frozen=True, slots=True)
 class CartProduct:
     """What the cart shows and prices of a product (a snapshot, not a mapped instance)."""
