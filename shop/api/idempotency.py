@@ -3,8 +3,9 @@
 The first request with a key claims it (a row, unique per token and key; a claim left
 without an answer for ABANDONED is free again) and its answer is kept; the same key with
 the same request (method, path and body) answers that again, with `Idempotent-Replayed:
-true`; with another request, or while the first is still running, a 409. Keys last KEPT (24 hours). An answer of 5xx is not kept (the key is freed: a retry
-runs again), nor is a refusal of the input itself (400, 422): the request did nothing.
+true`; with another request, or while the first is still running, a 409. Keys last KEPT
+(24 hours). An answer of 5xx is not kept (the key is freed: a retry runs again), nor is a
+refusal of the input itself (400, 422): the request did nothing.
 """
 
 import hashlib
