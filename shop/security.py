@@ -31,6 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from limits import parse_many
 from limits.strategies import FixedWindowRateLimiter
 
+from . import problems
 from .errors import error_response
 from .extensions import limiter
 from .models import ID_MAX, normalise_email
@@ -292,7 +293,12 @@ def refuse_json_on_forms():
     its own (every JSON attempt shares the empty email) and never warn the owner. Refusing
     it here, before any limit or password check, keeps one way in for each route."""
     unsafe = request.method in ("POST", "PUT", "PATCH", "DELETE")
-    if unsafe and request.is_json and request.blueprint not in JSON_BLUEPRINTS:
+    if (
+        unsafe
+        and request.is_json
+        and request.blueprint not in JSON_BLUEPRINTS
+        and not problems.under_api()  # no API route matched: its 404 or 405, not a 415
+    ):
         return error_response(
             415,
             "This address takes a form (application/x-www-form-urlencoded or "

@@ -190,15 +190,16 @@ def test_products_are_public_paged_stripe_style_and_searchable(app, seeded):
 @pytest.mark.parametrize(
     ("query", "field"),
     [("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"),
-     ("starting_after=NOPE", "starting_after"), ("colour=red", "colour")],
+     ("colour=red", "colour")],
 )  # fmt: skip
 def test_bad_list_parameters_are_422_naming_the_field(app, seeded, query, field):
     body = problem_of(Api(app).get(f"/api/v1/products?{query}"), 422)
     assert field in body["errors"]
 
 
-def test_an_unknown_product_is_404(app, seeded):
+def test_an_unknown_product_is_404_and_so_is_a_page_after_one(app, seeded):
     problem_of(Api(app).get("/api/v1/products/NOPE"), 404)
+    problem_of(Api(app).get("/api/v1/products?starting_after=NOPE"), 404)
 
 
 def test_prices_are_in_the_account_s_currency(app, client, api):

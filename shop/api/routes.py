@@ -28,7 +28,7 @@ from ..problems import MEDIA_TYPE, Problem
 from ..promotions import services as promotions
 from ..urls import external_url
 from . import access, schemas
-from .idempotency import HEADER, idempotent
+from .idempotency import HEADER, KEY_MAX, KEY_PATTERN, idempotent
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # no cookie is read here: a request cannot ride on a browser's session
@@ -42,6 +42,8 @@ MESSAGES = {
     "missing": "This field is required.",
     "int_type": "Send a whole number.",
     "int_parsing": "Send a whole number.",
+    "int_from_float": "Send a whole number.",
+    "value_error": None,
     "string_type": "Send a string.",
 }
 
@@ -54,7 +56,8 @@ def _invalid(req, resp, error, instance, adapter) -> None:
     errors: dict[str, list[str]] = {}
     for item in error.errors(include_context=False):
         field = ".".join(str(part) for part in item["loc"]) or "body"
-        errors.setdefault(field, []).append(MESSAGES.get(item["type"], item["msg"]))
+        message = MESSAGES.get(item["type"]) or item["msg"].removeprefix("Value error, ")
+        errors.setdefault(field, []).append(message)
     raise Problem(422, "Some fields are not valid; see `errors`.", errors=errors)
 
 
@@ -93,12 +96,19 @@ spec = SpecTree(
 TOKEN = {"token": []}
 
 
-def _answers(ok: tuple[int, type] | None, *refusals: int, token: bool = False) -> Answers:
-    """The documented answers of an operation: its success, its own refusals, 401 when it
-    takes a token, 422 (spectree adds it), and the COMMON ones; every error a Problem."""
+def _answers(
+    ok: tuple[int, type] | None,
+    *refusals: int,
+    token: bool = False,
+    also: tuple[int, type] | None = None,
+) -> Answers:
+    """The documented answers of an operation: its success (and `also` another), its own
+    refusals, 401 when it takes a token, 422 (spectree adds it), and the COMMON ones;
+    every error a Problem."""
     codes: dict[str, type] = {}
-    if ok is not None:
-        codes[f"HTTP_{ok[0]}"] = ok[1]
+    for success in (ok, also):
+        if success is not None:
+            codes[f"HTTP_{success[0]}"] = success[1]
     for status in (*refusals, *((401,) if token else ()), *COMMON):
         codes[f"HTTP_{status}"] = schemas.Problem
     return Answers(**codes)
@@ -124,12 +134,8 @@ def _page(items: Sequence, key, limit: int, after) -> tuple[list, bool]:
     start = 0
     if after is not None:
         keys = [key(item) for item in items]
-        if after not in keys:
-            raise Problem(
-                422,
-                "`starting_after` names nothing in this list.",
-                errors={"starting_after": ["Not in this list."]},
-            )
+        if after not in keys:  # as a path naming nothing: Stripe answers "no such object"
+            raise Problem(404, "`starting_after` names nothing in this list.")
         start = keys.index(after) + 1
     chosen = list(items[start : start + limit])
     return chosen, start + limit < len(items)
@@ -143,16 +149,40 @@ def document() -> dict:
     media type said as it is sent (`application/problem+json`)."""
     held = current_app.extensions.get("shop.openapi")
     if held is None:
-        spec_ = deepcopy(spec._generate_spec())
+        spec_ = deepcopy(spec.spec)  # spectree makes it once per process (it cannot twice)
         for path in spec_["paths"].values():
             for operation in path.values():
                 for status, answer in operation.get("responses", {}).items():
                     if status.startswith(("4", "5")) and "content" in answer:
                         answer["content"] = {MEDIA_TYPE: answer["content"]["application/json"]}
+        _no_nul_in_paths(spec_)
+        _settings_in_schemas(spec_["components"]["schemas"])
         _add_idempotency_header(spec_)
+        _add_links(spec_)
         spec_["servers"] = [{"url": "/"}]
         held = current_app.extensions["shop.openapi"] = spec_
     return held
+
+
+def _settings_in_schemas(models: dict) -> None:
+    """Say in the document what the shared rules check against the settings: the range of
+    a quantity (CART_MAX_QUANTITY, `cart.forms.in_range`) and the currencies offered."""
+    most = current_app.config["CART_MAX_QUANTITY"]
+    for name, low in (("AddItem", 1), ("SetQuantity", 0), ("BuyNow", 1)):
+        models[name]["properties"]["quantity"].update(minimum=low, maximum=most)
+    offered = list(currencies.offered())
+    models["BuyNow"]["properties"]["currency"]["anyOf"][0]["enum"] = offered + [
+        code.upper() for code in offered
+    ]
+
+
+def _no_nul_in_paths(document_: dict) -> None:
+    """Say of each text in a path what `shop.security` enforces: no NUL (a 400)."""
+    for path in document_["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["schema"].get("type") == "string":
+                    parameter["schema"]["pattern"] = schemas.NO_NUL
 
 
 def _add_idempotency_header(document_: dict) -> None:
@@ -166,9 +196,45 @@ def _add_idempotency_header(document_: dict) -> None:
                     "required": False,
                     "description": "The same key and body answer the first answer again "
                     "(24 hours, per token); the same key with another body is a 409.",
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "schema": {"type": "string", "maxLength": KEY_MAX, "pattern": KEY_PATTERN},
                 }
             )
+
+
+#: How one operation's answer leads to the next (OpenAPI links): a client, or a stateful
+#: test, can list products, add one, check out, then read and cancel the order.
+LINKS = {
+    ("listProducts", "200"): {
+        "getProduct": {"parameters": {"sku": "$response.body#/data/0/sku"}},
+        "addCartItem": {"requestBody": {"sku": "$response.body#/data/0/sku", "quantity": 1}},
+        "buyNow": {"parameters": {"sku": "$response.body#/data/0/sku"}},
+    },
+    ("addCartItem", "200"): {
+        "setCartItem": {"parameters": {"sku": "$response.body#/lines/0/sku"}},
+        "removeCartItem": {"parameters": {"sku": "$response.body#/lines/0/sku"}},
+        "checkOut": {},
+    },
+    **{
+        (operation, status): {
+            "getOrder": {"parameters": {"order_id": "$response.body#/order_id"}},
+            "cancelOrder": {"parameters": {"order_id": "$response.body#/order_id"}},
+        }
+        for operation in ("checkOut", "buyNow")
+        for status in ("200", "201")
+    },
+    ("listOrders", "200"): {
+        "getOrder": {"parameters": {"order_id": "$response.body#/data/0/id"}},
+    },
+}
+
+
+def _add_links(document_: dict) -> None:
+    """Put LINKS on the answers they start from."""
+    for path in document_["paths"].values():
+        for operation in path.values():
+            for status, answer in operation["responses"].items():
+                for target, link in LINKS.get((operation["operationId"], status), {}).items():
+                    answer.setdefault("links", {})[target] = {"operationId": target, **link}
 
 
 @bp.get("/openapi.json")
@@ -201,7 +267,7 @@ def _product(card) -> schemas.Product:
 
 
 @bp.get("/v1/products")
-@spec.validate(query=schemas.ProductsQuery, resp=_answers((200, schemas.ProductList), 401),
+@spec.validate(query=schemas.ProductsQuery, resp=_answers((200, schemas.ProductList), 401, 404),
                tags=["products"], operation_id="listProducts")  # fmt: skip
 def list_products():
     """Products, by name; `q` searches names and descriptions.
@@ -379,7 +445,7 @@ def _checkout_problem(error: Exception) -> Problem:
 
 @bp.post("/v1/checkout")
 @spec.validate(json=schemas.Empty, resp=_answers((201, schemas.CheckoutStarted), 409,
-               token=True), tags=["checkout"], security=TOKEN,
+               token=True, also=(200, schemas.CheckoutStarted)), tags=["checkout"], security=TOKEN,
                operation_id="checkOut")  # fmt: skip
 @access.needs_token
 @idempotent
@@ -395,7 +461,7 @@ def start_checkout():
 
 @bp.post("/v1/products/<sku>/buy")
 @spec.validate(json=schemas.BuyNow, resp=_answers((201, schemas.CheckoutStarted), 404, 409,
-               token=True), tags=["checkout"], security=TOKEN,
+               token=True, also=(200, schemas.CheckoutStarted)), tags=["checkout"], security=TOKEN,
                operation_id="buyNow")  # fmt: skip
 @access.needs_token
 @idempotent
@@ -460,7 +526,8 @@ def _order(order) -> schemas.Order:
 
 
 @bp.get("/v1/orders")
-@spec.validate(query=schemas.OrdersQuery, resp=_answers((200, schemas.OrderList), token=True),
+@spec.validate(query=schemas.OrdersQuery, resp=_answers((200, schemas.OrderList), 404,
+               token=True),
                tags=["orders"], security=TOKEN, operation_id="listOrders")  # fmt: skip
 @access.needs_token
 def list_orders():

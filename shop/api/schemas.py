@@ -6,10 +6,25 @@ Inputs forbid unknown fields (422 names them) and take JSON integers only (`2.5`
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
+#: Text the shop accepts: anything but NUL, which no name or number holds (and PostgreSQL
+#: refuses in text); a NUL anywhere in a request is a 400.
+NO_NUL = r"^[^\x00]*$"
+
+
+def _not_text(value: object) -> object:
+    """A whole number is a JSON number: `"2"` and `true` are refused; `2.0` is 2 (JSON
+    Schema's integer), `2.5` is refused by the int itself."""
+    if isinstance(value, (str, bool)):
+        raise ValueError("Send a whole number.")
+    return value
+
+
+#: A JSON whole number.
+Whole = Annotated[int, BeforeValidator(_not_text)]
 #: The most items a list answers at once, and the default.
 LIMIT_MAX, LIMIT_DEFAULT = 100, 20
 
@@ -30,10 +45,15 @@ class Output(BaseModel):
 
 
 class ProductsQuery(Input):
-    q: str = Field("", max_length=100, description="Text the name or description contains.")
+    q: str = Field(
+        "", max_length=100, pattern=NO_NUL, description="Text the name or description contains."
+    )
     limit: int = Field(LIMIT_DEFAULT, ge=1, le=LIMIT_MAX, description="Products per page.")
     starting_after: str | None = Field(
-        None, max_length=64, description="The SKU of the last product of the previous page."
+        None,
+        max_length=64,
+        pattern=NO_NUL,
+        description="The SKU of the last product of the previous page.",
     )
 
 
@@ -45,12 +65,12 @@ class OrdersQuery(Input):
 
 
 class AddItem(Input):
-    sku: StrictStr = Field(min_length=1, max_length=64)
-    quantity: StrictInt = Field(1, description="Units to add (1 to CART_MAX_QUANTITY).")
+    sku: StrictStr = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    quantity: Whole = Field(1, description="Units to add (1 to CART_MAX_QUANTITY).")
 
 
 class SetQuantity(Input):
-    quantity: StrictInt = Field(description="The line's new quantity; 0 removes it.")
+    quantity: Whole = Field(description="The line's new quantity; 0 removes it.")
 
 
 class Empty(Input):
@@ -58,9 +78,12 @@ class Empty(Input):
 
 
 class BuyNow(Input):
-    quantity: StrictInt = Field(1, description="Units to buy (1 to CART_MAX_QUANTITY).")
+    quantity: Whole = Field(1, description="Units to buy (1 to CART_MAX_QUANTITY).")
     currency: StrictStr | None = Field(
-        None, max_length=3, description="An offered currency (`usd`, `eur`); the account's else."
+        None,
+        max_length=3,
+        pattern=NO_NUL,
+        description="An offered currency (`usd`, `eur`); the account's else.",
     )
 
 

@@ -30,12 +30,14 @@ PUBLIC_PATHS = {
     "/checkout",
 }
 #: Public because something other than a browser session authenticates them: Stripe signs
-#: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own.
-PUBLIC_PREFIXES = ("/stripe/webhook", "/emulator/")
+#: the webhook, the emulator's API takes a key, its hosted page plays Stripe's own, and the
+#: JSON API takes a bearer token (tests/test_api.py: 401 without one, whatever the cookie).
+PUBLIC_PREFIXES = ("/stripe/webhook", "/emulator/", "/api/")
 #: Admins only: the admin blueprint's guard answers visitors with a login and customers 404.
 ADMIN_PREFIX = "/admin"
-#: CSRF-exempt by design: signed by Stripe, or called by the stripe SDK with an API key.
-CSRF_EXEMPT_PREFIXES = ("/stripe/webhook", "/emulator/stripe/")
+#: CSRF-exempt by design: signed by Stripe, called by the stripe SDK with an API key, or
+#: the JSON API, which reads no cookie (a browser's session cannot ride on it).
+CSRF_EXEMPT_PREFIXES = ("/stripe/webhook", "/emulator/stripe/", "/api/")
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -63,6 +63,12 @@ SCOPED_TO_THE_CUSTOMER = {
     "/products/<sku>/buy": "an active product, bought by the signed-in customer for themselves",
     "/favourites/<int:product_id>/cart": "a product put in the signed-in customer's own cart",
     "/account/payment-methods/<pm_id>/remove": "a card on the customer's own Stripe Customer",
+    "/account/tokens/<int:token_id>/revoke": "one of the customer's own API tokens (else 404)",
+    # The JSON API: the token's owner is the customer (tests/test_api.py covers each).
+    "/api/v1/cart/items/<sku>": "a line of the token owner's own cart",
+    "/api/v1/products/<sku>/buy": "an active product, bought by the token's owner",
+    "/api/v1/orders/<int:order_id>": "one of the token owner's orders (anyone else's: 404)",
+    "/api/v1/orders/<int:order_id>/cancel": "one of the token owner's orders (else 404)",
 }
 #: Public by design: they stand for Stripe's own hosted page and API (emulator mode only);
 #: the session id is an unguessable secret, as on checkout.stripe.com, and the API needs a key.
@@ -70,6 +76,7 @@ PUBLIC_BY_DESIGN = {
     "/emulator/checkout/<session_id>": "Stripe's hosted checkout page",
     "/emulator/stripe/v1/<path:rest>": "Stripe's API, behind the secret key",
     "/products/<sku>": "the catalogue's product pages: active products, shown to anyone",
+    "/api/v1/products/<sku>": "the catalogue's products in JSON, shown to anyone",
     "/static/<path:filename>": "static files",
     "/reset-password/<token>": "a reset link: the token is signed, expiring and single-use",
 }
