@@ -15,6 +15,7 @@ Gunicorn's and the shop's logs go to bench/results/*.log, not the terminal.
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import sys
@@ -64,6 +65,10 @@ def server_env(base: dict[str, str], database_url: str) -> dict[str, str]:
     )
     # Per-worker counters are fine for a measurement (the bench logs in once).
     env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # The JSON API counts every request; wrk from one address would spend a real limit in
+    # a second. The counting itself is still measured.
+    env.setdefault("API_TOKEN_RATE_LIMIT", "100000000 per minute")
+    env.setdefault("API_IP_RATE_LIMIT", "100000000 per minute")
     return env
 
 
@@ -109,11 +114,15 @@ def fresh_sqlite(url: str) -> None:
             Path(str(RESULTS / "bench.db") + suffix).unlink(missing_ok=True)
 
 
-def endpoints(cookie: str, token: str, product_id: int, event_body) -> list[Endpoint]:
-    """The benchmarked requests, as the page (or Stripe) sends them."""
+def endpoints(
+    cookie: str, token: str, product_id: int, event_body, api_token: str = "", sku: str = ""
+) -> list[Endpoint]:
+    """The benchmarked requests, as the page (or Stripe, or a script) sends them."""
     # The login's own browser: session protection empties a session sent by another one.
     user = {"Cookie": cookie, "User-Agent": USER_AGENT}
     form = f"product_id={product_id}&quantity=1".encode()
+    script = {"Authorization": f"Bearer {api_token}", "User-Agent": USER_AGENT}
+    api_add = json.dumps({"sku": sku, "quantity": 1}).encode()
 
     def webhook_headers() -> dict[str, str]:
         """A fresh signature, so the 5-minute tolerance never runs out mid-bench."""
@@ -141,7 +150,25 @@ def endpoints(cookie: str, token: str, product_id: int, event_body) -> list[Endp
             lambda: event_body()[0],
         ),
         Endpoint("GET /healthz", "shop", "GET", "/healthz"),
+        Endpoint("GET /api/v1/products", "shop", "GET", "/api/v1/products", lambda: script),
+        Endpoint(
+            "POST /api/v1/cart/items",
+            "shop",
+            "POST",
+            "/api/v1/cart/items",
+            lambda: {**script, "Content-Type": "application/json"},
+            lambda: api_add,
+        ),
     ]
+
+
+def product_sku(app, product_id: int) -> str:
+    """The SKU of the product the adds use (the API names products by SKU)."""
+    from shop.catalog.models import Product
+    from shop.extensions import db
+
+    with app.app_context():
+        return db.session.get(Product, product_id).sku
 
 
 def preflight(browser: Browser, endpoint: Endpoint) -> None:
@@ -201,6 +228,7 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
         prepared = prepare(app)  # migration logs go to the file, not the table
     _, event_body = queries.duplicate_event(env["STRIPE_WEBHOOK_SECRET"])
     product_id = prepared.product_ids[0]
+    sku = product_sku(app, product_id)
     counts = queries.count_all(app, CUSTOMER, queries.probes(product_id, SEARCH, event_body))
     overheads = overhead.costs(app, queries.login(app, CUSTOMER)[0])
     with app.app_context():
@@ -229,7 +257,7 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
         browser = Browser(shop.port)
         token = browser.login(CUSTOMER, PASSWORD)
         cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-        targets = endpoints(cookie, token, product_id, event_body)
+        targets = endpoints(cookie, token, product_id, event_body, prepared.api_token, sku)
         if args.only:
             targets = [t for t in targets if args.only in t.name]
         for endpoint in targets:

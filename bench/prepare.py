@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import delete, select
 
 from shop.auth import services as auth_services
+from shop.auth import tokens
 from shop.cart.models import CartItem
 from shop.catalog import services as catalog_services
 from shop.catalog.models import Product
@@ -40,6 +41,8 @@ class Prepared:
     customer_id: int
     small_id: int
     large_id: int
+    #: A personal access token of the bench customer, for the JSON API's endpoints.
+    api_token: str = ""
 
 
 def prepare(app: Flask, migrate: bool = True) -> Prepared:
@@ -58,7 +61,9 @@ def prepare(app: Flask, migrate: bool = True) -> Prepared:
             user = auth_services.ensure_user(email, PASSWORD, method)
             fill_history(user.id, (products + fillers)[:lines], orders)
             ids.append(user.id)
-        return Prepared([p.id for p in products], *ids)
+        tokens.revoke_all(ids[0])  # one live token: this run's
+        made = tokens.make_token(ids[0], "bench")
+        return Prepared([p.id for p in products], *ids, api_token=made.secret)
 
 
 def _fillers(count: int) -> list[Product]:
