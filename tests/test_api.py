@@ -580,9 +580,23 @@ def test_the_document_is_valid_openapi_3_1_and_lists_every_route(app):
                 assert list(answer["content"]) == [media], (status, answer)
 
 
-def test_the_docs_page_is_served_with_its_assets_under_the_csp(app):
+def test_the_reference_lists_every_operation_from_the_document(app):
     public = Api(app)
-    page = public.get("/api/docs")
+    document = public.get("/api/openapi.json").get_json()
+    html = public.get("/api/docs").get_data(as_text=True)
+    for path in document["paths"].values():
+        for operation in path.values():
+            assert f'data-operation-id="{operation["operationId"]}"' in html
+            for status in operation["responses"]:
+                assert f'data-status="{status}"' in html
+    for model in document["components"]["schemas"]:
+        assert f'id="model-{model}"' in html
+    assert "<script" not in html
+
+
+def test_the_explorer_is_served_with_its_assets_under_the_csp(app):
+    public = Api(app)
+    page = public.get("/api/docs/explorer")
     assert page.status_code == 200
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp

@@ -27,7 +27,7 @@ from ..orders.models import OrderStatus
 from ..problems import MEDIA_TYPE, Problem
 from ..promotions import services as promotions
 from ..urls import external_url
-from . import access, schemas
+from . import access, reference, schemas
 from .idempotency import HEADER, KEY_MAX, KEY_PATTERN, idempotent
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -159,7 +159,6 @@ def document() -> dict:
         _settings_in_schemas(spec_["components"]["schemas"])
         _add_idempotency_header(spec_)
         _add_links(spec_)
-        spec_["servers"] = [{"url": "/"}]
         held = current_app.extensions["shop.openapi"] = spec_
     return held
 
@@ -176,11 +175,21 @@ def _settings_in_schemas(models: dict) -> None:
     ]
 
 
+#: What each path parameter names.
+PATH_PARAMETERS = {
+    "sku": "The product's SKU, as the product list gives it (e.g. `BEAN-ETH-250`).",
+    "order_id": "The order's number, as the order list and the checkout give it.",
+}
+
+
 def _no_nul_in_paths(document_: dict) -> None:
-    """Say of each text in a path what `shop.security` enforces: no NUL (a 400)."""
+    """Say of each text in a path what `shop.security` enforces: no NUL (a 400); and what
+    each path parameter names."""
     for path in document_["paths"].values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    parameter["description"] = PATH_PARAMETERS[parameter["name"]]
                 if parameter["schema"].get("type") == "string":
                     parameter["schema"]["pattern"] = schemas.NO_NUL
 
@@ -243,10 +252,24 @@ def openapi():
     return current_app.json.response(document())
 
 
+bp.add_app_template_filter(reference.code_spans, "code_spans")
+
+
 @bp.get("/docs")
 def docs():
-    """The document, readable (Swagger UI, vendored, under the shop's CSP)."""
-    return render_template("api/docs.html")
+    """The document as a plain page: every operation, its parameters, answers and models
+    (no script: readable anywhere, and by any assistive technology)."""
+    document_ = document()
+    return render_template("api/reference.html", info=document_["info"],
+                           openapi=document_["openapi"],
+                           operations=reference.operations(document_),
+                           models=reference.models(document_))  # fmt: skip
+
+
+@bp.get("/docs/explorer")
+def explorer():
+    """The document in Swagger UI (vendored, under the shop's CSP), to try requests out."""
+    return render_template("api/explorer.html")
 
 
 # --- products ------------------------------------------------------------------------------
