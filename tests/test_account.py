@@ -100,6 +100,16 @@ def test_my_data_is_a_json_file_of_my_account_and_orders(app, auth, client, orde
     assert "grace" not in response.get_data(as_text=True)
 
 
+def test_my_data_names_my_api_tokens_but_holds_none(app, client, user):
+    from api_helpers import make_token
+
+    token = make_token(client, "backup script")
+    body = client.get("/account/data").get_data(as_text=True)
+    [listed] = json.loads(body)["api_tokens"]
+    assert listed["name"] == "backup script" and token.startswith(listed["prefix"])
+    assert token not in body
+
+
 def test_deleting_needs_the_password(app, client, user):
     assert post(client, "/account/delete", current="not it").status_code == 422
     assert signed_in(client)

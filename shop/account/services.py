@@ -57,13 +57,23 @@ def remove_card(user: User, pm_id: str) -> bool:
 
 def export(user: User) -> dict[str, Any]:
     """Everything the shop holds about `user`, as JSON-ready data: the account, orders,
-    favourites and saved cards (brand and last 4 only). `CardsUnavailable` when Stripe,
+    favourites, API tokens (names and prefixes) and saved cards (brand and last 4 only). `CardsUnavailable` when Stripe,
     which keeps the cards, cannot be asked."""
     cards = saved_cards(user)
     liked = favourites.listing(user.id, "usd")
     return {
         "favourites": [{"sku": item.sku, "name": item.name} for item in liked],
         "saved_cards": [{"brand": card.brand, "last4": card.last4} for card in cards],
+        "api_tokens": [
+            {
+                "name": token.name,
+                "prefix": token.prefix,  # the token itself is not kept, only its hash
+                "created_at": token.created_at.isoformat(),
+                "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+                "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+            }
+            for token in tokens.list_tokens(user.id)
+        ],
         "exported_at": utcnow().isoformat(),
         "account": {
             "email": user.email,
