@@ -57,8 +57,8 @@ def remove_card(user: User, pm_id: str) -> bool:
 
 def export(user: User) -> dict[str, Any]:
     """Everything the shop holds about `user`, as JSON-ready data: the account, orders,
-    favourites, API tokens (names and prefixes) and saved cards (brand and last 4 only). `CardsUnavailable` when Stripe,
-    which keeps the cards, cannot be asked."""
+    favourites, API tokens (names and prefixes) and saved cards (brand and last 4 only).
+    `CardsUnavailable` when Stripe, which keeps the cards, cannot be asked."""
     cards = saved_cards(user)
     liked = favourites.listing(user.id, "usd")
     return {
