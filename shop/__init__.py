@@ -12,7 +12,7 @@ from flask import Flask
 from flask.helpers import get_load_dotenv
 
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Every module holding tables, all on the one metadata that migrations compare against.
@@ -59,7 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of `extensions.py` to this app."""
-    from . import auth, security
+    from . import auth, languages, security
     from .auth import services as auth_services
 
     for name in MODEL_MODULES:
@@ -67,6 +67,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=languages.current,
+        default_translation_directories=os.path.join(ROOT, "translations"),
+    )
     login_manager.init_app(app)
     auth.configure_login(login_manager)
     # Made now, so the first login with an unknown email is not slower than the rest.

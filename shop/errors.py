@@ -3,6 +3,8 @@
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -14,16 +16,16 @@ from .extensions import db, login_manager
 from .htmx import hx_redirect, is_htmx
 
 MESSAGES = {
-    400: "That request was not understood.",
-    401: "Please log in first.",
-    403: "You are not allowed to do that.",
-    404: "That page or item does not exist.",
-    405: "That action is not allowed here.",
-    413: "That request is too large.",
-    422: "Some of that input is not valid.",
-    429: "Too many attempts; please wait a moment and try again.",
-    500: "Something went wrong on our side; nothing was charged. Please try again.",
-    503: "The shop is briefly unavailable; please try again in a moment.",
+    400: _l("That request was not understood."),
+    401: _l("Please log in first."),
+    403: _l("You are not allowed to do that."),
+    404: _l("That page or item does not exist."),
+    405: _l("That action is not allowed here."),
+    413: _l("That request is too large."),
+    422: _l("Some of that input is not valid."),
+    429: _l("Too many attempts; please wait a moment and try again."),
+    500: _l("Something went wrong on our side; nothing was charged. Please try again."),
+    503: _l("The shop is briefly unavailable; please try again in a moment."),
 }
 
 
@@ -34,7 +36,7 @@ RETRY_AFTER = "5"
 def error_response(status: int, message: str | None = None, headers=None):
     """Render `message` as a toast (htmx, retargeted to #toasts) or a full error page; under
     `/api/` as problem+json."""
-    message = message or MESSAGES.get(status, "Something went wrong.")
+    message = str(message or MESSAGES.get(status, _("Something went wrong.")))
     if problems.under_api():
         return problems.problem(status, message, headers=headers)
     if is_htmx():
@@ -55,7 +57,7 @@ def error_response(status: int, message: str | None = None, headers=None):
 SIGNED_OUT_FORMS = frozenset(
     {"auth.login", "auth.register", "auth.forgot_password", "auth.reset_password"}
 )
-SIGNED_OUT = "You were signed out; log in again."
+SIGNED_OUT = _l("You were signed out; log in again.")
 
 
 def _page_left() -> str:
@@ -81,7 +83,7 @@ def _session_ended() -> bool:
 def signed_out():
     """The session behind a form has ended: log in again, then back to the page (the cart
     lives on the account, so nothing is lost)."""
-    flash(SIGNED_OUT, "info")
+    flash(str(SIGNED_OUT), "info")
     return hx_redirect(url_for("auth.login", next=_page_left()), status=401)
 
 
@@ -101,7 +103,8 @@ def register(app: Flask) -> None:
         if _session_ended():
             return signed_out()
         return error_response(
-            400, "Your form expired or was not sent from this site; reload the page and try again."
+            400,
+            _("Your form expired or was not sent from this site; reload the page and try again."),
         )
 
     @app.errorhandler(HTTPException)

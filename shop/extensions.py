@@ -3,6 +3,7 @@
 import functools
 import sqlite3
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Messages, numbers, amounts and dates in the request's language (`shop.languages`).
+babel = Babel()
 # No default limits: each limit is declared where it applies (see shop/security.py).
 limiter = Limiter(key_func=get_remote_address)
 

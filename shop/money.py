@@ -1,6 +1,12 @@
 """Money display: integer minor units and an ISO currency code to a price label."""
 
 import re
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+from flask_babel import gettext as _
+
+from . import languages
 
 #: A whole part whose commas group thousands (`1,234`, `12,345,678`), ASCII digits only.
 _GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
@@ -10,18 +16,15 @@ _DECIMAL_COMMA = re.compile(r"[0-9]*,[0-9]{1,2}")
 
 # Currencies without a minor unit (Stripe's zero-decimal list, the ones a shop meets).
 ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk"}
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "chf": "CHF ", "cad": "CA$"}
 
 
-def format_money(cents: int, currency: str) -> str:
-    """Format `cents` of `currency` for people, e.g. 1250, "usd" -> "$12.50"."""
-    code = currency.lower()
-    symbol = SYMBOLS.get(code, code.upper() + " ")
-    sign = "-" if cents < 0 else ""
-    if code in ZERO_DECIMAL:
-        return f"{sign}{symbol}{abs(cents):,}"
-    whole, minor = divmod(abs(cents), 100)
-    return f"{sign}{symbol}{whole:,}.{minor:02d}"
+def format_money(cents: int, currency: str, language: str | None = None) -> str:
+    """`cents` of `currency` for people, as Babel writes it in the request's language (or
+    `language`): 1250, "eur" -> "€12.50" in English, "12,50 €" in German."""
+    code = currency.upper()
+    digits = 0 if currency.lower() in ZERO_DECIMAL else get_currency_precision(code)
+    amount = Decimal(cents).scaleb(-digits)
+    return format_currency(amount, code, locale=language or languages.formatting())
 
 
 def parse_amount(text: str, currency: str) -> int:
@@ -33,7 +36,7 @@ def parse_amount(text: str, currency: str) -> int:
     code = currency.lower()
     decimals = 0 if code in ZERO_DECIMAL else 2
     example = "1250" if decimals == 0 else "12.50"
-    wanted = f"Enter an amount like {example}, more than zero."
+    wanted = _("Enter an amount like %(example)s, more than zero.", example=example)
     whole, point, minor = text.strip().partition(".")
     if "," in whole + minor:
         if decimals and not point and _DECIMAL_COMMA.fullmatch(whole):

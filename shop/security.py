@@ -25,6 +25,8 @@ import time
 
 from flask import Flask, Response, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -176,20 +178,20 @@ _register_ip_limit = limiter.limit(
     setting("REGISTER_IP_RATE_LIMIT"),
     key_func=ip_key,
     methods=["POST"],
-    error_message="Too many registrations from your network.",
+    error_message=_l("Too many registrations from your network."),
 )
 _register_email_limit = limiter.limit(
     setting("REGISTER_EMAIL_RATE_LIMIT"),
     key_func=email_key,
     methods=["POST"],
-    error_message="Too many registration attempts for this email address.",
+    error_message=_l("Too many registration attempts for this email address."),
 )
 
 #: Per signed-in user; stack it under `login_required` on `POST /checkout`.
 checkout_limit = limiter.limit(
     setting("CHECKOUT_RATE_LIMIT"),
     key_func=user_key,
-    error_message="Too many checkout attempts.",
+    error_message=_l("Too many checkout attempts."),
 )
 
 
@@ -199,7 +201,7 @@ admin_limit = limiter.limit(
     setting("ADMIN_RATE_LIMIT"),
     key_func=user_key,
     methods=["POST"],
-    error_message="Too many admin actions.",
+    error_message=_l("Too many admin actions."),
 )
 
 
@@ -226,8 +228,8 @@ def retry_after_seconds() -> int:
 def too_many_requests(error: RateLimitExceeded):
     """429 in words a customer understands, with `Retry-After` in seconds."""
     seconds = retry_after_seconds()
-    reason = error.limit.error_message if error.limit.error_message else "Too many attempts."
-    message = f"{reason} Please wait {seconds} seconds and try again."
+    reason = error.limit.error_message if error.limit.error_message else _("Too many attempts.")
+    message = f"{reason} {_('Please wait %(num)d seconds and try again.', num=seconds)}"
     current_app.logger.info("rate limit %s hit on %s", error.limit.limit, request.endpoint)
     return error_response(429, message, headers={"Retry-After": str(seconds)})
 
@@ -241,7 +243,7 @@ def add_security_headers(response: Response) -> Response:
 
     One look at the names already set rather than a `setdefault` per header (each scans
     the whole list): this runs on every response."""
-    present = {name.lower() for name, _ in response.headers.items()}
+    present = {name.lower() for name, _value in response.headers.items()}
     if present.isdisjoint(_SECURITY_NAMES):
         response.headers.extend(_SECURITY_ITEMS)
     else:
@@ -274,7 +276,7 @@ def reject_hostile_input() -> None:
         fields += list(request.form.items(multi=True))
     fields += [(name, value) for name, value in (request.view_args or {}).items()]
     if any("\x00" in key or "\x00" in str(value) for key, value in fields):
-        abort(400, "That request contains characters the shop does not accept.")
+        abort(400, _("That request contains characters the shop does not accept."))
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ID_MAX:
             abort(404)
@@ -301,8 +303,10 @@ def refuse_json_on_forms():
     ):
         return error_response(
             415,
-            "This address takes a form (application/x-www-form-urlencoded or "
-            "multipart/form-data), not JSON.",
+            _(
+                "This address takes a form (application/x-www-form-urlencoded or "
+                "multipart/form-data), not JSON."
+            ),
         )
     return None
 

@@ -4,10 +4,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
-from . import currencies
+from . import currencies, languages
 from .money import format_money
 from .shipping import address_lines, country_name
 from .urls import external_url
@@ -22,12 +23,19 @@ def keep_units(text: str) -> str:
     return _QUANTITY.sub("\\1\u00a0\\2", text)
 
 
+#: How a moment reads in each language, before the zone: "06 Dec 2026, 19:19",
+#: "06.12.2026, 19:19".
+TIME_PATTERNS = {"en": "dd MMM y, HH:mm", "de": "dd.MM.y, HH:mm"}
+
+
 def shop_time(moment: datetime, seconds: bool = False) -> str:
     """`moment` in the shop's time zone (SHOP_TIME_ZONE), the zone named: "06 Dec 2026,
     19:19 PST". Pages mark it up with `<time data-local>` for shop.js to show the reader's
     own zone instead."""
     local = moment.astimezone(ZoneInfo(current_app.config["SHOP_TIME_ZONE"]))
-    return local.strftime(f"%d %b %Y, %H:%M{':%S' if seconds else ''} %Z")
+    language = languages.formatting()
+    pattern = TIME_PATTERNS.get(language, TIME_PATTERNS["en"]) + (":ss" if seconds else "")
+    return f"{format_datetime(local, pattern, locale=language)} {local:%Z}"
 
 
 def when(moment: datetime, seconds: bool = False) -> Markup:
@@ -54,6 +62,8 @@ def register(app: Flask) -> None:
     app.add_template_global(when)
     app.add_template_global(currencies.current, "shop_currency")
     app.add_template_global(currencies.offered, "offered_currencies")
+    app.add_template_global(languages.current, "shop_language")
+    app.add_template_global(lambda: languages.NAMES, "offered_languages")
 
     @app.context_processor
     def shop_globals():

@@ -83,8 +83,8 @@ def test_each_customer_gets_their_own_token_and_badge(app, client, user, auth):
     assert csrf_token_of(mine) != csrf_token_of(theirs)
     # The token is in every place the page uses it, and it works for a POST.
     token = csrf_token_of(theirs)
-    # meta, htmx headers, currency, logout, and each card's heart and add
-    assert theirs.count(token) == 4 + 2 * len(ids)
+    # meta, htmx headers, currency, language, logout, and each card's heart and add
+    assert theirs.count(token) == 5 + 2 * len(ids)
     assert rendered.CSRF_MARK not in theirs and rendered.COUNT_MARK not in theirs
     added = other.post("/cart/items", data={"product_id": ids[0], "csrf_token": token})
     assert added.status_code == 303

@@ -1,5 +1,6 @@
 """The account page's forms (CSRF-protected by Flask-WTF)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
@@ -11,8 +12,11 @@ from ..auth.forms import new_password_fields
 def current_password_field() -> PasswordField:
     """The password the customer has now: asked again before anything sensitive."""
     return PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=passwords.MAX_LENGTH)],
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Enter your current password.")),
+            Length(max=passwords.MAX_LENGTH),
+        ],
     )
 
 

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import services as auth_services
@@ -66,7 +67,7 @@ def change_password():
             )
             session.clear()
             login_user(user, remember=remembered)  # this browser, on the new session token
-            flash("Your password is changed; you are signed out everywhere else.", "success")
+            flash(_("Your password is changed; you are signed out everywhere else."), "success")
             response = redirect(url_for("account.show"))
             throttle.remember_device(response, user.email)  # proof of the password: known
             return response
@@ -81,7 +82,7 @@ def logout_everywhere():
     auth_services.end_everywhere(account_of(current_user))
     session.clear()
     logout_user()
-    flash("You are logged out everywhere, on every device.", "info")
+    flash(_("You are logged out everywhere, on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -114,8 +115,8 @@ def download_data():
     try:
         data = services.export(account_of(current_user))
     except services.CardsUnavailable:
-        flash("Your data cannot be gathered right now (Stripe keeps your saved cards and "
-              "could not be reached); try again in a moment.", "error")  # fmt: skip
+        flash(_("Your data cannot be gathered right now (Stripe keeps your saved cards and "
+              "could not be reached); try again in a moment."), "error")  # fmt: skip
         return _page(503)
     body = json.dumps(data, indent=2, ensure_ascii=False)
     return Response(
@@ -137,12 +138,12 @@ def delete():
             try:
                 services.delete_account(user)
             except services.CardsUnavailable:
-                flash("Stripe could not be reached to delete your saved cards, so your "
-                      "account is not deleted yet. Try again in a moment.", "error")  # fmt: skip
+                flash(_("Stripe could not be reached to delete your saved cards, so your "
+                      "account is not deleted yet. Try again in a moment."), "error")  # fmt: skip
                 return _page(503)
             session.clear()
             logout_user()
-            flash("Your account is deleted. Thank you for shopping with us.", "info")
+            flash(_("Your account is deleted. Thank you for shopping with us."), "info")
             return redirect(url_for("catalog.index"))
         _wrong_password(form.current)
     return _page(422, delete=form)
@@ -178,5 +179,5 @@ def remove_payment_method(pm_id: str):
                            "error", 503)  # fmt: skip
     if not removed:
         abort(404)
-    flash("The card is removed: it is no longer saved for your checkouts.", "success")
+    flash(_("The card is removed: it is no longer saved for your checkouts."), "success")
     return redirect(url_for(".payment_methods"), 303)

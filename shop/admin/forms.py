@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional, Regexp
@@ -23,9 +25,9 @@ from ..orders.refunds import new_key
 from ..promotions.services import NewPromotion
 
 #: The dashboard's windows, as the orders list filters by them (paid since...).
-PERIODS = {"today": "Paid today", "week": "Paid in the last 7 days"}
+PERIODS = {"today": _l("Paid today"), "week": _l("Paid in the last 7 days")}
 #: What the list's shipping filter offers.
-FULFILMENTS = {Fulfilment.UNFULFILLED: "To ship", Fulfilment.SHIPPED: "Shipped"}
+FULFILMENTS = {Fulfilment.UNFULFILLED: _l("To ship"), Fulfilment.SHIPPED: _l("Shipped")}
 QUERY_MAX = 254  # the longest email address
 PAGE_MAX = 100_000
 _PAGE = re.compile(r"[0-9]{1,6}")
@@ -78,7 +80,14 @@ def _choice(args: Mapping[str, str], name: str, allowed, what: str) -> str:
     value = args.get(name, "").strip()
     if value and value not in allowed:
         known = ", ".join(str(choice) for choice in allowed)
-        raise InvalidFilter(f"“{value[:40]}” is not a {what}; use one of: {known}.")
+        raise InvalidFilter(
+            _(
+                "“%(value)s” is not a %(what)s; use one of: %(known)s.",
+                value=value[:40],
+                what=what,
+                known=known,
+            )
+        )
     return value
 
 
@@ -86,10 +95,12 @@ def order_filter(args: Mapping[str, str]) -> OrderFilter:
     """Read the orders list's query string: known values only, a page from 1 up."""
     raw_page = args.get("page", "").strip() or "1"
     if not _PAGE.fullmatch(raw_page) or not 1 <= int(raw_page) <= PAGE_MAX:
-        raise InvalidFilter(f"The page must be a whole number from 1 to {PAGE_MAX}.")
+        raise InvalidFilter(
+            _("The page must be a whole number from 1 to %(PAGE_MAX)s.", PAGE_MAX=PAGE_MAX)
+        )
     q = args.get("q", "").strip()
     if len(q) > QUERY_MAX:
-        raise InvalidFilter(f"Search for at most {QUERY_MAX} characters.")
+        raise InvalidFilter(_("Search for at most %(QUERY_MAX)s characters.", QUERY_MAX=QUERY_MAX))
     return OrderFilter(
         status=_choice(args, "status", [str(s) for s in OrderStatus], "status"),
         fulfilment=_choice(args, "fulfilment", [str(f) for f in FULFILMENTS], "shipping state"),
@@ -109,27 +120,37 @@ class ShipmentForm(FlaskForm):
     """Marking an order shipped: carrier and tracking number, both optional."""
 
     carrier = StringField(
-        "Carrier",
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=CARRIER_MAX, message=f"Keep the carrier to {CARRIER_MAX} characters."),
-            Regexp(
-                r"^[^\x00-\x1f\x7f]*$", message="The carrier holds characters that cannot be shown."
-            ),
-        ],
-    )
-    tracking_number = StringField(
-        "Tracking number",
+        _l("Carrier"),
         filters=[_strip],
         validators=[
             Optional(),
             Length(
-                max=TRACKING_MAX, message=f"Keep the tracking number to {TRACKING_MAX} characters."
+                max=CARRIER_MAX,
+                message=_l(
+                    _l("Keep the carrier to %(CARRIER_MAX)s characters."), CARRIER_MAX=CARRIER_MAX
+                ),
+            ),
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*$",
+                message=_l("The carrier holds characters that cannot be shown."),
+            ),
+        ],
+    )
+    tracking_number = StringField(
+        _l("Tracking number"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=TRACKING_MAX,
+                message=_l(
+                    _l("Keep the tracking number to %(TRACKING_MAX)s characters."),
+                    TRACKING_MAX=TRACKING_MAX,
+                ),
             ),
             Regexp(
                 r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
-                message="A tracking number has only letters, digits, spaces and dashes.",
+                message=_l("A tracking number has only letters, digits, spaces and dashes."),
             ),
         ],
     )
@@ -159,20 +180,23 @@ def product_change(form: Mapping[str, str]) -> ProductChange:
     """Read `stock` (whole number from 0, or empty: not tracked) and `active` (`on`/absent)."""
     raw = form.get("stock")
     if raw is None:
-        raise InvalidProductChange("stock", "Send the stock field (empty for not tracked).")
+        raise InvalidProductChange("stock", _("Send the stock field (empty for not tracked)."))
     raw = raw.strip()
     stock = None
     if raw:
         if not raw.isascii() or not raw.isdigit() or int(raw) > STOCK_MAX:
             raise InvalidProductChange(
                 "stock",
-                f"Enter the units on hand as a whole number from 0 to {STOCK_MAX:,}, "
-                "or leave it empty if stock is not tracked.",
+                _(
+                    "Enter the units on hand as a whole number from 0 to %(STOCK_MAX)s, or leave "
+                    "it empty if stock is not tracked.",
+                    STOCK_MAX=STOCK_MAX,
+                ),
             )
         stock = int(raw)
     active = form.get("active")
     if active not in (None, "on"):
-        raise InvalidProductChange("active", "The shown switch is either on or off.")
+        raise InvalidProductChange("active", _("The shown switch is either on or off."))
     return ProductChange(stock=stock, active=active == "on")
 
 
@@ -203,11 +227,11 @@ def refund_asked(form: Mapping[str, str], currency: str) -> RefundAsked:
     full = form.get("full") == "on"
     if not raw and not full:
         raise InvalidRefund(
-            "amount", "Type the amount to refund, or choose “Refund everything left”."
+            "amount", _("Type the amount to refund, or choose “Refund everything left”.")
         )
     if raw and full:
         raise InvalidRefund(
-            "amount", "Type an amount or choose “Refund everything left”, not both."
+            "amount", _("Type an amount or choose “Refund everything left”, not both.")
         )
     amount = None
     if raw:
@@ -218,7 +242,7 @@ def refund_asked(form: Mapping[str, str], currency: str) -> RefundAsked:
     reason = (form.get("reason") or "").strip()
     if reason and reason not in REFUND_REASONS:
         known = ", ".join(r.replace("_", " ") for r in REFUND_REASONS)
-        raise InvalidRefund("reason", f"Choose one of: {known}, or none.")
+        raise InvalidRefund("reason", _("Choose one of: %(known)s, or none.", known=known))
     key = (form.get("key") or "").strip()
     if not _KEY.fullmatch(key):
         key = new_key()  # a form without one (a script): a refund of its own
@@ -245,12 +269,12 @@ def new_promotion(form: Mapping[str, str], currencies: tuple[str, ...], today) -
     `currency`) and `first_order_only` (on/absent)."""
     code = (form.get("code") or "").strip().upper()
     if not _CODE.fullmatch(code):
-        raise InvalidPromotion("code", "A code is 3 to 20 letters, digits or dashes.")
+        raise InvalidPromotion("code", _("A code is 3 to 20 letters, digits or dashes."))
     percent_raw = (form.get("percent_off") or "").strip()
     amount_raw = (form.get("amount_off") or "").strip()
     if bool(percent_raw) == bool(amount_raw):
         raise InvalidPromotion(
-            "percent_off", "Give either a percentage off or an amount off, not both or neither."
+            "percent_off", _("Give either a percentage off or an amount off, not both or neither.")
         )
     currency_raw = (form.get("currency") or "").strip().lower()
     minimum_raw = (form.get("minimum_amount") or "").strip()
@@ -258,15 +282,21 @@ def new_promotion(form: Mapping[str, str], currencies: tuple[str, ...], today) -
     if amount_raw or minimum_raw:
         if currency_raw not in currencies:
             offered = " or ".join(code.upper() for code in currencies)
-            raise InvalidPromotion("currency", f"Choose the currency of the amount: {offered}.")
+            raise InvalidPromotion(
+                "currency", _("Choose the currency of the amount: %(offered)s.", offered=offered)
+            )
         currency = currency_raw
     elif currency_raw and currency_raw not in currencies:
         offered = " or ".join(code.upper() for code in currencies)
-        raise InvalidPromotion("currency", f"Choose a currency the shop sells in: {offered}.")
+        raise InvalidPromotion(
+            "currency", _("Choose a currency the shop sells in: %(offered)s.", offered=offered)
+        )
     percent = None
     if percent_raw:
         if not _WHOLE.fullmatch(percent_raw) or not 1 <= int(percent_raw) <= 100:
-            raise InvalidPromotion("percent_off", "A percentage off is a whole number, 1 to 100.")
+            raise InvalidPromotion(
+                "percent_off", _("A percentage off is a whole number, 1 to 100.")
+            )
         percent = int(percent_raw)
     amount = None
     if amount_raw:
@@ -285,7 +315,7 @@ def new_promotion(form: Mapping[str, str], currencies: tuple[str, ...], today) -
     if limit_raw:
         if not _WHOLE.fullmatch(limit_raw) or int(limit_raw) < 1:
             raise InvalidPromotion(
-                "max_redemptions", "A limit on uses is a whole number from 1, or empty for none."
+                "max_redemptions", _("A limit on uses is a whole number from 1, or empty for none.")
             )
         limit = int(limit_raw)
     expires_raw = (form.get("expires_on") or "").strip()
@@ -296,13 +326,13 @@ def new_promotion(form: Mapping[str, str], currencies: tuple[str, ...], today) -
                 raise ValueError
             day = date.fromisoformat(expires_raw)
         except ValueError:
-            raise InvalidPromotion("expires_on", "Give the last day as YYYY-MM-DD.") from None
+            raise InvalidPromotion("expires_on", _("Give the last day as YYYY-MM-DD.")) from None
         if day < today:
-            raise InvalidPromotion("expires_on", "The last day cannot be in the past.")
+            raise InvalidPromotion("expires_on", _("The last day cannot be in the past."))
         expires_at = datetime.combine(day + timedelta(days=1), time.min, UTC)
     first = form.get("first_order_only")
     if first not in (None, "", "on"):
-        raise InvalidPromotion("first_order_only", "First order only is either on or off.")
+        raise InvalidPromotion("first_order_only", _("First order only is either on or off."))
     return NewPromotion(
         code=code, percent_off=percent, amount_off_cents=amount, currency=currency,
         max_redemptions=limit, expires_at=expires_at, minimum_cents=minimum,

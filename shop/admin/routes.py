@@ -17,6 +17,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import payments, security
@@ -37,12 +39,12 @@ security.admin_limit(bp)
 
 #: How the timeline names where a change came from.
 SOURCE_LABELS = {
-    Source.CHECKOUT: "the customer's checkout",
-    Source.SUCCESS_PAGE: "the customer's return from Stripe",
-    Source.WEBHOOK: "a Stripe webhook",
-    Source.RECONCILE: "reconcile",
-    Source.ADMIN: "an admin",
-    Source.SYSTEM: "the shop",
+    Source.CHECKOUT: _l("the customer's checkout"),
+    Source.SUCCESS_PAGE: _l("the customer's return from Stripe"),
+    Source.WEBHOOK: _l("a Stripe webhook"),
+    Source.RECONCILE: _l("reconcile"),
+    Source.ADMIN: _l("an admin"),
+    Source.SYSTEM: _l("the shop"),
 }
 
 
@@ -53,7 +55,35 @@ def admin_globals() -> dict:
         "admin_periods": forms.PERIODS,
         "admin_fulfilments": forms.FULFILMENTS,
         "source_labels": SOURCE_LABELS,
+        "event_label": event_label,
     }
+
+
+#: How the timeline names each kind of entry (a status the order moved to, or an event).
+EVENT_LABELS = {
+    "created": _l("Created"),
+    "pending": _l("Pending"),
+    "paid": _l("Paid"),
+    "failed": _l("Failed"),
+    "expired": _l("Expired"),
+    "cancelled": _l("Cancelled"),
+    "partially_refunded": _l("Partially refunded"),
+    "refunded": _l("Refunded"),
+    "shipped": _l("Shipped"),
+    "refund": _l("Refund"),
+    "refund_failed": _l("Refund failed"),
+    "attention": _l("Attention"),
+    "stock_returned": _l("Stock returned"),
+    "dispute_open": _l("Dispute open"),
+    "dispute_won": _l("Dispute won"),
+    "dispute_lost": _l("Dispute lost"),
+    "email_failed": _l("Email failed"),
+}
+
+
+def event_label(kind: str) -> str:
+    """A timeline entry's kind in words (a kind not listed: its own name, capitalised)."""
+    return str(EVENT_LABELS.get(kind) or kind.replace("_", " ").capitalize())
 
 
 @bp.get("")
@@ -85,7 +115,7 @@ def orders_csv():
     except forms.InvalidFilter as refusal:
         abort(400, str(refusal))
     if not security.take_export("orders"):
-        abort(429, "Too many exports: try again later.")
+        abort(429, _("Too many exports: try again later."))
     now = utcnow()
     export.record(current_user.id, wanted, now)
     response = Response(stream_with_context(export.lines(wanted, now)), mimetype="text/csv")
@@ -144,7 +174,9 @@ def refund(order_id: int):
             order_id, message=str(refusal), message_kind="error", status=refusal.status
         )
     except refunds.RefundFailed as failure:
-        message = f"Stripe refused the refund: {failure}. Nothing was refunded."
+        message = _(
+            "Stripe refused the refund: %(failure)s. Nothing was refunded.", failure=failure
+        )
         return order_page(order_id, message=message, message_kind="error", status=502)
     except refunds.RefundPending as pending:
         return order_page(order_id, message=str(pending), message_kind="warning", status=503)
@@ -160,19 +192,33 @@ def refund_message(outcome: refunds.Asked) -> tuple[str, str]:
     made = outcome.refund
     amount = format_money(made.amount_cents, made.currency)
     if not outcome.made_now:
-        return f"That refund of {amount} was already made ({made.status}); nothing more.", "info"
+        return _(
+            "That refund of %(amount)s was already made (%(status)s); nothing more.",
+            amount=amount,
+            status=made.status,
+        ), "info"
     if made.status == "succeeded":
-        return f"Refunded {amount} of order #{made.order_id}.", "success"
-    return f"Refund of {amount} sent to Stripe; it is {made.status.replace('_', ' ')}.", "info"
+        return _(
+            "Refunded %(amount)s of order #%(order_id)s.", amount=amount, order_id=made.order_id
+        ), "success"
+    return _(
+        "Refund of %(amount)s sent to Stripe; it is %(status)s.",
+        amount=amount,
+        status=made.status.replace("_", " "),
+    ), "info"
 
 
 def shipped_message(shipment: shipping.Shipment) -> tuple[str, str]:
     """What the admin reads after asking to ship: done, or done before (nothing changed)."""
     order = shipment.order
     if shipment.shipped_now:
-        return f"Order #{order.id} is marked shipped.", "success"
+        return _("Order #%(id)s is marked shipped.", id=order.id), "success"
     when = shop_time(order.shipped_at)
-    return f"Order #{order.id} had already shipped on {when}; nothing was changed.", "info"
+    return _(
+        "Order #%(id)s had already shipped on %(when)s; nothing was changed.",
+        id=order.id,
+        when=when,
+    ), "info"
 
 
 def order_page(
@@ -258,9 +304,13 @@ def create_promotion():
     except (forms.InvalidPromotion, promotions.PromotionError) as refusal:
         return promotions_page(str(refusal), "error", 422, field=refusal.field)
     except promotions.CodesUnavailable:
-        message = "Stripe could not be reached; the code was not created. Try again."
+        message = _("Stripe could not be reached; the code was not created. Try again.")
         return promotions_page(message, "error", 503)
-    message = f"Code {created.code} created: {promotions.describe(created)}."
+    message = _(
+        "Code %(code)s created: %(describe)s.",
+        code=created.code,
+        describe=promotions.describe(created),
+    )
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(".promotions_list"), 303)
@@ -273,11 +323,11 @@ def deactivate_promotion(code: str):
     try:
         found = promotions.deactivate(code)
     except promotions.CodesUnavailable:
-        message = "Stripe could not be reached; the code is still active. Try again."
+        message = _("Stripe could not be reached; the code is still active. Try again.")
         return promotions_page(message, "error", 503)
     if found is None:
         abort(404)
-    message = f"Code {found.code} deactivated: no new order can use it."
+    message = _("Code %(code)s deactivated: no new order can use it.", code=found.code)
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(".promotions_list"), 303)

@@ -1,5 +1,6 @@
 """Registration and login forms (CSRF-protected by Flask-WTF)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
@@ -20,14 +21,14 @@ def acceptable_password(form, field) -> None:
 def new_password_fields() -> tuple[PasswordField, PasswordField]:
     """A new password and its confirmation, checked by the one password rule."""
     password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password."), acceptable_password],
+        _l("New password"),
+        validators=[DataRequired(_l("Choose a new password.")), acceptable_password],
     )
     confirm = PasswordField(
-        "Confirm new password",
+        _l("Confirm new password"),
         validators=[
-            DataRequired("Type the new password again."),
-            EqualTo("password", "The two passwords do not match."),
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("password", _l("The two passwords do not match.")),
         ],
     )
     return password, confirm
@@ -41,12 +42,12 @@ def _strip(value):
 def email_field() -> EmailField:
     """An email address someone types in, checked for shape."""
     return EmailField(
-        "Email",
+        _l("Email"),
         filters=[_strip],
         validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254, message="That email address is too long."),
-            Email("Enter a valid email address, like name@example.com."),
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("That email address is too long.")),
+            Email(_l("Enter a valid email address, like name@example.com.")),
         ],
     )
 
@@ -56,17 +57,17 @@ class RegisterForm(FlaskForm):
 
     email = email_field()
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired("Choose a password."),
+            DataRequired(_l("Choose a password.")),
             acceptable_password,
         ],
     )
     confirm = PasswordField(
-        "Confirm password",
+        _l("Confirm password"),
         validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords do not match."),
+            DataRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords do not match.")),
         ],
     )
 
@@ -75,15 +76,15 @@ class LoginForm(FlaskForm):
     """An existing customer: email, password, and whether to stay signed in."""
 
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=passwords.MAX_LENGTH)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=passwords.MAX_LENGTH)],
     )
-    remember = BooleanField("Remember me")
+    remember = BooleanField(_l("Remember me"))
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -47,6 +47,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The currency the customer shops in (lower case; None: not chosen yet).
     currency: Mapped[str | None] = mapped_column(String(3))
+    #: The language the customer reads the shop and their emails in (None: not chosen).
+    language: Mapped[str | None] = mapped_column(String(5))
     #: The account's Customer at Stripe (its saved cards), made on the first checkout;
     #: `gone:<id>` once Stripe said it has no such Customer (the next checkout makes one).
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))

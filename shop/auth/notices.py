@@ -11,6 +11,10 @@ change once, so a retry or a second worker never owes the customer a second copy
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import languages
 from ..notifications.outbox import enqueue
 from .models import User
 
@@ -25,60 +29,86 @@ class AccountNotice:
     paragraphs: tuple[str, ...]
     action_url: str = ""
     action_label: str = ""
+    #: The language it is written in (the account's; English when never chosen).
+    language: str = languages.DEFAULT
+
+
+def _language(user: User) -> str:
+    """The language `user`'s emails are written in."""
+    return languages.chosen(user.language) or languages.DEFAULT
 
 
 def reset_link(user: User, url: str, token_id: str, minutes: int) -> AccountNotice:
     """The email carrying a password reset link (one per link issued)."""
-    return AccountNotice(
-        recipient=user.email,
-        cause=f"user:{user.id}:password-reset:{token_id}",
-        subject="Reset your Northside Roastery password",
-        paragraphs=(
-            "Someone, hopefully you, asked to reset the password of your Northside Roastery "
-            "account.",
-            f"The link below works once, for {minutes} minutes. If you did not ask, ignore "
-            "this email: your password stays as it is.",
-        ),
-        action_url=url,
-        action_label="Choose a new password",
-    )
+    with force_locale(language := _language(user)):
+        return AccountNotice(
+            language=language,
+            recipient=user.email,
+            cause=f"user:{user.id}:password-reset:{token_id}",
+            subject=_("Reset your Northside Roastery password"),
+            paragraphs=(
+                _(
+                    "Someone, hopefully you, asked to reset the password of your Northside "
+                    "Roastery account."
+                ),
+                _(
+                    "The link below works once, for %(minutes)d minutes. If you did not ask, "
+                    "ignore this email: your password stays as it is.",
+                    minutes=minutes,
+                ),
+            ),
+            action_url=url,
+            action_label=_("Choose a new password"),
+        )
 
 
 def failed_logins(user: User, now: datetime, reset_url: str) -> AccountNotice:
     """The warning that someone keeps failing to sign in to the account (one an hour)."""
-    return AccountNotice(
-        recipient=user.email,
-        cause=f"user:{user.id}:failed-logins:{now:%Y-%m-%dT%H}",
-        subject="Repeated failed sign-ins to your Northside Roastery account",
-        paragraphs=(
-            "Someone has just tried to sign in to your account with a wrong password, "
-            "many times in a row. Further tries from browsers you have not used are paused "
-            "for a while; the browsers you sign in from keep working.",
-            "If it was you, nothing needs doing. If not, your password has held; choose a "
-            "stronger one if it is used anywhere else.",
-        ),
-        action_url=reset_url,
-        action_label="Reset your password",
-    )
+    with force_locale(language := _language(user)):
+        return AccountNotice(
+            language=language,
+            recipient=user.email,
+            cause=f"user:{user.id}:failed-logins:{now:%Y-%m-%dT%H}",
+            subject=_("Repeated failed sign-ins to your Northside Roastery account"),
+            paragraphs=(
+                _(
+                    "Someone has just tried to sign in to your account with a wrong password, "
+                    "many times in a row. Further tries from browsers you have not used are paused "
+                    "for a while; the browsers you sign in from keep working."
+                ),
+                _(
+                    "If it was you, nothing needs doing. If not, your password has held; choose a "
+                    "stronger one if it is used anywhere else."
+                ),
+            ),
+            action_url=reset_url,
+            action_label=_("Reset your password"),
+        )
 
 
 def password_guesses(user: User, now: datetime, reset_url: str) -> AccountNotice:
     """The warning that a signed-in session kept giving a wrong current password, and was
     ended (one an hour)."""
-    return AccountNotice(
-        recipient=user.email,
-        cause=f"user:{user.id}:password-guesses:{now:%Y-%m-%dT%H}",
-        subject="Your Northside Roastery account was signed out everywhere",
-        paragraphs=(
-            "A browser signed in to your account gave a wrong current password many times "
-            "in a row, on the page that changes the password or deletes the account. We "
-            "have signed your account out on every device.",
-            "If it was you, sign in again. If not, someone may have had your signed-in "
-            "browser: choose a new password.",
-        ),
-        action_url=reset_url,
-        action_label="Choose a new password",
-    )
+    with force_locale(language := _language(user)):
+        return AccountNotice(
+            language=language,
+            recipient=user.email,
+            cause=f"user:{user.id}:password-guesses:{now:%Y-%m-%dT%H}",
+            subject=_("Your Northside Roastery account was signed out everywhere"),
+            paragraphs=(
+                _(
+                    "A browser signed in to your account gave a wrong current password many times "
+                    "in a row, on the page that changes the password or deletes the account. We "
+                    "have signed your account out on every device."
+                ),
+                _(
+                    "If it was you, sign in again. If not, someone may have had your signed-in "
+                    "browser: choose a new password."
+                ),
+            ),
+            action_url=reset_url,
+            action_label=_("Choose a new password"),
+        )
 
 
 def send(notice: AccountNotice) -> None:
@@ -94,6 +124,7 @@ def send(notice: AccountNotice) -> None:
         paragraphs=list(notice.paragraphs),
         action_url=notice.action_url,
         action_label=notice.action_label,
+        language=notice.language,
     )
 
 
@@ -105,6 +136,7 @@ def enqueue_account_notice(
     paragraphs: list[str],
     action_url: str = "",
     action_label: str = "",
+    language: str = languages.DEFAULT,
 ) -> bool:
     """A message about a customer's account: a subject, a few paragraphs of plain text and
     an optional button (e.g. a password reset link built with `messages.absolute_url`).
@@ -117,5 +149,6 @@ def enqueue_account_notice(
         "paragraphs": paragraphs,
         "action_url": action_url,
         "action_label": action_label or action_url,
+        "language": language,
     }
     return enqueue("account", recipient, context, cause)

@@ -9,9 +9,16 @@ PWNED_PASSWORDS=1, not in a known breach (`breaches`). Passwords set before this
 from collections.abc import Iterable
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 from . import breaches
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction; it is translated where it is shown."""
+    return message
+
 
 #: Shortest and longest password accepted (the longest bounds the hashing work).
 MIN_LENGTH = 12
@@ -33,15 +40,35 @@ def problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     be built from.
     """
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        return f"Use {MIN_LENGTH} to {MAX_LENGTH} characters."
+        return _("Use %(low)d to %(high)d characters.", low=MIN_LENGTH, high=MAX_LENGTH)
     weakness = guessable(password, user_inputs)
     if weakness:
         return weakness
     if breach_check_on() and breaches.is_breached(
         password, current_app.config["PWNED_PASSWORDS_API"]
     ):
-        return "This password has appeared in a data breach; choose another one."
+        return _("This password has appeared in a data breach; choose another one.")
     return None
+
+
+#: zxcvbn's warnings, listed so that `make translations` finds them (zxcvbn says them in
+#: English; the customer reads them in their language).
+ZXCVBN_WARNINGS = (
+    N_("A word by itself is easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Recent years are easy to guess."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Short keyboard patterns are easy to guess."),
+    N_("Straight rows of keys are easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("This is similar to a commonly used password."),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+)
 
 
 def breach_check_on() -> bool:
@@ -59,5 +86,7 @@ def guessable(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     if estimate["score"] >= MIN_SCORE:
         return None
     warning = estimate["feedback"]["warning"]
-    advice = "Choose one harder to guess, such as a few unrelated words."
-    return f"{warning} {advice}" if warning else f"This password is too easy to guess. {advice}"
+    advice = _("Choose one harder to guess, such as a few unrelated words.")
+    if warning:
+        return f"{_(warning)} {advice}"
+    return f"{_('This password is too easy to guess.')} {advice}"

@@ -11,6 +11,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import currencies, security
@@ -50,7 +51,7 @@ def register():
             form.email.errors.append("An account with this email already exists; log in instead.")
         else:
             _start_session(user, remember=False)
-            flash("Welcome! Your account is ready.", "success")
+            flash(_("Welcome! Your account is ready."), "success")
             response = redirect(safe_next(request.args.get("next")))
             throttle.remember_device(response, user.email)  # the owner's browser from now on
             return response
@@ -92,7 +93,7 @@ def logout():
     # After the clear: logout_user leaves the mark that makes Flask-Login delete the
     # remember-me cookie, which would otherwise sign the customer straight back in.
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.index"))
 
 
@@ -106,8 +107,11 @@ def forgot_password():
             form.email.data, lambda token: external_url("auth.reset_password", token=token)
         )
         flash(
-            "If an account uses that address, a link to choose a new password is on its "
-            f"way; it works once, for {resets.RESET_LINK_MINUTES} minutes.",
+            _(
+                "If an account uses that address, a link to choose a new password is on its "
+                "way; it works once, for %(minutes)d minutes.",
+                minutes=resets.RESET_LINK_MINUTES,
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -128,7 +132,7 @@ def reset_password(token: str):
                 user, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
             )
             session.clear()
-            flash("Your password is changed; log in with it.", "success")
+            flash(_("Your password is changed; log in with it."), "success")
             response = redirect(url_for("auth.login"))
             # Proof of the mailbox: this browser is the owner's now, whatever strangers did.
             throttle.remember_device(response, user.email)

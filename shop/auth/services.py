@@ -141,3 +141,10 @@ def set_currency(user_id: int, currency: str) -> None:
     # Lock: one UPDATE of the row; the last switch wins, as the customer meant.
     db.session.execute(update(User).where(User.id == user_id).values(currency=currency))
     db.session.commit()
+
+
+def set_language(user_id: int, language: str) -> None:
+    """Remember the language the customer reads the shop and their emails in."""
+    # Lock: one UPDATE of the row; the last switch wins, as the customer meant.
+    db.session.execute(update(User).where(User.id == user_id).values(language=language))
+    db.session.commit()

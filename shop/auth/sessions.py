@@ -35,9 +35,9 @@ from .models import User
 CLOCK_SKEW = 60
 _DIGITS = re.compile(r"\d+")
 #: What every signed-in request reads of its user (built once; see `load_user`).
-_USER_ROW = select(User.id, User.email, User.is_admin, User.session_token, User.currency).where(
-    User.id == bindparam("user_id"), User.deleted_at.is_(None)
-)
+_USER_ROW = select(
+    User.id, User.email, User.is_admin, User.session_token, User.currency, User.language
+).where(User.id == bindparam("user_id"), User.deleted_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class SignedIn(UserMixin):
     session_token: str
     #: The currency the customer shops in (None: not chosen yet).
     currency: str | None = None
+    #: The language the customer reads the shop in (None: not chosen yet).
+    language: str | None = None
 
 
 def account_of(user: "SignedIn | User") -> User:

@@ -20,6 +20,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Response, current_app, g, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -112,27 +113,27 @@ def _failure_limit(setting: str, key_func, message: str, **options):
 _stranger_account_limit = _failure_limit(
     "LOGIN_ACCOUNT_RATE_LIMIT",
     security.email_key,
-    "Too many failed logins for this account.",
+    _l("Too many failed logins for this account."),
     exempt_when=from_known_device,
     on_breach=warn_owner,
 )
 _stranger_account_ceiling = _failure_limit(
     "LOGIN_ACCOUNT_CEILING",
     security.email_key,
-    "Too many failed logins for this account today.",
+    _l("Too many failed logins for this account today."),
     exempt_when=from_known_device,
     on_breach=warn_owner,
 )
 _stranger_ip_limit = _failure_limit(
     "LOGIN_IP_RATE_LIMIT",
     security.ip_key,
-    "Too many failed logins from your network.",
+    _l("Too many failed logins from your network."),
     exempt_when=from_known_device,
 )
 _device_limit = _failure_limit(
     "LOGIN_DEVICE_RATE_LIMIT",
     device_key,
-    "Too many failed logins from this browser.",
+    _l("Too many failed logins from this browser."),
     exempt_when=from_stranger,
 )
 
@@ -177,18 +178,18 @@ def _guess_limit(setting: str, key_func, message: str):
         methods=["POST"],
         deduct_when=_counts_as_a_guess,
         on_breach=end_guessing_session,
-        error_message=message + " You are signed out; log in again.",
+        error_message=_l("%(reason)s You are signed out; log in again.", reason=message),
     )
 
 
 _guess_account_limit = _guess_limit(
-    "LOGIN_ACCOUNT_RATE_LIMIT", security.user_key, "Too many wrong passwords for this account."
+    "LOGIN_ACCOUNT_RATE_LIMIT", security.user_key, _l("Too many wrong passwords for this account.")
 )
 _guess_account_ceiling = _guess_limit(
-    "LOGIN_ACCOUNT_CEILING", security.user_key, "Too many wrong passwords today."
+    "LOGIN_ACCOUNT_CEILING", security.user_key, _l("Too many wrong passwords today.")
 )
 _guess_session_limit = _guess_limit(
-    "LOGIN_DEVICE_RATE_LIMIT", session_key, "Too many wrong passwords from this browser."
+    "LOGIN_DEVICE_RATE_LIMIT", session_key, _l("Too many wrong passwords from this browser.")
 )
 
 
@@ -202,13 +203,13 @@ _reset_email_limit = limiter.limit(
     security.setting("PASSWORD_RESET_EMAIL_RATE_LIMIT"),
     key_func=security.email_key,
     methods=["POST"],
-    error_message="Too many reset requests for this email address.",
+    error_message=_l("Too many reset requests for this email address."),
 )
 _reset_ip_limit = limiter.limit(
     security.setting("PASSWORD_RESET_IP_RATE_LIMIT"),
     key_func=security.ip_key,
     methods=["POST"],
-    error_message="Too many reset requests from your network.",
+    error_message=_l("Too many reset requests from your network."),
 )
 
 

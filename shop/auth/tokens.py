@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
@@ -42,6 +43,7 @@ _BY_HASH = (
         User.is_admin,
         User.session_token,
         User.currency,
+        User.language,
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"), User.deleted_at.is_(None))
@@ -77,9 +79,9 @@ def clean_name(raw: str | None) -> str:
     """The token's name, trimmed: 1 to NAME_MAX characters, or TokenRefused."""
     name = " ".join((raw or "").split())
     if not name:
-        raise TokenRefused("Give the token a name, such as the script or app that uses it.")
+        raise TokenRefused(_("Give the token a name, such as the script or app that uses it."))
     if len(name) > NAME_MAX:
-        raise TokenRefused(f"Keep the name to {NAME_MAX} characters.")
+        raise TokenRefused(_("Keep the name to %(num)d characters.", num=NAME_MAX))
     return name
 
 
@@ -92,7 +94,7 @@ def make_token(user_id: int, raw_name: str | None) -> Made:
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
     )
     if live >= TOKENS_MAX:
-        raise TokenRefused(f"You have {TOKENS_MAX} tokens already; revoke one first.")
+        raise TokenRefused(_("You have %(num)d tokens already; revoke one first.", num=TOKENS_MAX))
     secret = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     token = ApiToken(user_id=user_id, name=name, prefix=secret[:SHOWN], token_hash=digest(secret))
     db.session.add(token)
@@ -150,6 +152,5 @@ def authenticate(secret: str, now: datetime | None = None) -> Caller | None:
     if last_used is None or now - last_used >= LAST_USED_EVERY:
         db.session.execute(update(ApiToken).where(ApiToken.id == row[0]).values(last_used_at=now))
         db.session.commit()
-    user = SignedIn(id=row[4], email=row[5], is_admin=row[6], session_token=row[7],
-                    currency=row[8])  # fmt: skip
+    user = SignedIn(*row[4:])
     return Caller(row[0], user)

@@ -8,6 +8,8 @@ empty value refused, and only an absent field to mean the default.
 import re
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
+
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _DIGITS_MAX = 9  # longer strings are out of any range here; int() never sees a huge one
 
@@ -34,22 +36,24 @@ def quantity(form: Mapping[str, str], low: int, high: int, default: int | None =
         return default
     wanted = _wanted(low, high)
     if raw is None or not raw.strip():
-        raise InvalidInput(f"The quantity is missing. {wanted}")
+        raise InvalidInput(f"{_('The quantity is missing.')} {wanted}")
     value = _whole_number(raw)
     if value is None:
-        raise InvalidInput(f"“{raw.strip()[:20]}” is not a whole number. {wanted}")
+        raise InvalidInput(
+            f"{_('“%(typed)s” is not a whole number.', typed=raw.strip()[:20])} {wanted}"
+        )
     return in_range(value, low, high)
 
 
 def _wanted(low: int, high: int) -> str:
-    return f"Enter a whole number of items from {low} to {high}."
+    return _("Enter a whole number of items from %(low)d to %(high)d.", low=low, high=high)
 
 
 def in_range(value: int, low: int, high: int) -> int:
     """A quantity already read as a whole number (the form's, or the JSON API's) kept to
     [low, high]: one rule, the same words for both doors."""
     if not low <= value <= high:
-        raise InvalidInput(f"That quantity is out of range. {_wanted(low, high)}")
+        raise InvalidInput(f"{_('That quantity is out of range.')} {_wanted(low, high)}")
     return value
 
 
@@ -58,5 +62,5 @@ def product_id(form: Mapping[str, str]) -> int:
     raw = form.get("product_id")
     value = _whole_number(raw) if raw is not None else None
     if value is None or value < 1:
-        raise InvalidInput("Choose a product to add.")
+        raise InvalidInput(_("Choose a product to add."))
     return value

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..catalog.models import Product, ProductPrice
@@ -154,18 +155,15 @@ def add(kept: Any, product_id: int, quantity: int, max_quantity: int, currency: 
     found = _products([*ids, product_id] if product_id <= ID_MAX else ids, currency)
     product = found.get(product_id)
     if product is None or not product[3]:
-        raise ProductUnavailable("That product is not available.")
+        raise ProductUnavailable(gettext("That product is not available."))
     _, name, _, _, stock, price, left = product
     if price is None:
-        raise NotSoldIn(f"{name} is not sold in {currency.upper()}; switch currency to buy it.")
+        raise NotSoldIn(services.not_sold_in(name, currency))
     if stock is not None and left <= 0:
-        raise SoldOut(f"{name} is sold out.")
+        raise SoldOut(services.sold_out(name))
     current = dict(lines)
     if product_id not in current and len(lines) >= MAX_LINES:
-        raise CartFull(
-            f"Your cart already holds {MAX_LINES} different products; remove one before "
-            "adding another."
-        )
+        raise CartFull(services.cart_full())
     cap = max_quantity if stock is None else min(max_quantity, left)
     new_quantity = min(current.get(product_id, 0) + quantity, cap)
     if product_id in current:
@@ -188,7 +186,7 @@ def set_quantity(kept: Any, product_id: int, quantity: int, currency: str) -> Ch
     """Set a line (the caller checked the range); 0 removes it."""
     lines = lines_of(kept)
     if product_id not in dict(lines):
-        raise LineMissing("That product is no longer in your cart.")
+        raise LineMissing(gettext("That product is no longer in your cart."))
     if quantity == 0:
         return remove(kept, product_id, currency)
     lines = [(pid, quantity if pid == product_id else qty) for pid, qty in lines]
@@ -224,8 +222,9 @@ def merge(kept: Any, user_id: int, max_quantity: int, currency: str) -> list[str
         try:
             added = services.add_item(user_id, product_id, quantity, max_quantity, currency)
         except services.CartError as refused:
-            notes.append(f"{refused} It was not added to your cart.")
+            notes.append(f"{refused} {gettext('It was not added to your cart.')}")
             continue
         if added.quantity is not None and added.quantity < before.get(product_id, 0) + quantity:
-            notes.append(f"{added.name}: {added.quantity} in your cart, the most you can have.")
+            notes.append(gettext("%(name)s: %(num)d in your cart, the most you can have.",
+                                 name=added.name, num=added.quantity))  # fmt: skip
     return notes

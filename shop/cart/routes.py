@@ -18,6 +18,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, user_logged_in
 
 from .. import currencies, pages
@@ -100,13 +102,13 @@ def init_guest_carts(app) -> None:
     user_logged_in.connect(_merge_guest_cart, app)
 
 
-def _merge_guest_cart(app, user, **_) -> None:
+def _merge_guest_cart(app, user, **_extra) -> None:
     """Add the visitor's lines to the account's cart, and say what could not be added."""
     kept = session.pop(guest.SESSION_KEY, None)
     if not guest.lines_of(kept):
         return
     notes = guest.merge(kept, user.id, app.config["CART_MAX_QUANTITY"], currencies.current())
-    message = "The cart you filled before logging in is in your cart now."
+    message = _("The cart you filled before logging in is in your cart now.")
     flash(" ".join([message, *notes]), "warning" if notes else "success")
 
 
@@ -140,9 +142,14 @@ def render_cart(
 def _holds(cart: services.Cart | services.Added) -> str:
     """What the badge and the subtotal say, as one sentence for a screen reader."""
     if cart.is_empty:
-        return "Your cart is empty."
-    items = "1 item" if cart.count == 1 else f"{cart.count} items"
-    return f"Your cart holds {items}; subtotal {format_money(cart.subtotal_cents, cart.currency)}."
+        return _("Your cart is empty.")
+    subtotal = format_money(cart.subtotal_cents, cart.currency)
+    return ngettext(
+        "Your cart holds %(num)d item; subtotal %(subtotal)s.",
+        "Your cart holds %(num)d items; subtotal %(subtotal)s.",
+        cart.count,
+        subtotal=subtotal,
+    )
 
 
 def _changed(cart: services.Cart, message: str):
@@ -165,20 +172,24 @@ def _added_note(added: services.Added) -> str:
     """The confirmation of an add, saying when the line reached the maximum, and what the
     badge now counts (the note is the card's live region; the badge is not one)."""
     if added.quantity is None:  # removed again by a concurrent request: say what is true now
-        return f"Added to your cart. {_holds(added)}"
-    note = f"Added. You have {added.quantity} × {added.name} in your cart"
+        return f"{_('Added to your cart.')} {_holds(added)}"
+    had = {"num": added.quantity, "name": added.name}
     if added.units_left is not None and added.quantity >= added.units_left:
-        return f"{note}: only {added.units_left} left, so that is all you can have."
+        return _("Added. You have %(num)d × %(name)s in your cart: only %(left)d left, so that "
+                 "is all you can have.", left=added.units_left, **had)  # fmt: skip
     if added.quantity >= _max_quantity():
-        note = f"{note}, the most one order can hold"
-    return f"{note}. {_holds(added)}"
+        note = _("Added. You have %(num)d × %(name)s in your cart, the most one order can hold.",
+                 **had)  # fmt: skip
+    else:
+        note = _("Added. You have %(num)d × %(name)s in your cart.", **had)
+    return f"{note} {_holds(added)}"
 
 
 def _removed(cart: services.Cart) -> str:
     """What a removal says: which product went, when this request took it out."""
     if cart.removed is None:
-        return "Removed from your cart."
-    return f"Removed {cart.removed} from your cart."
+        return _("Removed from your cart.")
+    return _("Removed %(name)s from your cart.", name=cart.removed)
 
 
 def _note_fragment(
@@ -270,7 +281,7 @@ def set_quantity(product_id: int):
             cart = changed.cart
     except (forms.InvalidInput, services.CartError) as error:
         return render_cart(message=str(error), message_kind="error", status=_status(error))
-    return _changed(cart, _removed(cart) if quantity == 0 else "Your cart is updated.")
+    return _changed(cart, _removed(cart) if quantity == 0 else _("Your cart is updated."))
 
 
 @bp.delete("/cart/items/<int:product_id>")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
     ScalarSelect,
@@ -62,6 +63,21 @@ class NotSoldIn(CartError):
 #: How each refusal is answered, by the pages and the JSON API alike: the product is gone
 #: (404), it cannot be had now (409), or the input is not acceptable (422, the rest).
 REFUSAL_STATUS = {ProductUnavailable: 404, LineMissing: 404, SoldOut: 409, NotSoldIn: 409}
+
+
+def not_sold_in(name: str, currency: str) -> str:
+    """Why a product cannot be added in this currency (the cart and the visitor's cart)."""
+    return _("%(name)s is not sold in %(currency)s; switch currency to buy it.", name=name,
+             currency=currency.upper())  # fmt: skip
+
+
+def sold_out(name: str) -> str:
+    return _("%(name)s is sold out.", name=name)
+
+
+def cart_full() -> str:
+    return _("Your cart already holds %(num)d different products; remove one before adding "
+             "another.", num=MAX_LINES)  # fmt: skip
 
 
 def refusal_status(error: Exception) -> int:
@@ -377,7 +393,7 @@ def add_item(
     Then one aggregate query, in the same transaction, says what the add left.
     """
     if product_id > ID_MAX:
-        raise ProductUnavailable("That product is not available.")
+        raise ProductUnavailable(_("That product is not available."))
     dialect = db.session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"the cart needs PostgreSQL or SQLite, not {dialect}")
@@ -428,16 +444,12 @@ def _why_not_added(user_id: int, product_id: int, currency: str) -> CartError:
         ).where(Product.id == product_id)
     ).first()
     if found is None or not found.active:
-        return ProductUnavailable("That product is not available.")
+        return ProductUnavailable(_("That product is not available."))
     if found[4] is None:
-        return NotSoldIn(
-            f"{found.name} is not sold in {currency.upper()}; switch currency to buy it."
-        )
+        return NotSoldIn(not_sold_in(found.name, currency))
     if found.stock is not None and found[3] <= 0:
-        return SoldOut(f"{found.name} is sold out.")
-    return CartFull(
-        f"Your cart already holds {MAX_LINES} different products; remove one before adding another."
-    )
+        return SoldOut(sold_out(found.name))
+    return CartFull(cart_full())
 
 
 def set_quantity(user_id: int, product_id: int, quantity: int, currency: str) -> Cart:
@@ -456,7 +468,7 @@ def set_quantity(user_id: int, product_id: int, quantity: int, currency: str) ->
         ).rowcount
     if not changed:
         db.session.rollback()
-        raise LineMissing("That product is no longer in your cart.")
+        raise LineMissing(_("That product is no longer in your cart."))
     db.session.commit()
     return load_cart(user_id, currency)
 

@@ -13,9 +13,10 @@ from flask import (
     request,
     send_from_directory,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import currencies, rendered
+from .. import currencies, languages, rendered
 from ..auth import services as accounts
 from ..extensions import reads_only
 from ..htmx import is_htmx, render, render_text, respond
@@ -55,7 +56,7 @@ def index():
     if not rendered.cacheable():
         return respond(draw())
     viewer = "admin" if signed_in and user.is_admin else signed_in
-    slot = ("catalog.index", viewer, query, htmx, request.host_url, currency)
+    slot = ("catalog.index", viewer, query, htmx, request.host_url, currency, languages.current())
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
     if badge is None and signed_in:  # no card matched, so no row carried the count
         badge = services.badge(user.id)
@@ -79,7 +80,7 @@ def count_visitor_units_with(count: Callable[[], int]) -> None:
 @reads_only
 def product(sku: str):
     """One product: the page, or for htmx the body of the product dialog."""
-    found = services.find_product(sku) or abort(404, "That product does not exist.")
+    found = services.find_product(sku) or abort(404, _("That product does not exist."))
     currency = currencies.current()
     return render("catalog/product.html", ["product_body"], product=found, in_dialog=is_htmx(),
                   currency=currency, price=found.price_in(currency))  # fmt: skip
@@ -93,7 +94,7 @@ def switch_currency():
     code = currencies.chosen(request.form.get("currency"))
     if code is None:
         offered = " or ".join(code.upper() for code in currencies.offered())
-        abort(422, f"The shop sells in {offered}; choose one of them.")
+        abort(422, _("The shop sells in %(offered)s; choose one of them.", offered=offered))
     currencies.remember(code)
     user = current_user
     signed_in = user.is_authenticated
@@ -101,7 +102,7 @@ def switch_currency():
     if signed_in:
         accounts.set_currency(user.id, code)
         in_cart = services.badge(user.id)
-    message = f"Prices are now in {code.upper()}."
+    message = _("Prices are now in %(currency)s.", currency=code.upper())
     if in_cart:
         message += f" Your cart is re-priced in {code.upper()}; its quantities are kept."
     if not is_htmx():
@@ -113,6 +114,24 @@ def switch_currency():
     html = render_text("catalog/index.html", blocks, products=products, q=query, oob=True,
                        switched=message, cart=_Badge(in_cart))  # fmt: skip
     return respond(html)
+
+
+@bp.post("/language")
+def switch_language():
+    """Answer in `language` (`en`, `de`) from now on, for this visitor and on a customer's
+    account (their emails too): a 303 back to the page the switch was on, which then reads
+    in the new language (htmx follows it as a whole page). Anything else: 422."""
+    code = (request.form.get("language") or "").strip().lower()
+    if code not in languages.OFFERED:
+        names = " or ".join(f"{name} ({code})" for code, name in languages.NAMES.items())
+        abort(422, _("The shop speaks %(names)s; choose one of them.", names=names))
+    languages.remember(code)
+    if current_user.is_authenticated:
+        accounts.set_language(current_user.id, code)
+    response = redirect(_back(), 303)
+    if is_htmx():
+        response.headers["HX-Redirect"] = response.headers["Location"]
+    return response
 
 
 def _back() -> str:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import currencies, security
@@ -46,7 +47,7 @@ def buy_now(sku: str):
     """Buy `quantity` (1 when absent) of one product now, in `currency` (when given) or the
     customer's: a Checkout Session for it alone, the cart left untouched."""
     if find_product(sku) is None:
-        abort(404, "That product does not exist.")
+        abort(404, _("That product does not exist."))
     try:
         quantity = forms.quantity(
             request.form, low=1, high=current_app.config["CART_MAX_QUANTITY"], default=1
@@ -58,7 +59,7 @@ def buy_now(sku: str):
     except forms.InvalidInput as error:
         return _refused(sku, str(error), 422)
     except services.NoSuchProduct:
-        abort(404, "That product does not exist.")
+        abort(404, _("That product does not exist."))
     except services.CheckoutRefused as refusal:
         return _refused(sku, str(refusal), 409)
     except services.CheckoutUnavailable as outage:
@@ -74,7 +75,9 @@ def _currency_asked() -> str:
     code = currencies.chosen(raw)
     if code is None:
         offered = " or ".join(code.upper() for code in currencies.offered())
-        raise forms.InvalidInput(f"Choose a currency the shop sells in: {offered}.")
+        raise forms.InvalidInput(
+            _("Choose a currency the shop sells in: %(offered)s.", offered=offered)
+        )
     return code
 
 
@@ -98,7 +101,7 @@ def _ttl() -> timedelta:
 def _go(outcome: services.Outcome):
     """Off to Stripe's page, or to My Orders when the pending checkout was paid already."""
     if isinstance(outcome, services.AlreadyPaid):
-        flash("Your previous checkout was already paid; nothing was charged again.", "success")
+        flash(_("Your previous checkout was already paid; nothing was charged again."), "success")
         return hx_redirect(url_for("orders.show"))
     return hx_redirect(outcome.url)
 
@@ -109,7 +112,7 @@ def _thank_once(order_id: int) -> str | None:
     if session.get(THANKED) == order_id:
         return None
     session[THANKED] = order_id
-    return f"Thank you! Order #{order_id} is paid."
+    return _("Thank you! Order #%(id)d is paid.", id=order_id)
 
 
 @bp.get("/checkout/success")
@@ -127,11 +130,15 @@ def success():
     if order.status == OrderStatus.PENDING:
         return with_dialog(
             ORDERS,
-            f"Order #{order.id} is waiting for Stripe to confirm the payment; "
-            "this list updates by itself.",
+            _(
+                "Order #%(id)d is waiting for Stripe to confirm the payment; this list updates "
+                "by itself.",
+                id=order.id,
+            ),
             "info",
         )
-    return with_dialog(ORDERS, f"Order #{order.id} was not paid; nothing was charged.", "warning")
+    message = _("Order #%(id)d was not paid; nothing was charged.", id=order.id)
+    return with_dialog(ORDERS, message, "warning")
 
 
 @bp.get("/checkout/cancel")
@@ -145,10 +152,10 @@ def cancel():
         paid = orders.find_order(current_user.id, closed.order_id)
         return with_dialog(ORDERS, _thank_once(closed.order_id), detail=paid)
     if closed.outcome == "unreachable":
-        message = (
+        message = _(
             "Checkout cancelled; nothing was charged. Stripe could not be reached to close "
             "the payment page, so the order closes by itself within minutes."
         )
         return with_dialog(CART, message, "info")
-    message = "Checkout cancelled; nothing was charged. Your cart is as you left it."
+    message = _("Checkout cancelled; nothing was charged. Your cart is as you left it.")
     return with_dialog(CART, message, "info")

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -125,8 +126,9 @@ class Snapshot:
         if self.from_cart:
             return str(short)
         if short.available <= 0:
-            return f"{short.name} is sold out."
-        return f"Only {short.available} of {short.name} left; buy at most {short.available}."
+            return _("%(name)s is sold out.", name=short.name)
+        return _("Only %(num)d of %(name)s left; buy at most %(num)d.", num=short.available,
+                 name=short.name)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -198,10 +200,11 @@ def buy_now(
     started = utcnow()
     product = find_product(sku)
     if product is None:
-        raise NoSuchProduct("That product does not exist.")
+        raise NoSuchProduct(_("That product does not exist."))
     price = product.price_in(currency)
     if price is None:
-        raise CheckoutRefused(f"{product.name} is not sold in {currency.upper()}.")
+        raise CheckoutRefused(_("%(name)s is not sold in %(currency)s.", name=product.name,
+                                currency=currency.upper()))  # fmt: skip
     item = Item(product.id, product.name, price, quantity)
     db.session.rollback()  # the product was read; hold no connection from here on
     return _checkout(user, Snapshot.buy_now(item, currency), urls, ttl, started)
@@ -221,7 +224,7 @@ def _checkout(
         payments.tax_rate_id()  # made at Stripe on the first checkout, read from then on
         customer_id = customer_id or _stripe_customer(user_id, email, stored)
     except payments.PaymentsError:
-        raise CheckoutUnavailable("Payment could not be started; please try again.") from None
+        raise CheckoutUnavailable(_("Payment could not be started; please try again.")) from None
     deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
     pause = FIRST_PAUSE
     swept = False
@@ -256,8 +259,10 @@ def _checkout(
                 # Buy now racing the cart's Checkout, two tabs): the first one wins, this
                 # one is told rather than silently closing the session just handed out.
                 raise CheckoutRefused(
-                    "Another checkout of yours started at the same moment and is open now. "
-                    "Try again to replace it with this one."
+                    _(
+                        "Another checkout of yours started at the same moment and is open now. "
+                        "Try again to replace it with this one."
+                    )
                 )
             outcome = _resume_or_close(pending, snapshot.fingerprint)
             if outcome is not None:
@@ -273,7 +278,7 @@ def _checkout(
             db.session.rollback()
             time.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
-    raise CheckoutUnavailable("Your checkout is still being prepared; please try again.")
+    raise CheckoutUnavailable(_("Your checkout is still being prepared; please try again."))
 
 
 class Step(StrEnum):
@@ -338,9 +343,9 @@ def _stripe_customer(user_id: int, email: str, stored: str | None = None) -> str
 def _check_cart(cart: Cart) -> None:
     """Refuse an empty cart and unavailable products (a cart has one currency)."""
     if cart.is_empty:
-        raise CheckoutRefused("Your cart is empty; add something first.")
+        raise CheckoutRefused(_("Your cart is empty; add something first."))
     if cart.has_unavailable:
-        raise CheckoutRefused("Some items are no longer available; remove them to check out.")
+        raise CheckoutRefused(_("Some items are no longer available; remove them to check out."))
 
 
 def _pending_order(user_id: int) -> Order | None:
@@ -496,7 +501,9 @@ def _open_session(request: payments.CheckoutRequest, key: str) -> GoPay:
         # The order was given up as stale meanwhile: close the session so it cannot be paid
         # unnoticed (if it was paid already, fulfilment still finds the order by metadata).
         _close_quietly(session.id)
-        raise CheckoutUnavailable("Payment could not be started. Nothing was charged; try again.")
+        raise CheckoutUnavailable(
+            _("Payment could not be started. Nothing was charged; try again.")
+        )
     return GoPay(order_id, session.url or "", resumed=False)
 
 
@@ -531,7 +538,7 @@ def _fail_claim(order_id: int, error: payments.PaymentsError) -> None:
     )
     db.session.commit()
     raise CheckoutUnavailable(
-        "Payment could not be started. Nothing was charged; please try again."
+        _("Payment could not be started. Nothing was charged; please try again.")
     ) from None
 
 
@@ -582,7 +589,7 @@ def _resume_or_close(pending: Order, fingerprint: str) -> Outcome | None:
     except payments.PaymentsUnavailable:
         if fits:
             return GoPay(order_id, url, resumed=True)  # cannot check now; its page will say
-        raise CheckoutUnavailable("Payment could not be started; please try again.") from None
+        raise CheckoutUnavailable(_("Payment could not be started; please try again.")) from None
     except payments.PaymentsRejected:
         session = None
     if session is not None and session.is_open:
@@ -610,7 +617,7 @@ def _already_completed(session: payments.CheckoutSession) -> AlreadyPaid:
     if order is not None and order.status == OrderStatus.PAID:
         return AlreadyPaid(order.id)
     # Completed but not yet paid (a delayed payment method): keep waiting for Stripe.
-    raise CheckoutRefused("Your last payment is still being processed; see My Orders.")
+    raise CheckoutRefused(_("Your last payment is still being processed; see My Orders."))
 
 
 def _close_quietly(session_id: str) -> None:

@@ -6,6 +6,7 @@ to the page they came from, or the page with the modal open. Visitors are sent t
 """
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import currencies
@@ -49,9 +50,12 @@ def toggle():
     except forms.InvalidInput as error:
         abort(422, str(error))
     except services.NoSuchProduct:
-        abort(404, "That product does not exist.")
+        abort(404, _("That product does not exist."))
     name = services.name_of(product_id)
-    said = f"{name} {'added to' if now else 'removed from'} your favourites."
+    if now:
+        said = _("%(name)s added to your favourites.", name=name)
+    else:
+        said = _("%(name)s removed from your favourites.", name=name)
     if not is_htmx():
         flash(said, "success")
         return redirect(safe_next(request.form.get("next")), 303)
@@ -73,7 +77,7 @@ def move_to_cart(product_id: int):
     except cart.CartError as error:
         return with_dialog(FAVOURITES, str(error), "error", 409 if isinstance(
             error, cart.SoldOut | cart.NotSoldIn) else 404)  # fmt: skip
-    said = f"{added.name} is in your cart ({added.quantity} in all)."
+    said = _("%(name)s is in your cart (%(num)d in all).", name=added.name, num=added.quantity)
     if not is_htmx():
         flash(said, "success")
         return redirect(url_for("favourites.show"), 303)

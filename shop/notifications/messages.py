@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
 from jinja2 import Template
 
 #: The shop's name as messages sign it.
@@ -50,6 +51,13 @@ def _block(template: Template, name: str, context: dict[str, Any]) -> str:
 
 
 def render(message: Outgoing) -> EmailMessage:
+    """The email for an outbox row, in the language it was written in (`language` in its
+    context; English for rows written before there was a choice)."""
+    with force_locale(message.context.get("language") or "en"):
+        return _render(message)
+
+
+def _render(message: Outgoing) -> EmailMessage:
     """The email for an outbox row: headers, then the text part and its HTML alternative."""
     env = current_app.jinja_env
     context = {

@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from .. import payments
@@ -126,11 +127,16 @@ def _opened(row: Dispute, origin: Origin) -> None:
         enqueue_account_notice(
             email,
             cause=f"dispute:{row.stripe_dispute_id}:{email}",
-            subject=f"Order #{row.order_id} is disputed",
+            subject=_("Order #%(order_id)s is disputed", order_id=row.order_id),
             paragraphs=[
-                f"The customer disputed {amount} of order #{row.order_id} with their bank "
-                f"({reason}). The money is held back until the bank decides.",
-                f"Evidence is due {due}. Answer in the Stripe Dashboard"
+                _(
+                    "The customer disputed %(amount)s of order #%(order_id)s with their bank "
+                    "(%(reason)s). The money is held back until the bank decides.",
+                    amount=amount,
+                    order_id=row.order_id,
+                    reason=reason,
+                ),
+                _("Evidence is due %(due)s. Answer in the Stripe Dashboard", due=due)
                 + (f": {link}" if link else "."),
             ],
             action_url=absolute_url("admin.order", order_id=row.order_id),
@@ -154,7 +160,7 @@ def settle(order_id: int) -> None:
     ).all()
     if not rows:
         return
-    states = [state_of(status) for status, _ in rows]
+    states = [state_of(status) for status, _count in rows]
     state = next(s for s in (DisputeState.OPEN, DisputeState.LOST, DisputeState.WON)
                  if s in states)  # fmt: skip
     lost = sum(amount for status, amount in rows if state_of(status) == DisputeState.LOST)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from markupsafe import Markup
 
+from .. import languages
 from ..models import utcnow
 from . import services
 from .services import OrderLine, OrderSummary
@@ -66,13 +67,14 @@ def my_orders(user_id: int, render_row: RowRenderer) -> Listing:
     # Debugging reloads templates as they are edited: render every row then.
     keep = not current_app.jinja_env.auto_reload
     root = request.script_root
+    language = languages.current()  # a row reads in the language it was rendered in
     lines: dict[str, tuple[OrderLine, ...]] = {}
     rows: dict[tuple, str] = {}
     parts = []
     for summary, read in summaries:
         own = before.lines[summary.checkout_key] if read is None else read
         resumable = summary.is_resumable(now)
-        key = (summary, resumable, root)
+        key = (summary, resumable, root, language)
         html = before.rows.get(key) if keep else None
         if html is None:
             html = str(render_row(summary.shown(), own, resumable))

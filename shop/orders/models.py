@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import reduce
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -267,15 +268,17 @@ class Order(TimestampMixin, db.Model):
         simply the items."""
         if not (self.discount_cents or self.tax_cents or self.shipping_cents or self.shipping_rate):
             return []
-        rows = [("Subtotal", self.subtotal_cents, "subtotal")]
+        rows = [(_("Subtotal"), self.subtotal_cents, "subtotal")]
         if self.discount_cents:
-            label = f"Discount ({self.promotion_code})" if self.promotion_code else "Discount"
+            code = self.promotion_code
+            label = _("Discount (%(code)s)", code=code) if code else _("Discount")
             rows.append((label, -self.discount_cents, "discount"))
         if self.tax_cents:
-            label = f"{tax_name} (included)" if self.tax_included else tax_name
+            label = _("%(tax)s (included)", tax=tax_name) if self.tax_included else tax_name
             rows.append((label, self.tax_cents, "tax"))
         if self.shipping_cents or self.shipping_rate:
-            label = f"Shipping ({self.shipping_rate})" if self.shipping_rate else "Shipping"
+            rate = self.shipping_rate
+            label = _("Shipping (%(rate)s)", rate=rate) if rate else _("Shipping")
             rows.append((label, self.shipping_cents, "shipping"))
         return rows
 

@@ -10,8 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
+from .. import languages
 from ..auth.models import User
 from ..extensions import db
 from ..models import utcnow
@@ -24,20 +28,25 @@ from .models import Order, Source
 
 #: What a refund notice says for each reason an admin may give (Stripe's values).
 REFUND_REASONS = {
-    "requested_by_customer": "at your request",
-    "duplicate": "a duplicate payment",
-    "fraudulent": "a payment we believe was not made by the card holder",
+    "requested_by_customer": _l("at your request"),
+    "duplicate": _l("a duplicate payment"),
+    "fraudulent": _l("a payment we believe was not made by the card holder"),
 }
 
 
 def _day(moment: datetime) -> str:
-    """A date as customers read it: "30 November 2026"."""
-    return f"{moment.day} {moment:%B %Y}"
+    """A date as customers read it, in the message's language: "30 November 2026",
+    "30. November 2026"."""
+    return format_date(moment, format="long")
 
 
-def _customer_email(user_id: int) -> str:
-    """The address of the customer an order belongs to."""
-    return db.session.scalar(select(User.email).where(User.id == user_id))
+def _customer(user_id: int) -> tuple[str, str]:
+    """The address of the customer an order belongs to, and the language they read in (the
+    account's; English when they never chose one)."""
+    email, language = db.session.execute(
+        select(User.email, User.language).where(User.id == user_id)
+    ).one()
+    return email, languages.chosen(language) or languages.DEFAULT
 
 
 def _order_summary(order: Order) -> dict[str, Any]:
@@ -74,8 +83,12 @@ def _order_summary(order: Order) -> dict[str, Any]:
 
 def _enqueue_for_order(order: Order, kind: str, cause: str, **extra: Any) -> bool:
     """Owe the order's customer a message of `kind` about it, once per `cause`."""
-    context = {**_order_summary(order), **extra}
-    email = _customer_email(order.user_id)
+    email, language = _customer(order.user_id)
+    # Written now in the customer's language (the worker renders it in the same one).
+    with force_locale(language):
+        said = {name: str(value) if isinstance(value, LazyString) else value
+                for name, value in extra.items()}  # fmt: skip
+        context = {**_order_summary(order), **said, "language": language}
     return outbox.enqueue(kind, email, context, f"order:{order.id}:{cause}", order_id=order.id)
 
 

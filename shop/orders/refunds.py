@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from .. import metrics, payments
@@ -102,14 +103,16 @@ def request_refund(
     when Stripe refuses; `RefundPending` when Stripe does not answer.
     """
     if reason and reason not in REFUND_REASONS:
-        raise RefundRefused(f"Choose a reason Stripe knows: {', '.join(REFUND_REASONS)}.", 422)
+        raise RefundRefused(
+            _("Choose a reason Stripe knows: %(value)s.", value=", ".join(REFUND_REASONS)), 422
+        )
     existing = db.session.scalar(select(Refund).where(Refund.key == key))
     if existing is None:
         refund, made_now = _reserve(order_id, amount_cents, reason, admin_id, key, return_to_stock)
     else:
         refund, made_now = existing, False
     if refund.order_id != order_id:
-        raise RefundRefused("That form belongs to another order; reload the page.", 409)
+        raise RefundRefused(_("That form belongs to another order; reload the page."), 409)
     if refund.stripe_refund_id is None and refund.status == RefundStatus.PENDING:
         _send(refund.id)  # first time, or Stripe did not answer last time: same key again
     db.session.expire_all()
@@ -137,27 +140,41 @@ def _reserve(
     if order.status not in PAID_STATES or order.payment_intent_id is None:
         db.session.rollback()
         raise RefundRefused(
-            f"Order #{order_id} is {order.status.replace('_', ' ')}: only a paid order can be "
-            "refunded. Nothing was sent to Stripe.",
+            _(
+                "Order #%(order_id)s is %(status)s: only a paid order can be refunded. Nothing "
+                "was sent to Stripe.",
+                order_id=order_id,
+                status=order.status.replace("_", " "),
+            ),
             409,
         )
     if order.dispute in lifecycle.DISPUTED:
         db.session.rollback()
         raise RefundRefused(
-            f"Order #{order_id} is disputed ({order.dispute}): its money is with the customer's "
-            "bank, and Stripe refunds no disputed charge. Nothing was sent to Stripe.",
+            _(
+                "Order #%(order_id)s is disputed (%(dispute)s): its money is with the customer's "
+                "bank, and Stripe refunds no disputed charge. Nothing was sent to Stripe.",
+                order_id=order_id,
+                dispute=order.dispute,
+            ),
             409,
         )
     left = left_to_refund(order_id)
     amount = left if amount_cents is None else amount_cents
     if left <= 0:
         db.session.rollback()
-        raise RefundRefused(f"Order #{order_id} is refunded in full already.", 409)
+        raise RefundRefused(
+            _("Order #%(order_id)s is refunded in full already.", order_id=order_id), 409
+        )
     if not 0 < amount <= left:
         db.session.rollback()
         raise RefundRefused(
-            f"Only {format_money(left, order.currency)} of order #{order_id} is left to "
-            "refund. Nothing was sent to Stripe.",
+            _(
+                "Only %(format_money)s of order #%(order_id)s is left to refund. Nothing was sent"
+                " to Stripe.",
+                format_money=format_money(left, order.currency),
+                order_id=order_id,
+            ),
             422,
         )
     refund = Refund(

@@ -2,6 +2,8 @@
 body (htmx) or the page with it open."""
 
 from flask import Blueprint, abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..extensions import reads_only
@@ -14,13 +16,13 @@ bp = Blueprint("orders", __name__)
 
 #: What customers read for each status (rows also carry the raw status in data-status).
 STATUS_LABELS = {
-    OrderStatus.PENDING: "Awaiting payment",
-    OrderStatus.PAID: "Paid",
-    OrderStatus.FAILED: "Payment failed",
-    OrderStatus.EXPIRED: "Expired",
-    OrderStatus.CANCELLED: "Cancelled",
-    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
-    OrderStatus.REFUNDED: "Refunded",
+    OrderStatus.PENDING: _l("Awaiting payment"),
+    OrderStatus.PAID: _l("Paid"),
+    OrderStatus.FAILED: _l("Payment failed"),
+    OrderStatus.EXPIRED: _l("Expired"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+    OrderStatus.PARTIALLY_REFUNDED: _l("Partly refunded"),
+    OrderStatus.REFUNDED: _l("Refunded"),
 }
 
 
@@ -29,15 +31,23 @@ STATUS_LABELS = {
 #: (a late payment flagged for an admin, an email that failed, stock put back) and are
 #: not shown to the customer.
 TIMELINE_WORDS = {
-    "created": "Order placed; waiting for payment",
-    OrderStatus.PAID: "Payment received",
-    OrderStatus.FAILED: "Payment failed; nothing was charged",
-    OrderStatus.EXPIRED: "Checkout expired unpaid; nothing was charged",
-    OrderStatus.CANCELLED: "Checkout closed unpaid; nothing was charged",
-    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
-    OrderStatus.REFUNDED: "Refunded in full",
-    "shipped": "Shipped",
-    "refund": "Refund issued",
+    "created": _l("Order placed; waiting for payment"),
+    OrderStatus.PAID: _l("Payment received"),
+    OrderStatus.FAILED: _l("Payment failed; nothing was charged"),
+    OrderStatus.EXPIRED: _l("Checkout expired unpaid; nothing was charged"),
+    OrderStatus.CANCELLED: _l("Checkout closed unpaid; nothing was charged"),
+    OrderStatus.PARTIALLY_REFUNDED: _l("Partly refunded"),
+    OrderStatus.REFUNDED: _l("Refunded in full"),
+    "shipped": _l("Shipped"),
+    "refund": _l("Refund issued"),
+}
+
+
+#: How Stripe's refund reasons read.
+REFUND_REASONS = {
+    "requested_by_customer": _l("requested by customer"),
+    "duplicate": _l("duplicate"),
+    "fraudulent": _l("fraudulent"),
 }
 
 
@@ -54,6 +64,7 @@ def orders_globals() -> dict:
         "my_orders": lambda render_row: listing.my_orders(current_user.id, render_row),
         "status_labels": STATUS_LABELS,
         "timeline_words": timeline_words,
+        "refund_reasons_named": REFUND_REASONS,
         "utcnow": utcnow,
     }
 
@@ -71,5 +82,5 @@ def show():
 @login_required
 def detail(order_id: int):
     """One of the customer's orders: lines, totals, and what happened to it, in My Orders."""
-    order = services.find_order(current_user.id, order_id) or abort(404, "No such order.")
+    order = services.find_order(current_user.id, order_id) or abort(404, _("No such order."))
     return with_dialog(ORDERS, detail=order)

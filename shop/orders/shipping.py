@@ -6,6 +6,8 @@ whether the order may ship and says why not.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from . import lifecycle, notices
 from .lifecycle import Origin
@@ -21,8 +23,12 @@ class NotShippable(ValueError):
 
     def __init__(self, order: Order):
         super().__init__(
-            f"Order #{order.id} is {order.status.replace('_', ' ')}: only paid or partly "
-            "refunded orders can ship. Nothing was changed."
+            _(
+                "Order #%(id)s is %(status)s: only paid or partly refunded orders can ship. "
+                "Nothing was changed.",
+                id=order.id,
+                status=order.status.replace("_", " "),
+            )
         )
         self.order = order
 
@@ -32,8 +38,13 @@ class DisputedShipment(ValueError):
 
     def __init__(self, order: Order):
         super().__init__(
-            f"Order #{order.id} is disputed ({order.dispute}): the customer's bank may take the "
-            'money back. Tick "Ship despite the dispute" to ship it anyway. Nothing was changed.'
+            _(
+                "Order #%(id)s is disputed (%(dispute)s): the customer's bank may take the "
+                'money back. Tick "Ship despite the dispute" to ship it anyway. Nothing was '
+                "changed.",
+                id=order.id,
+                dispute=order.dispute,
+            )
         )
         self.order = order
 

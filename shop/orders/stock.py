@@ -21,6 +21,7 @@ their stock stays empty. The caller commits, with the order change that caused i
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import ScalarSelect, func, select, update
 
 from .. import metrics
@@ -40,10 +41,12 @@ class Shortage(Exception):
 
     def __str__(self) -> str:
         if self.available <= 0:
-            return f"{self.name} is sold out; remove it from your cart to check out."
-        return (
-            f"Only {self.available} of {self.name} left; lower the quantity in your cart "
-            "to check out."
+            return gettext("%(name)s is sold out; remove it from your cart to check out.",
+                           name=self.name)  # fmt: skip
+        return gettext(
+            "Only %(num)d of %(name)s left; lower the quantity in your cart to check out.",
+            num=self.available,
+            name=self.name,
         )
 
 

@@ -8,6 +8,7 @@ takes the code off, as setting a line's quantity to 0 removes it.
 
 from flask import Blueprint, current_app, flash, redirect, url_for
 from flask import request as incoming
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import currencies
@@ -39,13 +40,13 @@ def _tax_note() -> str:
     """What the cart says of tax: included in the prices, added at checkout, or nothing."""
     config = current_app.config
     if config["STRIPE_AUTOMATIC_TAX"]:
-        return "Tax is worked out at checkout from your address."
+        return _("Tax is worked out at checkout from your address.")
     if config["TAX_RATE"] is None:
         return ""
     rate = f"{config['TAX_NAME']} {config['TAX_RATE'].normalize():f}%"
     if config["TAX_INCLUSIVE"]:
-        return f"Prices include {rate}."
-    return f"{rate} is added at checkout."
+        return _("Prices include %(rate)s.", rate=rate)
+    return _("%(rate)s is added at checkout.", rate=rate)
 
 
 @bp.post("/cart/promotion")
@@ -57,7 +58,7 @@ def apply():
     cart = load_cart(current_user.id, currencies.current())
     code = incoming.form.get("code") or ""
     if cart.is_empty:
-        return with_dialog(CART, "Add something to your cart before a code.", "error", 422)
+        return with_dialog(CART, _("Add something to your cart before a code."), "error", 422)
     try:
         promotion = services.apply(current_user.id, code, cart.currency, cart.subtotal_cents)
     except services.CodeRefused as refused:
@@ -65,9 +66,9 @@ def apply():
     except services.PromotionError as error:
         return _refused(str(error), "invalid", code)
     except services.CodesUnavailable:
-        message = "Codes cannot be checked right now; try again in a moment."
+        message = _("Codes cannot be checked right now; try again in a moment.")
         return _refused(message, "unavailable", code, 503)
-    return _changed(f"Code {promotion.code} applied.")
+    return _changed(_("Code %(code)s applied.", code=promotion.code))
 
 
 @bp.delete("/cart/promotion")
@@ -75,7 +76,7 @@ def apply():
 def remove():
     """Take the code off the cart (none there is fine)."""
     services.remove(current_user.id)
-    return _changed("Code removed.")
+    return _changed(_("Code removed."))
 
 
 def _changed(message: str):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -98,7 +99,7 @@ def create(new: NewPromotion, admin_id: int | None) -> Promotion:
     """Create the code at Stripe, then store it. `PromotionError` for a duplicate code or
     what Stripe refused; `CodesUnavailable` when Stripe cannot be reached."""
     if find(new.code) is not None:
-        raise PromotionError(f"The code {new.code} exists already.")
+        raise PromotionError(_("The code %(code)s exists already.", code=new.code))
     db.session.rollback()  # no connection held while Stripe answers
     spec = payments.PromotionSpec(
         code=new.code, percent_off=new.percent_off, amount_off=new.amount_off_cents,
@@ -109,7 +110,9 @@ def create(new: NewPromotion, admin_id: int | None) -> Promotion:
     try:
         created = payments.create_promotion(spec)
     except payments.PaymentsRejected as error:
-        raise PromotionError(f"Stripe refused the code: {error.message}", "code") from None
+        raise PromotionError(
+            _("Stripe refused the code: %(why)s", why=error.message), "code"
+        ) from None
     except payments.PaymentsError as error:
         raise CodesUnavailable(error.message) from None
     promotion = Promotion(
@@ -126,7 +129,7 @@ def create(new: NewPromotion, admin_id: int | None) -> Promotion:
     except IntegrityError:
         db.session.rollback()
         _withdraw_quietly(created.promotion_code_id)
-        raise PromotionError(f"The code {new.code} exists already.") from None
+        raise PromotionError(_("The code %(code)s exists already.", code=new.code)) from None
     return promotion
 
 
@@ -201,23 +204,35 @@ def refusal(
 ) -> CodeRefused | None:
     """Why the code does not apply to this cart, from what the shop knows; None if it does."""
     if promotion is None or not promotion.active:
-        return CodeRefused("That code is not one of ours. Check its spelling.", "unknown")
+        return CodeRefused(_("That code is not one of ours. Check its spelling."), "unknown")
     if promotion.is_expired(now):
-        return CodeRefused(f"The code {promotion.code} has expired.", "expired")
+        return CodeRefused(_("The code %(code)s has expired.", code=promotion.code), "expired")
     if promotion.currency is not None and promotion.currency != currency:
         return CodeRefused(
-            f"The code {promotion.code} is for orders in {promotion.currency.upper()}; "
-            f"your cart is in {currency.upper()}.",
+            _(
+                "The code %(code)s is for orders in %(theirs)s; your cart is in %(ours)s.",
+                code=promotion.code,
+                theirs=promotion.currency.upper(),
+                ours=currency.upper(),
+            ),
             "other_currency",
         )
     if promotion.minimum_cents is not None and subtotal_cents < promotion.minimum_cents:
         least = format_money(promotion.minimum_cents, promotion.currency)
         return CodeRefused(
-            f"The code {promotion.code} needs an order of at least {least}.", "below_minimum"
+            _(
+                "The code %(code)s needs an order of at least %(least)s.",
+                code=promotion.code,
+                least=least,
+            ),
+            "below_minimum",
         )
     if promotion.first_order_only and _has_paid_order(user_id):
         return CodeRefused(
-            f"The code {promotion.code} is for a first order, and you have ordered before.",
+            _(
+                "The code %(code)s is for a first order, and you have ordered before.",
+                code=promotion.code,
+            ),
             "not_first_order",
         )
     return None
@@ -225,7 +240,7 @@ def refusal(
 
 def _used_up(promotion: Promotion) -> CodeRefused:
     """The refusal of a code with no redemption left."""
-    return CodeRefused(f"The code {promotion.code} has been used up.", "used_up")
+    return CodeRefused(_("The code %(code)s has been used up.", code=promotion.code), "used_up")
 
 
 def _has_paid_order(user_id: int) -> bool:
@@ -244,7 +259,7 @@ def apply(user_id: int, code: str, currency: str, subtotal_cents: int) -> Promot
     """Put a code on the customer's cart (replacing one there): `CodeRefused` with the
     reason, or `CodesUnavailable` if Stripe cannot say whether it is used up."""
     if not code.strip():
-        raise PromotionError("Enter a code.")
+        raise PromotionError(_("Enter a code."))
     promotion = find(code)
     refused = refusal(promotion, user_id, currency, subtotal_cents, utcnow())
     if refused:
@@ -258,7 +273,7 @@ def apply(user_id: int, code: str, currency: str, subtotal_cents: int) -> Promot
         raise CodesUnavailable(error.message) from None
     promotion = db.session.get(Promotion, promotion_id)
     if not at_stripe.active:
-        raise CodeRefused("That code is not one of ours. Check its spelling.", "unknown")
+        raise CodeRefused(_("That code is not one of ours. Check its spelling."), "unknown")
     if at_stripe.used_up:
         raise _used_up(promotion)
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
@@ -309,7 +324,9 @@ def for_checkout(
     if found is None:
         return None
     if found.problem:
-        raise CodeRefused(f"{found.problem} Remove it to check out.", found.reason or "unknown")
+        raise CodeRefused(
+            f"{found.problem} {_('Remove it to check out.')}", found.reason or "unknown"
+        )
     return found.code, find(found.code).stripe_promotion_code_id
 
 
@@ -323,5 +340,5 @@ def code_named(promotion_code_id: str) -> str | None:
 def describe(promotion: Promotion) -> str:
     """What a code takes off, as the admin list says it: "10% off", "€5.00 off"."""
     if promotion.percent_off is not None:
-        return f"{promotion.percent_off}% off"
-    return f"{format_money(promotion.amount_off_cents, promotion.currency)} off"
+        return _("%(percent)d%% off", percent=promotion.percent_off)
+    return _("%(amount)s off", amount=format_money(promotion.amount_off_cents, promotion.currency))

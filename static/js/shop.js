@@ -202,6 +202,11 @@
     }
   });
 
+  // The page's language (<html lang>), for numbers and dates written here.
+  function pageLocale() {
+    return document.documentElement.lang === "de" ? "de" : "en-US";
+  }
+
   // --- A refund asks first, naming the amount ----------------------------------------------
   // The admin's refund form posts only after its <dialog> is confirmed. An amount the shop
   // would refuse anyway (empty, malformed) goes straight to the server, which says why.
@@ -211,7 +216,7 @@
     }
     var typed = form.querySelector('[name="amount"]').value.trim();
     if (!/^\d+(\.\d{1,2})?$/.test(typed)) return null;
-    return new Intl.NumberFormat("en-US", { style: "currency", currency: form.dataset.currency.toUpperCase() })
+    return new Intl.NumberFormat(pageLocale(), { style: "currency", currency: form.dataset.currency.toUpperCase() })
       .format(Number(typed));
   }
 
@@ -241,7 +246,8 @@
                       minute: "2-digit", hourCycle: "h23", timeZoneName: "short" };
       if (el.hasAttribute("data-seconds")) options.second = "2-digit";
       el.title = el.textContent;
-      el.textContent = new Intl.DateTimeFormat("en-GB", options).format(moment).replace(" at ", ", ");
+      el.textContent = new Intl.DateTimeFormat(pageLocale() === "de" ? "de-DE" : "en-GB", options)
+        .format(moment).replace(" at ", ", ").replace(" um ", ", ");
       el.setAttribute("data-shown", "");
     });
   }

@@ -22,6 +22,7 @@ PUBLIC_PATHS = {
     "/favicon.ico",
     "/static/<path:filename>",
     "/currency",
+    "/language",
     # A visitor's cart, kept in their session until they log in (shop/cart/guest.py).
     "/cart",
     "/cart/items",
