@@ -12,7 +12,7 @@ SWAGGER_UI_VERSION := 5.36.0
 BIN     := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format settings settings-check screenshot htmx axe swagger-ui bench rehearsal clean
+.PHONY: run test lint format settings settings-check screenshot translations htmx axe swagger-ui bench rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,14 @@ axe:
 	cd $$(mktemp -d) && npm pack -q axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz \
 		&& cp package/axe.min.js $(CURDIR)/tests/browser/vendor/axe.min.js \
 		&& cp package/LICENSE $(CURDIR)/tests/browser/vendor/axe-core.LICENSE
+
+## translations: extract every message, update translations/*/LC_MESSAGES/messages.po, compile the .mo
+translations: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+		-o translations/messages.pot shop templates
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d translations --statistics
 
 swagger-ui:
 	cd $$(mktemp -d) && npm pack -q swagger-ui-dist@$(SWAGGER_UI_VERSION) \
