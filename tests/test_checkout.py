@@ -355,8 +355,9 @@ def test_a_taken_over_claim_gets_the_session_its_first_request_made(app, client,
             cancel="http://localhost/checkout/cancel",
         )
         request = services._request(
-            order_id, user, "ada@example.com", "usd", items, urls, expires_at, None, customer
-        )
+            order_id, user, "ada@example.com", "usd", items, urls, expires_at, None, customer,
+            order.language,
+        )  # fmt: skip
         made = payments.open_session(request, key)
     response = checkout(client)
     assert response.status_code == 200

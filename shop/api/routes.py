@@ -15,7 +15,7 @@ from flask_login import current_user
 from spectree import Response as Answers
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
-from .. import currencies
+from .. import currencies, languages
 from ..cart import forms
 from ..cart import services as cart
 from ..catalog import services as catalog
@@ -297,7 +297,7 @@ def list_products():
 
     Prices are in the caller's currency (the account's with a token, else the shop's)."""
     query: schemas.ProductsQuery = request.context.query
-    cards = catalog.search_products(query.q, _currency())
+    cards = catalog.search_products(query.q, _currency(), languages.current())
     chosen, more = _page(cards, lambda card: card.sku, query.limit, query.starting_after)
     return _json(schemas.ProductList(data=[_product(c) for c in chosen], has_more=more))
 
@@ -307,7 +307,7 @@ def list_products():
                operation_id="getProduct")  # fmt: skip
 def get_product(sku: str):
     """One product by SKU."""
-    for card in catalog.search_products("", _currency()):
+    for card in catalog.search_products("", _currency(), languages.current()):
         if card.sku == sku:
             return _json(_product(card))
     raise Problem(404, "That product does not exist.")
@@ -318,7 +318,7 @@ def get_product(sku: str):
 
 def _cart_answer(status: int = 200) -> Response:
     """The caller's cart, priced, with its code."""
-    held = cart.load_cart(current_user.id, _currency())
+    held = cart.load_cart(current_user.id, _currency(), languages.current())
     applied = (
         None
         if held.is_empty
@@ -476,7 +476,9 @@ def start_checkout():
     """Check the cart out: a Stripe Checkout Session for it (or the open one for the same
     cart again, 200). Send the customer to `url` to pay; My Orders shows the order."""
     try:
-        outcome = checkout.start_checkout(current_user, checkout.return_urls(), _ttl(), _currency())
+        outcome = checkout.start_checkout(
+            current_user, checkout.return_urls(), _ttl(), _currency(), languages.current()
+        )
     except (checkout.CheckoutRefused, checkout.CheckoutUnavailable) as error:
         raise _checkout_problem(error) from None
     return _started(outcome)
@@ -504,7 +506,7 @@ def buy_now(sku: str):
         raise Problem(404, "That product does not exist.")
     try:
         outcome = checkout.buy_now(current_user, sku, quantity, currency, checkout.return_urls(),
-                                   _ttl())  # fmt: skip
+                                   _ttl(), languages.current())  # fmt: skip
     except (checkout.CheckoutRefused, checkout.CheckoutUnavailable) as error:
         raise _checkout_problem(error) from None
     return _started(outcome)

@@ -21,7 +21,8 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ..catalog.models import Product, ProductPrice
+from .. import languages
+from ..catalog.models import Product, ProductPrice, shown
 from ..extensions import db
 from ..models import ID_MAX
 from . import services
@@ -98,7 +99,7 @@ def _products(ids: list[int], currency: str) -> dict[int, tuple]:
     rows = db.session.execute(
         select(
             Product.id,
-            Product.name,
+            shown("name", languages.current()),  # what the visitor reads
             Product.image,
             Product.active,
             Product.stock,

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, user_logged_in
 
-from .. import currencies, pages
+from .. import currencies, languages, pages
 from ..auth import services as auth_services
 from ..extensions import reads_only
 from ..htmx import hx_trigger, is_htmx
@@ -84,7 +84,7 @@ def _current_cart() -> services.Cart:
     """The signed-in customer's cart, or the visitor's."""
     if not current_user.is_authenticated:
         return guest.load(session.get(guest.SESSION_KEY), currencies.current())
-    return services.load_cart(current_user.id, currencies.current())
+    return services.load_cart(current_user.id, currencies.current(), languages.current())
 
 
 def _keep_guest(changed: guest.Changed) -> None:
@@ -271,7 +271,7 @@ def set_quantity(product_id: int):
         quantity = forms.quantity(request.form, low=0, high=_max_quantity())
         if current_user.is_authenticated:
             cart = services.set_quantity(
-                current_user.id, product_id, quantity, currencies.current()
+                current_user.id, product_id, quantity, currencies.current(), languages.current()
             )
         else:
             changed = guest.set_quantity(
@@ -288,7 +288,9 @@ def set_quantity(product_id: int):
 def remove_item(product_id: int):
     """Remove a line; removing it twice is fine."""
     if current_user.is_authenticated:
-        cart = services.remove_item(current_user.id, product_id, currencies.current())
+        cart = services.remove_item(
+            current_user.id, product_id, currencies.current(), languages.current()
+        )
     else:
         changed = guest.remove(session.get(guest.SESSION_KEY), product_id, currencies.current())
         _keep_guest(changed)

@@ -27,7 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
-from ..catalog.models import Product, ProductPrice
+from ..catalog.models import Product, ProductPrice, shown
+from ..catalog.services import LANGUAGES
 from ..extensions import db
 from ..models import ID_MAX, UTCDateTime, utcnow
 from .models import CartCode, CartItem
@@ -191,16 +192,16 @@ def units_left(user_id: int, product_id):
 
 
 @cache
-def _cart_statement():
-    """The cart's lines with their products and what is left of each, oldest line first,
-    built once with the user as a bound parameter."""
+def _cart_statement(language: str = "en"):
+    """The cart's lines with their products (named in `language`) and what is left of each,
+    oldest line first, built once per language with the user as a bound parameter."""
     user_id = bindparam("user_id", type_=Integer())
     currency = bindparam("currency")
     return (
         select(
             CartItem.quantity,
             Product.id,
-            Product.name,
+            shown("name", language),
             Product.image,
             Product.active,
             Product.stock,
@@ -219,16 +220,16 @@ def _cart_statement():
     )
 
 
-def load_cart(user_id: int, currency: str) -> Cart:
-    """The user's cart priced in `currency`: lines, products and what is left of each, in
-    one query.
+def load_cart(user_id: int, currency: str, language: str = "en") -> Cart:
+    """The user's cart priced in `currency`, its products named in `language`: lines,
+    products and what is left of each, in one query.
 
     Plain rows, not ORM objects: the cart is read to be shown or priced, never changed
     through them, and building mapped instances cost more than the query.
     """
     rows = (
         db.session.connection()
-        .execute(_cart_statement(), {"user_id": user_id, "currency": currency})
+        .execute(_cart_statement(_language(language)), {"user_id": user_id, "currency": currency})
         .all()
     )
     lines = tuple(
@@ -249,6 +250,11 @@ def load_cart(user_id: int, currency: str) -> Cart:
         has_unavailable=any(not line.available for line in lines),
         code=rows[0][-2] if rows else None,
     )
+
+
+def _language(language: str) -> str:
+    """A language the catalogue has names in (anything else reads English)."""
+    return language if language in LANGUAGES else LANGUAGES[0]
 
 
 def units_in_cart(line=CartItem, user_id=None):
@@ -452,11 +458,13 @@ def _why_not_added(user_id: int, product_id: int, currency: str) -> CartError:
     return CartFull(cart_full())
 
 
-def set_quantity(user_id: int, product_id: int, quantity: int, currency: str) -> Cart:
+def set_quantity(
+    user_id: int, product_id: int, quantity: int, currency: str, language: str = "en"
+) -> Cart:
     """Set a line to `quantity` (the caller checked the range); 0 removes the line. The cart
     comes back priced in `currency`."""
     if quantity == 0:
-        return remove_item(user_id, product_id, currency)
+        return remove_item(user_id, product_id, currency, language)
     changed = 0
     if product_id <= ID_MAX:
         # Lock: one UPDATE's row lock; a line removed meanwhile matches nothing (LineMissing).
@@ -470,10 +478,10 @@ def set_quantity(user_id: int, product_id: int, quantity: int, currency: str) ->
         db.session.rollback()
         raise LineMissing(_("That product is no longer in your cart."))
     db.session.commit()
-    return load_cart(user_id, currency)
+    return load_cart(user_id, currency, language)
 
 
-def remove_item(user_id: int, product_id: int, currency: str) -> Cart:
+def remove_item(user_id: int, product_id: int, currency: str, language: str = "en") -> Cart:
     """Remove a line; removing one that is not there is fine (idempotent). The cart says
     which product went (`removed`) when this call took a line out."""
     removed = None
@@ -493,7 +501,7 @@ def remove_item(user_id: int, product_id: int, currency: str) -> Cart:
             .execution_options(synchronize_session=False)
         ).scalar()
         db.session.commit()
-    return replace(load_cart(user_id, currency), removed=removed)
+    return replace(load_cart(user_id, currency, language), removed=removed)
 
 
 def take_bought(user_id: int, bought: list[tuple[int, int]], code: str | None = None) -> None:

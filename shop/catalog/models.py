@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
 
@@ -65,6 +65,9 @@ class Product(Availability, TimestampMixin, db.Model):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    #: The German name and description from the seed file (None: the English ones show).
+    name_de: Mapped[str | None] = mapped_column(String(200))
+    description_de: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
     #: An admin's hide switch; `active` is "in the seed file and not hidden".
@@ -78,6 +81,14 @@ class Product(Availability, TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
+
+    def name_in(self, language: str) -> str:
+        """Its name in `language` (the English one when the seed file gives none)."""
+        return getattr(self, f"name_{language}", None) or self.name
+
+    def description_in(self, language: str) -> str:
+        """Its description in `language` (the English one when the seed file gives none)."""
+        return getattr(self, f"description_{language}", None) or self.description
 
     @classmethod
     def make(cls, prices: dict[str, int], **columns) -> "Product":
@@ -133,3 +144,13 @@ class ProductEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(32))  # stock_set, stock_returned, hidden, shown
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+def shown(column: str, language: str):
+    """SQL for a product's `name` or `description` in `language`: its own column there when
+    the table has one (`name_de`), falling back to the English text."""
+    localized = getattr(Product, f"{column}_{language}", None)
+    english = getattr(Product, column)
+    if localized is None:
+        return english
+    return func.coalesce(localized, english)

@@ -30,7 +30,11 @@ bp = Blueprint("catalog", __name__)
 def catalogue_globals() -> dict:
     """`catalogue()`: the active products in the request's currency, for any page drawn over
     the catalogue."""
-    return {"catalogue": lambda query="": services.search_products(query, currencies.current())}
+    return {
+        "catalogue": lambda query="": services.search_products(
+            query, currencies.current(), languages.current()
+        )
+    }
 
 
 @bp.get("/")
@@ -44,7 +48,10 @@ def index():
     user = current_user
     signed_in = user.is_authenticated
     currency = currencies.current()
-    products, badge = services.cards_and_badge(query, user.id if signed_in else 0, currency)
+    language = languages.current()
+    products, badge = services.cards_and_badge(
+        query, user.id if signed_in else 0, currency, language
+    )
     blocks = ["grid", "search_status"]  # the count of results is read out from the latter
     htmx = is_htmx()
 
@@ -56,7 +63,7 @@ def index():
     if not rendered.cacheable():
         return respond(draw())
     viewer = "admin" if signed_in and user.is_admin else signed_in
-    slot = ("catalog.index", viewer, query, htmx, request.host_url, currency, languages.current())
+    slot = ("catalog.index", viewer, query, htmx, request.host_url, currency, language)
     html = rendered.page(slot, products, lambda: draw(**rendered.marked_context()))
     if badge is None and signed_in:  # no card matched, so no row carried the count
         badge = services.badge(user.id)
@@ -109,7 +116,7 @@ def switch_currency():
         flash(message, "success")
         return redirect(_back(), 303)
     query = request.form.get("q", "")[: services.QUERY_MAX]
-    products = services.search_products(query, code)
+    products = services.search_products(query, code, languages.current())
     blocks = ["grid", "currency_switch", "switch_note"] + (["cart_badge"] if signed_in else [])
     html = render_text("catalog/index.html", blocks, products=products, q=query, oob=True,
                        switched=message, cart=_Badge(in_cart))  # fmt: skip

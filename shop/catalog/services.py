@@ -11,10 +11,10 @@ from ..auth.models import User
 from ..extensions import db, read
 from ..models import utcnow
 from . import history
-from .models import Availability, Product, ProductEvent, ProductPrice
+from .models import Availability, Product, ProductEvent, ProductPrice, shown
 
 SEED_FILE = Path(__file__).with_name("products.json")
-SEED_FIELDS = ("name", "description", "image")
+SEED_FIELDS = ("name", "description", "image", "name_de", "description_de")
 QUERY_MAX = 100
 #: What the sku column holds.
 SKU_MAX = 64
@@ -69,42 +69,59 @@ class Card(Availability):
         return self.price_cents is not None
 
 
-#: The columns of a card read from the database, in `Card`'s field order (the currency,
-#: which the request chose, comes last).
-CARD_COLUMNS = (
-    Product.id,
-    Product.sku,
-    Product.name,
-    Product.description,
-    Product.image,
-    Product.stock,
-    Product.reserved,
-    ProductPrice.price_cents,
-)
+#: The languages a card can be read in (`shop.languages.OFFERED`; the ground module is
+#: not imported by a service, the routes pass the request's language).
+LANGUAGES = ("en", "de")
+
+
+def card_columns(language: str) -> tuple:
+    """The columns of a card read from the database, in `Card`'s field order (the currency,
+    which the request chose, comes last), its name and description in `language`."""
+    return (
+        Product.id,
+        Product.sku,
+        shown("name", language),
+        shown("description", language),
+        Product.image,
+        Product.stock,
+        Product.reserved,
+        ProductPrice.price_cents,
+    )
+
 
 #: A product's price in the `:currency` parameter, joined to it (NULL: not sold in it).
 PRICE_IN_CURRENCY = and_(
     ProductPrice.product_id == Product.id, ProductPrice.currency == bindparam("currency")
 )
 
-#: Every active product's card, by name. Built once: building a statement costs more than
-#: running this one (it is on every page).
-ALL_CARDS = (
-    select(*CARD_COLUMNS)
+#: Every active product's card, by its name in each language. Built once: building a
+#: statement costs more than running this one (it is on every page).
+ALL_CARDS = {
+    language: select(*card_columns(language))
     .outerjoin(ProductPrice, PRICE_IN_CURRENCY)
     .where(Product.active)
-    .order_by(Product.name, Product.id)
-)
+    .order_by(shown("name", language), Product.id)
+    for language in LANGUAGES
+}
 
 
 #: A product matching a search: its name or description holds the text, whatever the case
 #: (`:pattern` from `_pattern`). Built once, like the statements it narrows.
-_MATCHES = or_(
-    func.lower(Product.name).like(func.lower(bindparam("pattern")), escape="/"),
-    func.lower(Product.description).like(func.lower(bindparam("pattern")), escape="/"),
-)
-#: (with the badge, narrowed by a search) -> statement; the badge's two come with the badge.
-_STATEMENTS = {(False, False): ALL_CARDS, (False, True): ALL_CARDS.where(_MATCHES)}
+#: Per language: a search matches the name and description the customer reads.
+_MATCHES = {
+    language: or_(
+        func.lower(shown("name", language)).like(func.lower(bindparam("pattern")), escape="/"),
+        func.lower(shown("description", language)).like(
+            func.lower(bindparam("pattern")), escape="/"
+        ),
+    )
+    for language in LANGUAGES
+}
+#: (with the badge, narrowed by a search, language) -> statement; the badge's come with it.
+_STATEMENTS = {
+    **{(False, False, lang): ALL_CARDS[lang] for lang in LANGUAGES},
+    **{(False, True, lang): ALL_CARDS[lang].where(_MATCHES[lang]) for lang in LANGUAGES},
+}
 #: The header badge's figure: a SELECT of one customer's cart units (`:user_id`). The cart
 #: builds on the catalog, so the catalog cannot import it: `shop.create_app` hands it over
 #: (`show_badge_with`), and the shop page then reads its cards and badge in one round trip.
@@ -136,9 +153,10 @@ def _build_customer_statements() -> None:
     if _badge is None:
         return
     favourite = _favourite if _favourite is not None else false()
-    with_badge = ALL_CARDS.add_columns(favourite, _badge.scalar_subquery())
-    _STATEMENTS[True, False] = with_badge
-    _STATEMENTS[True, True] = with_badge.where(_MATCHES)
+    for language in LANGUAGES:
+        with_badge = ALL_CARDS[language].add_columns(favourite, _badge.scalar_subquery())
+        _STATEMENTS[True, False, language] = with_badge
+        _STATEMENTS[True, True, language] = with_badge.where(_MATCHES[language])
 
 
 def badge(user_id: int) -> int:
@@ -146,23 +164,32 @@ def badge(user_id: int) -> int:
     return db.session.scalar(_badge, {"user_id": user_id})
 
 
-def search_products(query: str = "", currency: str = "usd") -> tuple[Card, ...]:
-    """Cards of the active products whose name or description contains `query`
-    (case-insensitive), by name, priced in `currency`: one statement, no ORM objects."""
+def search_products(
+    query: str = "", currency: str = "usd", language: str = "en"
+) -> tuple[Card, ...]:
+    """Cards of the active products whose name or description (in `language`) contains
+    `query` (case-insensitive), by name, priced in `currency`: one statement, no ORM objects."""
     query = query.strip()[:QUERY_MAX]
     params = {"pattern": _pattern(query), "currency": currency}
-    rows = read(_STATEMENTS[False, bool(query)], params)
+    rows = read(_STATEMENTS[False, bool(query), _language(language)], params)
     return tuple(Card(*row, currency) for row in rows)
 
 
-def cards_and_badge(query: str, user_id: int, currency: str) -> tuple[tuple[Card, ...], int | None]:
-    """`search_products(query, currency)` and the units in `user_id`'s cart, in one
-    statement; the count is None when no card matched (no row carried it)."""
+def cards_and_badge(
+    query: str, user_id: int, currency: str, language: str = "en"
+) -> tuple[tuple[Card, ...], int | None]:
+    """`search_products(query, currency, language)` and the units in `user_id`'s cart, in
+    one statement; the count is None when no card matched (no row carried it)."""
     query = query.strip()[:QUERY_MAX]
     params = {"pattern": _pattern(query), "user_id": user_id, "currency": currency}
-    rows = read(_STATEMENTS[True, bool(query)], params).all()
+    rows = read(_STATEMENTS[True, bool(query), _language(language)], params).all()
     cards = tuple(Card(*row[:-2], currency, bool(row[-2])) for row in rows)
     return cards, (rows[0][-1] if rows else None)
+
+
+def _language(language: str) -> str:
+    """An offered language (anything else reads English)."""
+    return language if language in LANGUAGES else LANGUAGES[0]
 
 
 def _pattern(query: str) -> str:
@@ -207,7 +234,9 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
                 "characters"
             )
         entry["prices"] = _prices(entry, f"{where} ({sku})")
-        for text, limit in (("description", DESCRIPTION_MAX), ("image", IMAGE_MAX)):
+        texts = (("description", DESCRIPTION_MAX), ("image", IMAGE_MAX), ("name_de", NAME_MAX),
+                 ("description_de", DESCRIPTION_MAX))  # fmt: skip
+        for text, limit in texts:
             value = entry.get(text, "")
             if not isinstance(value, str) or len(value) > limit or "\x00" in value:
                 raise SeedError(
@@ -222,6 +251,9 @@ def read_seed_file(path: Path = SEED_FILE) -> list[dict]:
             )
         entry.setdefault("description", "")
         entry.setdefault("image", "")
+        # The German texts are optional: absent (or empty), the English ones show.
+        entry["name_de"] = entry.get("name_de") or None
+        entry["description_de"] = entry.get("description_de") or None
     return entries
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, request, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import currencies, security
+from .. import currencies, languages, security
 from ..cart import forms
 from ..catalog.services import find_product
 from ..htmx import hx_redirect, is_htmx, render
@@ -31,7 +31,7 @@ def start():
         return hx_redirect(url_for("auth.login", next=url_for("cart.show")))
     try:
         outcome = services.start_checkout(
-            current_user, services.return_urls(), _ttl(), currencies.current()
+            current_user, services.return_urls(), _ttl(), currencies.current(), languages.current()
         )
     except services.CheckoutRefused as refusal:
         return with_dialog(CART, str(refusal), "error", 409)
@@ -54,8 +54,9 @@ def buy_now(sku: str):
         )
         currency = _currency_asked()
         outcome = services.buy_now(
-            current_user, sku, quantity, currency, services.return_urls(), _ttl()
-        )
+            current_user, sku, quantity, currency, services.return_urls(), _ttl(),
+            languages.current(),
+        )  # fmt: skip
     except forms.InvalidInput as error:
         return _refused(sku, str(error), 422)
     except services.NoSuchProduct:

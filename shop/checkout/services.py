@@ -89,9 +89,13 @@ class Snapshot:
     from_cart: bool = True
     #: The code from the cart and Stripe's id for it (None: one may be typed at Stripe).
     promotion: tuple[str, str] | None = None
+    #: The language the customer reads: the names bought and Stripe's page are in it.
+    language: str = "en"
 
     @classmethod
-    def of(cls, cart: Cart, promotion: tuple[str, str] | None = None) -> "Snapshot":
+    def of(
+        cls, cart: Cart, promotion: tuple[str, str] | None = None, language: str = "en"
+    ) -> "Snapshot":
         """Freeze `cart` (its products' names and current prices) and its code for the
         order; another code (or none) makes another fingerprint, so a new session."""
         fingerprint = cart_fingerprint(cart)
@@ -106,10 +110,11 @@ class Snapshot:
                 for line in cart.lines
             ),
             promotion=promotion,
+            language=language,
         )
 
     @classmethod
-    def buy_now(cls, item: Item, currency: str) -> "Snapshot":
+    def buy_now(cls, item: Item, currency: str, language: str = "en") -> "Snapshot":
         """One product bought on its own; its fingerprint never equals a cart's, so a cart
         checkout replaces it and it replaces a cart checkout, while a repeat resumes it."""
         what = f"buy:{item.product_id}:{item.quantity}:{item.unit_price_cents}:{currency}"
@@ -119,6 +124,7 @@ class Snapshot:
             fingerprint=hashlib.sha256(what.encode()).hexdigest(),
             items=(item,),
             from_cart=False,
+            language=language,
         )
 
     def shortage(self, short: stock.Shortage) -> str:
@@ -178,21 +184,29 @@ def cart_fingerprint(cart: Cart) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def start_checkout(user: User, urls: CheckoutUrls, ttl: timedelta, currency: str) -> Outcome:
+def start_checkout(
+    user: User, urls: CheckoutUrls, ttl: timedelta, currency: str, language: str = "en"
+) -> Outcome:
     """Resume the customer's open Checkout Session, or replace it with one for the cart
-    (priced in `currency`, the customer's)."""
+    (priced in `currency`, the customer's; named, and Stripe's page, in `language`)."""
     started = utcnow()
-    cart = load_cart(user.id, currency)
+    cart = load_cart(user.id, currency, language)
     _check_cart(cart)
     try:
         promotion = promotions.for_checkout(user.id, cart.code, currency, cart.subtotal_cents)
     except promotions.CodeRefused as refused:
         raise CheckoutRefused(str(refused)) from None
-    return _checkout(user, Snapshot.of(cart, promotion), urls, ttl, started)
+    return _checkout(user, Snapshot.of(cart, promotion, language), urls, ttl, started)
 
 
 def buy_now(
-    user: User, sku: str, quantity: int, currency: str, urls: CheckoutUrls, ttl: timedelta
+    user: User,
+    sku: str,
+    quantity: int,
+    currency: str,
+    urls: CheckoutUrls,
+    ttl: timedelta,
+    language: str = "en",
 ) -> Outcome:
     """A Checkout Session for `quantity` of one product alone, priced in `currency`; the
     cart is left as it is. The same one-pending rule as a cart checkout: it replaces an open
@@ -205,9 +219,9 @@ def buy_now(
     if price is None:
         raise CheckoutRefused(_("%(name)s is not sold in %(currency)s.", name=product.name,
                                 currency=currency.upper()))  # fmt: skip
-    item = Item(product.id, product.name, price, quantity)
+    item = Item(product.id, product.name_in(language), price, quantity)
     db.session.rollback()  # the product was read; hold no connection from here on
-    return _checkout(user, Snapshot.buy_now(item, currency), urls, ttl, started)
+    return _checkout(user, Snapshot.buy_now(item, currency, language), urls, ttl, started)
 
 
 def _checkout(
@@ -248,7 +262,8 @@ def _checkout(
             order_id, key, expires_at = claimed
             code_id = snapshot.promotion[1] if snapshot.promotion else None
             request = _request(order_id, user_id, email, snapshot.currency, snapshot.items,
-                               urls, expires_at, code_id, customer_id)  # fmt: skip
+                               urls, expires_at, code_id, customer_id,
+                               snapshot.language)  # fmt: skip
             try:
                 return _open_session(request, key)
             except _PeerAtStripe:
@@ -374,6 +389,7 @@ def _claim_slot(
         promotion_code=snapshot.promotion[0] if snapshot.promotion else None,
         promotion_code_id=snapshot.promotion[1] if snapshot.promotion else None,
         cart_fingerprint=snapshot.fingerprint,
+        language=snapshot.language,
         items=[
             OrderItem(
                 product_id=item.product_id,
@@ -411,6 +427,7 @@ def _request(
     expires_at: datetime,
     promotion_code_id: str | None = None,
     customer_id: str | None = None,
+    language: str | None = None,
 ) -> payments.CheckoutRequest:
     """What Stripe is asked for, from values in hand (no database needed but the
     installation's tax rate, read once). The same order always makes the same request, so
@@ -436,6 +453,7 @@ def _request(
         tax_rate_id=payments.tax_rate_id(),
         automatic_tax=current_app.config["STRIPE_AUTOMATIC_TAX"],
         stripe_customer_id=customer_id,
+        locale=language,
     )
 
 
@@ -555,7 +573,8 @@ def _take_over(pending: Order, email: str, urls: CheckoutUrls) -> bool:
         db.session.scalar(select(User.stripe_customer_id).where(User.id == pending.user_id))
     )
     request = _request(pending.id, pending.user_id, email, pending.currency, items, urls,
-                       pending.expires_at, pending.promotion_code_id, customer_id)  # fmt: skip
+                       pending.expires_at, pending.promotion_code_id, customer_id,
+                       pending.language)  # fmt: skip
     key = pending.checkout_key
     db.session.rollback()  # hold no pooled connection while Stripe answers
     log.info("checkout: taking over order %s, still without a session", request.order_id)

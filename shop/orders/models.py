@@ -175,6 +175,8 @@ class Order(TimestampMixin, db.Model):
     from_cart: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     session_url: Mapped[str | None] = mapped_column(Text)
+    #: The language the customer checked out in: its names and Stripe's page are in it.
+    language: Mapped[str | None] = mapped_column(String(5))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

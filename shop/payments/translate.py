@@ -71,6 +71,7 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
             }
             for line in request.lines
         ],
+        **({"locale": request.locale} if request.locale else {}),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
         "expires_at": int(request.expires_at.timestamp()),

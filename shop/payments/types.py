@@ -71,6 +71,8 @@ class CheckoutRequest:
     automatic_tax: bool = False
     #: The account's Stripe Customer: its saved cards are offered, a new one may be saved.
     stripe_customer_id: str | None = None
+    #: The language of Stripe's page (`en`, `de`; None: Stripe's own choice, "auto").
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

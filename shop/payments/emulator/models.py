@@ -64,6 +64,8 @@ class EmulatorSession(db.Model):
     save_card_offered: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
     )
+    #: The page's language (`locale`; None: Stripe's "auto", the browser's).
+    locale: Mapped[str | None] = mapped_column(String(16))
     # `metadata` is taken by the declarative base; the column keeps Stripe's name.
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON)
     payment_intent: Mapped[str | None] = mapped_column(String(255))

@@ -1,8 +1,10 @@
 """The emulator over HTTP: the Stripe API under `/emulator/stripe/v1/...` and the
 hosted checkout page at each session's `url`. Registered only in emulator mode."""
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask_babel import refresh
 
+from ... import languages
 from ...extensions import csrf
 from . import api, hosted
 
@@ -32,7 +34,17 @@ def api_request(rest: str):
 def checkout_page(session_id: str):
     """The hosted page: order lines, total, and the card form while the session is open."""
     session = hosted.view(session_id) or abort(404, "No such checkout session.")
+    _speak(session)
     return render_template("emulator/checkout.html", checkout=session)
+
+
+def _speak(session: dict) -> None:
+    """Stripe's page speaks the session's `locale` (the shop asks for the customer's);
+    "auto" or none: the browser's language, as the shop's own pages."""
+    locale = (session.get("locale") or "").split("-")[0]
+    if locale in languages.OFFERED:
+        g.language = locale
+        refresh()  # Flask-Babel keeps a request's locale once asked
 
 
 @bp.post("/checkout/<session_id>")
@@ -49,6 +61,7 @@ def pay(session_id: str):
         result = hosted.pay(session_id, request.form.get("card_number", ""), form)
     except hosted.PaymentError as error:
         session = hosted.view(session_id) or abort(404, "No such checkout session.")
+        _speak(session)
         page = render_template("emulator/checkout.html", checkout=session, error=error.message)
         return page, error.status
     return redirect(result["redirect_url"], 303)

@@ -31,6 +31,12 @@ EXPIRY_GRACE = 60
 #: Every `ui_mode` Stripe knows (API 2026-09-30 and later); only the hosted page is served.
 UI_MODES = ("hosted_page", "embedded_page", "elements", "form")
 STATUSES = ("open", "complete", "expired")
+#: Every `locale` Stripe's Checkout knows.
+LOCALES = (
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
+    "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl",
+    "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+)  # fmt: skip
 #: What a session answer can expand, and the same inside a list answer.
 EXPANDABLE = {"line_items", "payment_intent"}
 LIST_EXPANDABLE = {f"data.{name}" for name in EXPANDABLE}
@@ -201,6 +207,11 @@ def _expires_at(value: Any, now: int) -> int:
     return expires_at
 
 
+def _locale(value: Any) -> str | None:
+    """`locale`: one Stripe's Checkout knows; none given: None ("auto")."""
+    return choice(value, "locale", LOCALES) if present(value) else None
+
+
 def _ui_mode(value: Any) -> str:
     """`ui_mode`: Stripe's enum; the emulator serves only its hosted page."""
     if not present(value):
@@ -223,6 +234,7 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
             "metadata", "customer_email", "expires_at", "payment_method_types", "expand",
             "ui_mode", "shipping_address_collection", "shipping_options", "discounts",
             "allow_promotion_codes", "automatic_tax", "customer", "saved_payment_method_options",
+            "locale",
         },
     )  # fmt: skip
     if not present(params.get("mode")):
@@ -278,6 +290,9 @@ def create_params(params: dict[str, Any], now: int) -> dict[str, Any]:
         "customer_email": email if present(email) else None,
         "customer": customer,
         "save_card_offered": save_offered,
+        "locale": choice(params["locale"], "locale", LOCALES)
+        if present(params.get("locale"))
+        else None,
         "expires_at": _expires_at(params.get("expires_at"), now),
         "payment_method_types": methods,
         "ui_mode": _ui_mode(params.get("ui_mode")),

@@ -187,7 +187,7 @@ def session(row: EmulatorSession, expand: list[str] = (), now: int | None = None
         "invoice": None,
         "invoice_creation": None,
         "livemode": False,
-        "locale": None,
+        "locale": row.locale,
         "managed_payments": None,
         "metadata": dict(row.meta),
         "mode": row.mode,

@@ -105,6 +105,7 @@ def create_session(
         customer_email=values["customer_email"],
         customer=values.get("customer"),
         save_card_offered=values.get("save_card_offered", False),
+        locale=values.get("locale"),
         meta=values["metadata"],
         url=page_url(session_id),
         created=now,
