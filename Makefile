@@ -92,7 +92,7 @@ axe:
 
 ## translations: extract every message, update translations/*/LC_MESSAGES/messages.po, compile the .mo
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
 		-o translations/messages.pot shop templates
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
 		--ignore-obsolete

@@ -175,7 +175,7 @@ def remove_payment_method(pm_id: str):
     try:
         removed = services.remove_card(account_of(current_user), pm_id)
     except services.CardsUnavailable:
-        return _cards_page("Stripe could not be reached; the card is still saved. Try again.",
+        return _cards_page(_("Stripe could not be reached; the card is still saved. Try again."),
                            "error", 503)  # fmt: skip
     if not removed:
         abort(404)

@@ -135,7 +135,7 @@ def ship(order_id: int):
     """Mark a paid order shipped, once; htmx gets the order's panel back, forms a redirect."""
     form = forms.ShipmentForm()
     if not form.validate():
-        return order_page(order_id, form, "Nothing was changed: see the form.", "error", 422)
+        return order_page(order_id, form, _("Nothing was changed: see the form."), "error", 422)
     try:
         shipment = shipping.ship_order(
             order_id, current_user.id, form.carrier.data or "", form.tracking_number.data or "",

@@ -4,13 +4,16 @@ import re
 import time
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
 from . import customers, errors, eventlog, events, ledger, promotions, shapes, shipping, store
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000002"
 #: Stripe's test card whose charge succeeds and whose refunds then fail (`refund.failed`).
 REFUND_FAILS = "4000000000005126"
-TEST_CARD_HINT = (
+TEST_CARD_HINT = lazy_gettext(
     "Use a test card: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined, "
     "4000 0000 0000 5126 pays but its refunds fail."
 )
@@ -86,10 +89,12 @@ def _open_session(s, session_id: str, now: int):
     try:
         row = store.get_session(s, session_id)
     except errors.ApiError:
-        raise PaymentError("This checkout session does not exist.", 404) from None
+        raise PaymentError(_("This checkout session does not exist."), 404) from None
     status = shapes.effective_status(row, now)
     if status != "open":
-        raise PaymentError(f"This checkout session is {status}; nothing was charged.", 409)
+        raise PaymentError(
+            _("This checkout session is %(status)s; nothing was charged.", status=status), 409
+        )
     return row
 
 
@@ -97,18 +102,18 @@ def _decline(session_id: str, number: str, now: int) -> PaymentError:
     """Record the declined attempt (the session's PaymentIntent now needs a new card)."""
     with store.transaction() as s:
         ledger.record_decline(s, _open_session(s, session_id, now), number, now)
-    return PaymentError("Your card was declined. Nothing was charged.", 402)
+    return PaymentError(_("Your card was declined. Nothing was charged."), 402)
 
 
 def _apply_code(s, row, code: str, now: int) -> None:
     """Price the session again with a code the customer typed, or refuse it saying why."""
     if not row.allow_promotion_codes:
-        raise PaymentError("This checkout does not take promotion codes.", 422)
+        raise PaymentError(_("This checkout does not take promotion codes."), 422)
     found = promotions.find_active(s, code)
     if found is None:
-        raise PaymentError(f"The promotion code {code[:40]} is not valid.", 422)
+        raise PaymentError(_("The promotion code %(code)s is not valid.", code=code[:40]), 422)
     reason = promotions.refusal(
-        s, found, row.currency, row.amount_subtotal, row.customer_email, now
+        s, found, row.currency, row.amount_subtotal, row.customer_email, now, _
     )
     if reason:
         raise PaymentError(reason, 422)
@@ -140,11 +145,11 @@ def pay(
             card = next((c for c in customers.saved_cards(s, opened.customer) if c.id == saved),
                         None)  # fmt: skip
             if card is None:
-                raise PaymentError("Choose one of your saved cards, or type a card.", 422)
+                raise PaymentError(_("Choose one of your saved cards, or type a card."), 422)
             number = PAYS  # a saved test card pays
             form = {**form, "save_card": ""}
     if not free and number not in (PAYS, DECLINED, REFUND_FAILS):
-        raise PaymentError(TEST_CARD_HINT, 422)
+        raise PaymentError(str(TEST_CARD_HINT), 422)
     if not free and number == DECLINED:
         raise _decline(session_id, number, now)
     with store.transaction() as s:
@@ -159,13 +164,15 @@ def pay(
         try:
             row = store.complete_session(s, session_id, now, collected)
         except errors.ApiError:  # expired or paid a moment ago by another request
-            raise PaymentError("This checkout session is no longer open.", 409) from None
+            raise PaymentError(_("This checkout session is no longer open."), 409) from None
         # Lock: the code's guarded UPDATE; of parallel payments past its limit, the late
         # ones are refused here and their whole transaction (the completion) rolls back.
         if not promotions.redeem(s, row.discount, now):
             raise PaymentError(
-                "The promotion code on this checkout can no longer be used: it ran out, "
-                "expired or was withdrawn. Nothing was charged.",
+                _(
+                    "The promotion code on this checkout can no longer be used: it ran out, "
+                    "expired or was withdrawn. Nothing was charged."
+                ),
                 409,
             )
         if row.payment_status == "paid":

@@ -6,6 +6,7 @@ promotion code is what customers type for it, with its own limits (`max_redempti
 paid: one guarded UPDATE per limit, so parallel payments never pass `max_redemptions`.
 """
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -355,28 +356,34 @@ def refusal(
     subtotal: int,
     email: str | None,
     now: int,
+    _: Callable[..., str] = lambda text, **values: text % values,
 ) -> str | None:
-    """Why this code cannot be used on a session (Stripe's words), or None if it can."""
+    """Why this code cannot be used on a session (Stripe's words), or None if it can; the
+    API says it in English, the hosted page passes gettext as `_` to say it in the page's
+    language."""
     found = get_coupon(s, row.coupon_id)
     if not row.active:
-        return f"The promotion code `{row.code}` is inactive."
+        return _("The promotion code `%(code)s` is inactive.", code=row.code)
     if (row.expires_at is not None and row.expires_at <= now) or (
         found.redeem_by is not None and found.redeem_by <= now
     ):
-        return f"The promotion code `{row.code}` has expired."
+        return _("The promotion code `%(code)s` has expired.", code=row.code)
     if (row.max_redemptions is not None and row.times_redeemed >= row.max_redemptions) or (
         found.max_redemptions is not None and found.times_redeemed >= found.max_redemptions
     ):
-        return f"The promotion code `{row.code}` has been fully redeemed."
+        return _("The promotion code `%(code)s` has been fully redeemed.", code=row.code)
     if found.currency is not None and found.currency != currency:
-        return f"The promotion code `{row.code}` is for {found.currency.upper()} payments only."
+        return _("The promotion code `%(code)s` is for %(currency)s payments only.",
+                 code=row.code, currency=found.currency.upper())  # fmt: skip
     if row.minimum_amount is not None and (
         row.minimum_amount_currency != currency or subtotal < row.minimum_amount
     ):
         least = currencies.format_amount(row.minimum_amount, row.minimum_amount_currency or "")
-        return f"The promotion code `{row.code}` requires an order of at least {least}."
+        return _("The promotion code `%(code)s` requires an order of at least %(least)s.",
+                 code=row.code, least=least)  # fmt: skip
     if row.first_time_transaction and _has_paid_before(s, email):
-        return f"The promotion code `{row.code}` is only valid for a first purchase."
+        return _("The promotion code `%(code)s` is only valid for a first purchase.",
+                 code=row.code)  # fmt: skip
     return None
 
 

@@ -2,6 +2,7 @@
 hosted checkout page at each session's `url`. Registered only in emulator mode."""
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_babel import refresh
 
 from ... import languages
@@ -33,7 +34,7 @@ def api_request(rest: str):
 @bp.get("/checkout/<session_id>")
 def checkout_page(session_id: str):
     """The hosted page: order lines, total, and the card form while the session is open."""
-    session = hosted.view(session_id) or abort(404, "No such checkout session.")
+    session = hosted.view(session_id) or abort(404, _("No such checkout session."))
     _speak(session)
     return render_template("emulator/checkout.html", checkout=session)
 
@@ -60,7 +61,7 @@ def pay(session_id: str):
         }
         result = hosted.pay(session_id, request.form.get("card_number", ""), form)
     except hosted.PaymentError as error:
-        session = hosted.view(session_id) or abort(404, "No such checkout session.")
+        session = hosted.view(session_id) or abort(404, _("No such checkout session."))
         _speak(session)
         page = render_template("emulator/checkout.html", checkout=session, error=error.message)
         return page, error.status

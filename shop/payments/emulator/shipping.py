@@ -9,6 +9,8 @@ Kept on the session row as one JSON value:
 import re
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+
 from . import errors
 from .params import MAX_AMOUNT, choice, hash_of, integer, metadata, only, present, string
 
@@ -150,6 +152,16 @@ def selected_rate(shipping: dict[str, Any] | None) -> dict[str, Any] | None:
     return next((r for r in shipping["options"] if r["id"] == chosen), shipping["options"][0])
 
 
+#: The page's address fields as a refusal names them.
+FIELD_NAMES = {
+    "name": lazy_gettext("name"),
+    "line1": lazy_gettext("address"),
+    "city": lazy_gettext("city"),
+    "postal_code": lazy_gettext("postal code"),
+    "country": lazy_gettext("country"),
+}
+
+
 def collect(shipping: dict[str, Any] | None, form: dict[str, str]) -> dict[str, Any] | None:
     """The hosted page's address and rate, checked; None when the session collects neither.
     `AddressRefused` says what to correct."""
@@ -165,20 +177,22 @@ def collect(shipping: dict[str, Any] | None, form: dict[str, str]) -> dict[str, 
         lacking = [name for name in ("name", "line1", "city", "postal_code", "country")
                    if not values[name]]  # fmt: skip
         if lacking:
-            raise AddressRefused(
-                "Fill in the shipping address: " + ", ".join(n.replace("_", " ") for n in lacking)
-            )
+            missing = ", ".join(str(FIELD_NAMES[name]) for name in lacking)
+            raise AddressRefused(gettext("Fill in the shipping address: %(missing)s.",
+                                         missing=missing))  # fmt: skip
         if values["country"] not in countries:
             raise AddressRefused(
-                f"This shop does not ship to {values['country']}; it ships to "
-                + ", ".join(countries)
-                + "."
+                gettext(
+                    "This shop does not ship to %(country)s; it ships to %(countries)s.",
+                    country=values["country"],
+                    countries=", ".join(countries),
+                )  # fmt: skip
             )
         collected["address"] = values
     if shipping["options"]:
         wanted = form.get("shipping_rate") or shipping["options"][0]["id"]
         if wanted not in {rate["id"] for rate in shipping["options"]}:
-            raise AddressRefused("Choose one of the shipping options offered.")
+            raise AddressRefused(gettext("Choose one of the shipping options offered."))
         collected["rate_id"] = wanted
     return collected
 
