@@ -139,7 +139,7 @@ def test_the_cheapest_rate_is_free_over_the_threshold(app, client, user, seeded,
     ("fields", "words"),
     [
         ({"shipping_country": "JP"}, "This shop does not ship to JP; it ships to US, DE, FR"),
-        ({"shipping_line1": ""}, "Fill in the shipping address: line1"),
+        ({"shipping_line1": ""}, "Fill in the shipping address: address."),
         ({"shipping_rate": "shr_somebody_elses"}, "Choose one of the shipping options offered."),
     ],
 )
