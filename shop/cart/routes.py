@@ -246,8 +246,9 @@ def add_item():
         quantity = forms.quantity(request.form, low=1, high=_max_quantity(), default=1)
         if current_user.is_authenticated:
             added = services.add_item(
-                current_user.id, product_id, quantity, _max_quantity(), currencies.current()
-            )
+                current_user.id, product_id, quantity, _max_quantity(), currencies.current(),
+                languages.current(),
+            )  # fmt: skip
         else:
             changed = guest.add(session.get(guest.SESSION_KEY), product_id, quantity,
                                 _max_quantity(), currencies.current())  # fmt: skip

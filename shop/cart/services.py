@@ -355,9 +355,10 @@ def _add_statement(dialect: str):
 
 
 @cache
-def _added_statement():
-    """One row for `Added`: the product, its line and what is left of it, and the cart's
-    count and subtotal in `:currency` as aggregates (a fixed cost whatever the cart's size)."""
+def _added_statement(language: str = "en"):
+    """One row for `Added`: the product (named in `language`), its line and what is left of
+    it, and the cart's count and subtotal in `:currency` as aggregates (a fixed cost
+    whatever the cart's size)."""
     user_id = bindparam("user_id", type_=Integer())
     product_id = bindparam("product_id", type_=Integer())
     currency = bindparam("currency")
@@ -375,7 +376,7 @@ def _added_statement():
     return (
         select(
             CartItem.quantity,
-            Product.name,
+            shown("name", language),
             case((Product.stock.is_(None), None), else_=units_left(user_id, Product.id)),
             whole_cart.scalar_subquery(),
             subtotal.scalar_subquery(),
@@ -387,7 +388,12 @@ def _added_statement():
 
 
 def add_item(
-    user_id: int, product_id: int, quantity: int, max_quantity: int, currency: str
+    user_id: int,
+    product_id: int,
+    quantity: int,
+    max_quantity: int,
+    currency: str,
+    language: str = "en",
 ) -> Added:
     """Add `quantity` units of an active product sold in `currency` (the cart's); a line is
     capped at `max_quantity` and at what is left of a tracked product; a sold-out product is
@@ -419,11 +425,12 @@ def add_item(
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
     if connection.execute(_add_statement(dialect), params).scalar() is None:
         db.session.rollback()
-        raise _why_not_added(user_id, product_id, currency)
+        raise _why_not_added(user_id, product_id, currency, language)
     # Read before the commit: this transaction sees its own add, and PostgreSQL needs no
     # second transaction for the read (the user's row lock is held a query longer).
     row = connection.execute(
-        _added_statement(), {"user_id": user_id, "product_id": product_id, "currency": currency}
+        _added_statement(_language(language)),
+        {"user_id": user_id, "product_id": product_id, "currency": currency},
     ).one()
     db.session.commit()
     line_quantity, name, left, count, subtotal = row
@@ -437,13 +444,13 @@ def add_item(
     )
 
 
-def _why_not_added(user_id: int, product_id: int, currency: str) -> CartError:
+def _why_not_added(user_id: int, product_id: int, currency: str, language: str) -> CartError:
     """Tell an unavailable product, one not sold in the cart's currency, a sold-out one and
     a full cart apart after the add inserted nothing."""
     found = db.session.execute(
         select(
             Product.active,
-            Product.name,
+            shown("name", _language(language)).label("name"),
             Product.stock,
             units_left(user_id, Product.id),
             price_in(Product.id, currency),

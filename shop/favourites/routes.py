@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import currencies
+from .. import currencies, languages
 from ..cart import forms
 from ..cart import services as cart
 from ..htmx import hx_trigger, is_htmx, render
@@ -27,7 +27,9 @@ CART_CHANGED = "cart-changed"
 def favourites_globals() -> dict:
     """`my_favourites()` for the modal's body."""
     return {
-        "my_favourites": lambda: services.listing(current_user.id, currencies.current()),
+        "my_favourites": lambda: services.listing(
+            current_user.id, currencies.current(), languages.current()
+        ),
         "is_favourite": lambda product_id: services.is_favourite(current_user.id, product_id),
     }
 
@@ -73,7 +75,9 @@ def move_to_cart(product_id: int):
     """Put one of a favourite in the cart (the cart's rules apply); it stays a favourite."""
     most = current_app.config["CART_MAX_QUANTITY"]
     try:
-        added = services.move_to_cart(current_user.id, product_id, most, currencies.current())
+        added = services.move_to_cart(
+            current_user.id, product_id, most, currencies.current(), languages.current()
+        )
     except cart.CartError as error:
         return with_dialog(FAVOURITES, str(error), "error", 409 if isinstance(
             error, cart.SoldOut | cart.NotSoldIn) else 404)  # fmt: skip

@@ -11,7 +11,8 @@ from sqlalchemy import Integer, bindparam, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..cart import services as cart
-from ..catalog.models import Product, ProductPrice
+from ..catalog.models import Product, ProductPrice, shown
+from ..catalog.services import LANGUAGES
 from ..extensions import db
 from ..models import utcnow
 from .models import Favourite
@@ -82,13 +83,13 @@ def is_favourite(user_id: int, product_id: int) -> bool:
     return db.session.get(Favourite, (user_id, product_id)) is not None
 
 
-def listing(user_id: int, currency: str) -> list[Listed]:
+def listing(user_id: int, currency: str, language: str = "en") -> list[Listed]:
     """The customer's favourites, newest first, priced in `currency` (one statement)."""
     rows = db.session.execute(
         select(
             Product.id,
             Product.sku,
-            Product.name,
+            shown("name", language if language in LANGUAGES else "en"),
             Product.image,
             ProductPrice.price_cents,
             Product.active,
@@ -107,10 +108,12 @@ def listing(user_id: int, currency: str) -> list[Listed]:
     ]
 
 
-def move_to_cart(user_id: int, product_id: int, max_quantity: int, currency: str) -> cart.Added:
+def move_to_cart(
+    user_id: int, product_id: int, max_quantity: int, currency: str, language: str = "en"
+) -> cart.Added:
     """Put one unit in the cart (the cart's own rules: hidden, sold out, not sold in the
     currency are refused) and keep it on the list: a favourite stays a favourite."""
-    return cart.add_item(user_id, product_id, 1, max_quantity, currency)
+    return cart.add_item(user_id, product_id, 1, max_quantity, currency, language)
 
 
 def product_ids(user_id: int) -> list[int]:
