@@ -197,6 +197,7 @@ def demo_summary(url: str) -> str:
     rows.append(f"  Code       {DEMO_CODE} ({DEMO_CODE_PERCENT}% off; type it in the cart)")
     offered = ", ".join(code.upper() for code in config["SHOP_CURRENCIES"])
     rows.append(f"  Currencies {offered} (switch in the header)")
+    rows.append("  Languages  English, Deutsch (switch in the header)")
     rows.append(f"  API        {url}/api/docs (a token from {url}/account)")
     rows += [f"  Emails     {mail}", "  Stop with Ctrl+C."]
     rule = "-" * max(len(row) for row in rows)
