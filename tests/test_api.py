@@ -606,3 +606,14 @@ def test_the_explorer_is_served_with_its_assets_under_the_csp(app):
         assert asset in html
         assert public.get(f"/static/{asset}").status_code == 200
     assert "<script>" not in html  # no inline script
+
+
+def test_the_api_speaks_english_unless_the_client_asks_for_german(app, client, user, seeded):
+    client.post("/language", data={"language": "de", "csrf_token": csrf_token(client)})
+    api = Api(app, make_token(client))
+    assert api.get("/api/v1/products/GEAR-SCALE").get_json()["name"] == "Coffee Scale with Timer"
+    german = api.get("/api/v1/products/GEAR-SCALE", headers={"Accept-Language": "de"})
+    assert german.get_json()["name"] == "Kaffeewaage mit Timer"
+    set_stock(app, TOTE, 0)
+    refused = api.post("/api/v1/cart/items", json={"sku": TOTE}, headers={"Accept-Language": "de"})
+    assert problem_of(refused, 409)["detail"] == "Baumwoll-Tragetasche ist ausverkauft."

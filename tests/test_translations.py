@@ -6,7 +6,7 @@
 - Python hands no literal text to what people read (flash, abort, error pages, dialogs,
   the refusals the pages show) without gettext.
 
-The JSON API's `detail` texts are English on purpose (docs/api.md): clients parse them.
+The JSON API's own messages are English on purpose (docs/api.md).
 """
 
 import ast

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from flask import current_app, g, request
 
-from .. import security
+from .. import languages, security
 from ..auth import tokens
 from ..problems import Problem
 
@@ -34,6 +34,10 @@ def before_request() -> None:
     """Resolve the caller, count the request, and check the body (see the module)."""
     # Before anything reads current_user: the session cookie is never consulted here.
     g._login_user = current_app.login_manager.anonymous_user()
+    # The language is the client's to ask for (`Accept-Language`), as HTTP has it: English
+    # unless it asks for German; not the account's, so a script's answers never change
+    # with a choice made on the page.
+    g.language = request.accept_languages.best_match(languages.OFFERED) or languages.DEFAULT
     _limit("API_IP_RATE_LIMIT", security.client_ip())
     header = request.headers.get("Authorization")
     if header is not None:

@@ -399,7 +399,7 @@ def add_cart_item():
     quantity = _quantity(body.quantity, 1)
     try:
         cart.add_item(current_user.id, _product_id(body.sku), quantity, _max_quantity(),
-                      _currency())  # fmt: skip
+                      _currency(), languages.current())  # fmt: skip
     except cart.CartError as error:
         raise _refused(error) from None
     return _cart_answer()
