@@ -185,3 +185,18 @@ def test_error_pages_speak_german(client, seeded):
     assert page.status_code == 404 and "Diese Seite oder diesen Artikel gibt es nicht." in (
         page.get_data(as_text=True)
     )
+
+
+def test_an_account_email_is_written_in_the_account_s_language(app, client, user):
+    from shop.auth import notices
+
+    choose(client, "de")
+    with app.app_context():
+        account = db.session.get(User, user)
+        notice = notices.reset_link(account, "https://shop.example/reset/x", "t1", 30)
+        english = notices.reset_link(
+            User(id=99, email="en@example.com", language=None), "https://x", "t2", 30
+        )
+    assert notice.language == "de" and notice.subject.startswith("Setzen Sie Ihr")
+    assert "30 Minuten lang" in notice.paragraphs[1]
+    assert english.subject == "Reset your Northside Roastery password"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import languages
 from ..notifications.outbox import enqueue
@@ -38,77 +38,87 @@ def _language(user: User) -> str:
     return languages.chosen(user.language) or languages.DEFAULT
 
 
-def reset_link(user: User, url: str, token_id: str, minutes: int) -> AccountNotice:
-    """The email carrying a password reset link (one per link issued)."""
+def _written_for(
+    user: User, cause: str, subject, paragraphs: tuple, action_url: str, action_label
+) -> AccountNotice:
+    """The notice to `user`, its lazy texts written now in the user's language."""
     with force_locale(language := _language(user)):
         return AccountNotice(
-            language=language,
             recipient=user.email,
-            cause=f"user:{user.id}:password-reset:{token_id}",
-            subject=_("Reset your Northside Roastery password"),
-            paragraphs=(
-                _(
-                    "Someone, hopefully you, asked to reset the password of your Northside "
-                    "Roastery account."
-                ),
-                _(
-                    "The link below works once, for %(minutes)d minutes. If you did not ask, "
-                    "ignore this email: your password stays as it is.",
-                    minutes=minutes,
-                ),
-            ),
-            action_url=url,
-            action_label=_("Choose a new password"),
+            cause=cause,
+            subject=str(subject),
+            paragraphs=tuple(str(paragraph) for paragraph in paragraphs),
+            action_url=action_url,
+            action_label=str(action_label),
+            language=language,
         )
+
+
+def reset_link(user: User, url: str, token_id: str, minutes: int) -> AccountNotice:
+    """The email carrying a password reset link (one per link issued)."""
+    return _written_for(
+        user,
+        f"user:{user.id}:password-reset:{token_id}",
+        _l("Reset your Northside Roastery password"),
+        (
+            _l(
+                "Someone, hopefully you, asked to reset the password of your Northside "
+                "Roastery account."
+            ),
+            _l(
+                "The link below works once, for %(minutes)d minutes. If you did not ask, "
+                "ignore this email: your password stays as it is.",
+                minutes=minutes,
+            ),
+        ),
+        url,
+        _l("Choose a new password"),
+    )
 
 
 def failed_logins(user: User, now: datetime, reset_url: str) -> AccountNotice:
     """The warning that someone keeps failing to sign in to the account (one an hour)."""
-    with force_locale(language := _language(user)):
-        return AccountNotice(
-            language=language,
-            recipient=user.email,
-            cause=f"user:{user.id}:failed-logins:{now:%Y-%m-%dT%H}",
-            subject=_("Repeated failed sign-ins to your Northside Roastery account"),
-            paragraphs=(
-                _(
-                    "Someone has just tried to sign in to your account with a wrong password, "
-                    "many times in a row. Further tries from browsers you have not used are paused "
-                    "for a while; the browsers you sign in from keep working."
-                ),
-                _(
-                    "If it was you, nothing needs doing. If not, your password has held; choose a "
-                    "stronger one if it is used anywhere else."
-                ),
+    return _written_for(
+        user,
+        f"user:{user.id}:failed-logins:{now:%Y-%m-%dT%H}",
+        _l("Repeated failed sign-ins to your Northside Roastery account"),
+        (
+            _l(
+                "Someone has just tried to sign in to your account with a wrong password, "
+                "many times in a row. Further tries from browsers you have not used are paused "
+                "for a while; the browsers you sign in from keep working."
             ),
-            action_url=reset_url,
-            action_label=_("Reset your password"),
-        )
+            _l(
+                "If it was you, nothing needs doing. If not, your password has held; choose a "
+                "stronger one if it is used anywhere else."
+            ),
+        ),
+        reset_url,
+        _l("Reset your password"),
+    )
 
 
 def password_guesses(user: User, now: datetime, reset_url: str) -> AccountNotice:
     """The warning that a signed-in session kept giving a wrong current password, and was
     ended (one an hour)."""
-    with force_locale(language := _language(user)):
-        return AccountNotice(
-            language=language,
-            recipient=user.email,
-            cause=f"user:{user.id}:password-guesses:{now:%Y-%m-%dT%H}",
-            subject=_("Your Northside Roastery account was signed out everywhere"),
-            paragraphs=(
-                _(
-                    "A browser signed in to your account gave a wrong current password many times "
-                    "in a row, on the page that changes the password or deletes the account. We "
-                    "have signed your account out on every device."
-                ),
-                _(
-                    "If it was you, sign in again. If not, someone may have had your signed-in "
-                    "browser: choose a new password."
-                ),
+    return _written_for(
+        user,
+        f"user:{user.id}:password-guesses:{now:%Y-%m-%dT%H}",
+        _l("Your Northside Roastery account was signed out everywhere"),
+        (
+            _l(
+                "A browser signed in to your account gave a wrong current password many times "
+                "in a row, on the page that changes the password or deletes the account. We "
+                "have signed your account out on every device."
             ),
-            action_url=reset_url,
-            action_label=_("Choose a new password"),
-        )
+            _l(
+                "If it was you, sign in again. If not, someone may have had your signed-in "
+                "browser: choose a new password."
+            ),
+        ),
+        reset_url,
+        _l("Choose a new password"),
+    )
 
 
 def send(notice: AccountNotice) -> None:
