@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
         locale_selector=languages.current,
         default_translation_directories=os.path.join(ROOT, "translations"),
     )
+    languages.install_template_messages(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)
     # Made now, so the first login with an unknown email is not slower than the rest.

@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 from flask_babel import gettext as _
@@ -21,10 +22,17 @@ ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk"}
 def format_money(cents: int, currency: str, language: str | None = None) -> str:
     """`cents` of `currency` for people, as Babel writes it in the request's language (or
     `language`): 1250, "eur" -> "€12.50" in English, "12,50 €" in German."""
+    return _formatted(cents, currency, language or languages.formatting())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(cents: int, currency: str, language: str) -> str:
+    """`format_money` once per amount, currency and language: Babel parses the locale's
+    pattern on every call (~70 µs), and a page shows the same few prices many times."""
     code = currency.upper()
     digits = 0 if currency.lower() in ZERO_DECIMAL else get_currency_precision(code)
     amount = Decimal(cents).scaleb(-digits)
-    return format_currency(amount, code, locale=language or languages.formatting())
+    return format_currency(amount, code, locale=language)
 
 
 def parse_amount(text: str, currency: str) -> int:

@@ -34,14 +34,13 @@ def quantity(form: Mapping[str, str], low: int, high: int, default: int | None =
     raw = form.get("quantity")
     if raw is None and default is not None:
         return default
-    wanted = _wanted(low, high)
     if raw is None or not raw.strip():
-        raise InvalidInput(f"{_('The quantity is missing.')} {wanted}")
+        missing = _("The quantity is missing.")
+        raise InvalidInput(f"{missing} {_wanted(low, high)}")
     value = _whole_number(raw)
     if value is None:
-        raise InvalidInput(
-            f"{_('“%(typed)s” is not a whole number.', typed=raw.strip()[:20])} {wanted}"
-        )
+        typed = _("“%(typed)s” is not a whole number.", typed=raw.strip()[:20])
+        raise InvalidInput(f"{typed} {_wanted(low, high)}")
     return in_range(value, low, high)
 
 
@@ -53,7 +52,8 @@ def in_range(value: int, low: int, high: int) -> int:
     """A quantity already read as a whole number (the form's, or the JSON API's) kept to
     [low, high]: one rule, the same words for both doors."""
     if not low <= value <= high:
-        raise InvalidInput(f"{_('That quantity is out of range.')} {_wanted(low, high)}")
+        out_of_range = _("That quantity is out of range.")
+        raise InvalidInput(f"{out_of_range} {_wanted(low, high)}")
     return value
 
 
