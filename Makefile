@@ -92,9 +92,9 @@ axe:
 
 ## translations: extract every message, update translations/*/LC_MESSAGES/messages.po, compile the .mo
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output --no-wrap \
 		-o translations/messages.pot shop templates
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap \
 		--ignore-obsolete
 	$(BIN)/pybabel compile -d translations --statistics
 

@@ -229,7 +229,8 @@ def too_many_requests(error: RateLimitExceeded):
     """429 in words a customer understands, with `Retry-After` in seconds."""
     seconds = retry_after_seconds()
     reason = error.limit.error_message if error.limit.error_message else _("Too many attempts.")
-    message = f"{reason} {_('Please wait %(num)d seconds and try again.', num=seconds)}"
+    wait = _("Please wait %(num)d seconds and try again.", num=seconds)
+    message = f"{reason} {wait}"
     current_app.logger.info("rate limit %s hit on %s", error.limit.limit, request.endpoint)
     return error_response(429, message, headers={"Retry-After": str(seconds)})
 

@@ -182,6 +182,40 @@ def test_python_hands_people_no_text_outside_gettext():
     assert found == [], "\n".join(found)
 
 
+#: The names Python code calls to translate (as `make translations` extracts them).
+GETTEXT_NAMES = {"_", "gettext", "ngettext", "_l", "lazy_gettext", "lazy_ngettext", "N_"}
+
+
+def gettext_calls(tree) -> list[tuple[int, str]]:
+    """(line, msgid) of every translation call with a literal message in `tree`, wherever it
+    sits: pybabel does not look inside f-strings, so a `_()` there is never translated."""
+    return sorted(
+        (node.lineno, node.args[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and _name(node.func) in GETTEXT_NAMES
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
+def test_every_python_message_is_extracted(extracted):
+    singulars = {m if isinstance(m, str) else m[0] for m in extracted}
+    missing = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in sorted((ROOT / "shop").rglob("*.py"))
+        for line, text in gettext_calls(ast.parse(path.read_text()))
+        if text not in singulars
+    ]
+    assert missing == [], "not extracted (move it out of the f-string):\n" + "\n".join(missing)
+
+
+def test_a_message_inside_an_f_string_is_found():
+    tree = ast.parse("""note = f"{_('Added.')} {count}"\nplain = _("Saved.")\n""")
+    assert gettext_calls(tree) == [(1, "Added."), (2, "Saved.")]
+
+
 def test_the_checks_above_find_what_they_look_for(tmp_path):
     page = tmp_path / "page.html"
     page.write_text('<p>Hello {{ name }}</p><button aria-label="Close it">{{ _("Ok") }}</button>')

@@ -89,4 +89,5 @@ def guessable(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     advice = _("Choose one harder to guess, such as a few unrelated words.")
     if warning:
         return f"{_(warning)} {advice}"
-    return f"{_('This password is too easy to guess.')} {advice}"
+    too_easy = _("This password is too easy to guess.")
+    return f"{too_easy} {advice}"

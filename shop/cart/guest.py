@@ -223,7 +223,8 @@ def merge(kept: Any, user_id: int, max_quantity: int, currency: str) -> list[str
         try:
             added = services.add_item(user_id, product_id, quantity, max_quantity, currency)
         except services.CartError as refused:
-            notes.append(f"{refused} {gettext('It was not added to your cart.')}")
+            not_added = gettext("It was not added to your cart.")
+            notes.append(f"{refused} {not_added}")
             continue
         if added.quantity is not None and added.quantity < before.get(product_id, 0) + quantity:
             notes.append(gettext("%(name)s: %(num)d in your cart, the most you can have.",

@@ -172,7 +172,8 @@ def _added_note(added: services.Added) -> str:
     """The confirmation of an add, saying when the line reached the maximum, and what the
     badge now counts (the note is the card's live region; the badge is not one)."""
     if added.quantity is None:  # removed again by a concurrent request: say what is true now
-        return f"{_('Added to your cart.')} {_holds(added)}"
+        added_note = _("Added to your cart.")
+        return f"{added_note} {_holds(added)}"
     had = {"num": added.quantity, "name": added.name}
     if added.units_left is not None and added.quantity >= added.units_left:
         return _("Added. You have %(num)d × %(name)s in your cart: only %(left)d left, so that "

@@ -324,9 +324,8 @@ def for_checkout(
     if found is None:
         return None
     if found.problem:
-        raise CodeRefused(
-            f"{found.problem} {_('Remove it to check out.')}", found.reason or "unknown"
-        )
+        remove = _("Remove it to check out.")
+        raise CodeRefused(f"{found.problem} {remove}", found.reason or "unknown")
     return found.code, find(found.code).stripe_promotion_code_id
 
 
