@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import machine, overhead, queries, report, servers
+from . import machine, overhead, queries, report, servers, wire
 from .client import USER_AGENT, Browser
 from .load import FORM, HTMX, Endpoint, Result, wrk
 from .prepare import CUSTOMER, PASSWORD, prepare
@@ -214,6 +214,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def wire_round_trips(env: dict[str, str], probes: dict) -> dict[str, int]:
+    """Round trips per request on PostgreSQL: the probes again, by a second in-process app
+    whose connections pass through a counting relay (`wire.RoundTripRelay`)."""
+    from sqlalchemy import make_url
+
+    from shop import create_app
+
+    url = make_url(env["DATABASE_URL"])
+    with wire.RoundTripRelay(url.host or "127.0.0.1", url.port or 5432) as relay:
+        os.environ["DATABASE_URL"] = url.set(host="127.0.0.1", port=relay.port).render_as_string(
+            hide_password=False
+        )
+        try:
+            app = create_app({"LOG_LEVEL": "WARNING"})
+            trips = queries.round_trips(app, CUSTOMER, probes, relay)
+            with app.app_context():
+                from shop.extensions import db
+
+                db.engine.dispose()
+        finally:
+            os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    return trips
+
+
 def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
     """One run on one database: prepare it, count statements, load every endpoint, and
     report; the budgets it missed."""
@@ -229,7 +253,9 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
     _, event_body = queries.duplicate_event(env["STRIPE_WEBHOOK_SECRET"])
     product_id = prepared.product_ids[0]
     sku = product_sku(app, product_id)
-    counts = queries.count_all(app, CUSTOMER, queries.probes(product_id, SEARCH, event_body))
+    probes = queries.probes(product_id, SEARCH, event_body)
+    counts = queries.count_all(app, CUSTOMER, probes)
+    trips = wire_round_trips(env, probes) if env["DATABASE_URL"].startswith("postgres") else {}
     overheads = overhead.costs(app, queries.login(app, CUSTOMER)[0])
     with app.app_context():
         from shop.extensions import db
@@ -292,7 +318,7 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
     )
     hello_result = results.pop(baseline.name)
     loaded = list(results.values())
-    say(report.table(hello_result, loaded, counts))
+    say(report.table(hello_result, loaded, counts, trips))
     say()
     say("first page load (Accept-Encoding: gzip):")
     say(report.assets_block(html_bytes, assets))
@@ -304,7 +330,7 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
     if args.only:
         say("  (not checked: --only loads a subset)")
         return []
-    found = report.checks(hello_result, loaded, counts, assets)
+    found = report.checks(hello_result, loaded, counts, assets, trips)
     for check in found:
         say(check.line())
     return [check.text for check in found if not check.met]

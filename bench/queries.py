@@ -109,6 +109,21 @@ def count(app: Flask, customer: str, requests: dict[str, Callable]) -> dict[str,
     return counts
 
 
+def round_trips(app: Flask, customer: str, requests: dict[str, Callable], relay) -> dict[str, int]:
+    """Round trips to the database per request for each probe, made as `customer` by `app`,
+    whose database is reached through `relay` (a `wire.RoundTripRelay`)."""
+    client, token = login(app, customer)
+    counts = {}
+    for name, make in requests.items():
+        make(client, token)  # warm-up: the pool's connection is open and in use
+        before = relay.count
+        response = make(client, token)
+        if response.status_code >= 400:
+            raise RuntimeError(f"round-trip probe {name} answered {response.status_code}")
+        counts[name] = relay.count - before
+    return counts
+
+
 def count_all(app: Flask, customer: str, requests: dict[str, Callable]) -> dict[str, list[int]]:
     """Per probe: statements for the bench customer, the smallest and the largest history."""
     by_customer = [count(app, email, requests) for email in (customer, SMALL[0], LARGE[0])]

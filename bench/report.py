@@ -21,6 +21,11 @@ QUERY_BUDGETS = {
     "GET /orders (page)": 4,
     "POST /stripe/webhook (dup)": 1,
 }
+#: Round trips to PostgreSQL per request (counted on the wire, `bench/wire.py`).
+ROUND_TRIP_BUDGETS = {
+    "GET / (logged in)": 2,
+    "POST /cart/items (htmx)": 3,
+}
 ASSET_BUDGET_BYTES = 60 * 1024
 
 
@@ -36,12 +41,19 @@ class Check:
         return f"  {'ok  ' if self.met else 'MISS'}  {self.text}"
 
 
-def table(hello: Result, results: list[Result], queries: dict[str, list[int]]) -> str:
-    """endpoint, requests/s, p50, p99, errors, ratio to hello and SQL per request."""
+def table(
+    hello: Result,
+    results: list[Result],
+    queries: dict[str, list[int]],
+    trips: dict[str, int] | None = None,
+) -> str:
+    """endpoint, requests/s, p50, p99, errors, ratio to hello, round trips (PostgreSQL) and
+    SQL per request."""
     base = hello.median("rps")
+    trips = trips or {}
     header = (
         f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-        f"{'× hello':>7}  SQL/req (10 lines·50 orders | 1·1 | 40·200)"
+        f"{'× hello':>7} {'RT/req':>6}  SQL/req (10 lines·50 orders | 1·1 | 40·200)"
     )
     rows = [header, "-" * len(header)]
     for result in [hello, *results]:
@@ -51,17 +63,24 @@ def table(hello: Result, results: list[Result], queries: dict[str, list[int]]) -
         rows.append(
             f"{name:<28} {result.median('rps'):>8.0f} {result.median('p50_ms'):>7.1f} "
             f"{result.median('p99_ms'):>7.1f} {result.errors:>6} "
-            f"{result.median('rps') / base:>7.2f}  {sql}"
+            f"{result.median('rps') / base:>7.2f} {trips.get(name, '-'):>6}  {sql}"
         )
     extra = [name for name in queries if name not in {r.endpoint.name for r in results}]
     for name in extra:
         counts = queries[name]
-        rows.append(f"{name:<28} {'(not loaded)':>39}  {counts[0]:>2} | {counts[1]} | {counts[2]}")
+        rows.append(
+            f"{name:<28} {'(not loaded)':>39} {trips.get(name, '-'):>6}  "
+            f"{counts[0]:>2} | {counts[1]} | {counts[2]}"
+        )
     return "\n".join(rows)
 
 
 def checks(
-    hello: Result, results: list[Result], queries: dict[str, list[int]], assets: list[Asset]
+    hello: Result,
+    results: list[Result],
+    queries: dict[str, list[int]],
+    assets: list[Asset],
+    trips: dict[str, int] | None = None,
 ) -> list[Check]:
     """Every budget of the performance issue, met or missed, with its figures."""
     base = hello.median("rps")
@@ -96,6 +115,20 @@ def checks(
             + (f"; varies: {', '.join(varying)}" if varying else ""),
         )
     )
+    if trips:
+        over_trips = [
+            f"{name} {trips[name]} > {budget}"
+            for name, budget in ROUND_TRIP_BUDGETS.items()
+            if trips[name] > budget
+        ]
+        found.append(
+            Check(
+                not over_trips,
+                "round trips to PostgreSQL within budget (/ ≤ 2, the add ≤ 3): "
+                + ", ".join(f"{name} {trips[name]}" for name in ROUND_TRIP_BUDGETS)
+                + (f"; over: {', '.join(over_trips)}" if over_trips else ""),
+            )
+        )
     total = sum(asset.wire_bytes for asset in assets)
     found.append(
         Check(

@@ -8,9 +8,10 @@ import os
 from typing import Any
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, g
 from flask.helpers import get_load_dotenv
 
+from . import connections
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -31,12 +32,31 @@ MODEL_MODULES = (
 )
 
 
+class Shop(Flask):
+    """The shop's Flask: a request whose first statement finds its pooled connection
+    dropped by the server runs again on a fresh one (`connections.retry_first_statement`),
+    whether that statement is in a before-request hook (an admin check, an API token) or
+    in the view."""
+
+    def preprocess_request(self):
+        return connections.retry_first_statement(super().preprocess_request, _forget_connection)
+
+    def dispatch_request(self):
+        return connections.retry_first_statement(super().dispatch_request, _forget_connection)
+
+
+def _forget_connection() -> None:
+    """Before a retry: give the dropped connection back and forget a user not loaded."""
+    db.session.rollback()
+    g.pop("_login_user", None)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application from the environment (and `.env`), plus test overrides."""
     # Tests never pick up a developer's .env; FLASK_SKIP_DOTENV=1 skips it, as for `flask`.
     if not (overrides or {}).get("TESTING") and get_load_dotenv():
         load_dotenv(os.path.join(ROOT, ".env"))
-    app = Flask(
+    app = Shop(
         __name__,
         instance_path=os.path.join(ROOT, "instance"),
         template_folder=os.path.join(ROOT, "templates"),

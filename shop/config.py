@@ -312,11 +312,11 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     """Connection pool settings for SQLAlchemy, suited to a PaaS database.
 
     Each gunicorn sync worker serves one request at a time, so a small pool per worker is
-    plenty; `pool_pre_ping` replaces connections the server dropped (restarts, failover,
-    idle timeouts) before a request gets one.
+    plenty. Connections the server dropped (restarts, failover, idle timeouts) are replaced
+    before a request gets one by `shop.connections`, which reads the socket instead of
+    pinging (`pool_pre_ping` would cost a round trip on every request).
     """
     options: dict[str, Any] = {
-        "pool_pre_ping": True,
         "pool_size": _int(env, "DB_POOL_SIZE"),
         "max_overflow": _int(env, "DB_MAX_OVERFLOW"),
         "pool_timeout": _int(env, "DB_POOL_TIMEOUT"),
@@ -328,9 +328,6 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
     elif url.startswith("sqlite"):
         # Wait this long for another writer instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
-        # A file on this machine: no server can drop the connection, so the ping before
-        # every checkout (a statement per request) buys nothing.
-        options["pool_pre_ping"] = False
     return options
 
 

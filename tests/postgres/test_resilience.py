@@ -1,8 +1,8 @@
 """The shop under gunicorn when PostgreSQL drops its connections, goes away or hangs.
 
-Engine options (shop/config.py `engine_options()`): `pool_pre_ping` replaces connections
-the server dropped before a request gets one; DB_CONNECT_TIMEOUT bounds how long a request
-waits for a database that does not answer.
+`shop/connections.py` replaces pooled connections the server dropped before a request
+gets one (reading the socket, no ping); DB_CONNECT_TIMEOUT (shop/config.py
+`engine_options()`) bounds how long a request waits for a database that does not answer.
 """
 
 import re
