@@ -28,8 +28,9 @@ ACTIONS = {
     "remove": lambda s, ids: s.remove(ids[0]),
 }
 #: Most queries per action, loading the user included. A mutation is the user, its one
-#: statement and the cart reloaded; an add also locks the cart first on PostgreSQL.
-LIMITS = {"GET /cart (htmx)": 2, "GET /cart (page)": 3}
+#: statement and the cart reloaded; an add is the user (read locked on PostgreSQL) and its
+#: one statement, which says what the cart holds now.
+LIMITS = {"GET /cart (htmx)": 2, "GET /cart (page)": 3, "add to a line": 2, "add a new line": 2}
 
 
 @pytest.mark.parametrize("name", ACTIONS)
@@ -48,3 +49,20 @@ def test_the_shop_page_counts_the_badge_in_one_query(app, user, shopper):
     assert ">120</span>" in html
     assert len(statements) == 2, statements  # the user; the grid with the badge's count
     assert "sum(cart_items.quantity)" in statements[1].lower()
+
+
+def test_an_add_is_the_user_read_locked_and_one_statement(app, user, shopper):
+    fill_cart(app, user, make_products(app, 3), quantity=2)
+    ids = make_products(app, 1, prefix="LOCK")
+    with count_queries(app) as statements:
+        note = shopper.add(ids[0], 1, htmx=True)
+    assert note.status_code == 200 and 'id="cart-count"' in note.get_data(as_text=True)
+    assert ">7</span>" in note.get_data(as_text=True)  # 3 lines of 2, and this one
+    assert len(statements) == 2, statements
+    user_read, add = (statement.upper() for statement in statements)
+    assert user_read.startswith("SELECT") and "FROM USERS" in user_read
+    assert add.startswith("INSERT INTO CART_ITEMS") and "RETURNING" in add
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert "FOR NO KEY UPDATE" in user_read  # the lock that serialises this user's adds
+    else:
+        assert "FOR " not in user_read  # SQLite: one writer at a time, no lock

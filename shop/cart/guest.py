@@ -226,7 +226,7 @@ def merge(kept: Any, user_id: int, max_quantity: int, currency: str) -> list[str
             not_added = gettext("It was not added to your cart.")
             notes.append(f"{refused} {not_added}")
             continue
-        if added.quantity is not None and added.quantity < before.get(product_id, 0) + quantity:
+        if added.quantity < before.get(product_id, 0) + quantity:
             notes.append(gettext("%(name)s: %(num)d in your cart, the most you can have.",
                                  name=added.name, num=added.quantity))  # fmt: skip
     return notes

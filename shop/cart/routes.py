@@ -24,6 +24,7 @@ from flask_login import current_user, user_logged_in
 
 from .. import currencies, languages, pages
 from ..auth import services as auth_services
+from ..auth import sessions
 from ..extensions import reads_only
 from ..htmx import hx_trigger, is_htmx
 from ..money import format_money
@@ -171,9 +172,6 @@ def _see_cart():
 def _added_note(added: services.Added) -> str:
     """The confirmation of an add, saying when the line reached the maximum, and what the
     badge now counts (the note is the card's live region; the badge is not one)."""
-    if added.quantity is None:  # removed again by a concurrent request: say what is true now
-        added_note = _("Added to your cart.")
-        return f"{added_note} {_holds(added)}"
     had = {"num": added.quantity, "name": added.name}
     if added.units_left is not None and added.quantity >= added.units_left:
         return _("Added. You have %(num)d × %(name)s in your cart: only %(left)d left, so that "
@@ -236,6 +234,10 @@ def show():
             kind = "warning" if any(c in ("warning", "error") for c, _ in flashed) else "success"
             return render_cart(message=" ".join(m for _, m in flashed), message_kind=kind)
     return render_cart()
+
+
+# The add locks the customer's row (`services._lock_cart`): read the user so to begin with.
+sessions.lock_user_row_on("cart.add_item")
 
 
 @bp.post("/cart/items")

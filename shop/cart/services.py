@@ -24,9 +24,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..auth.models import User
+from ..auth.sessions import user_row_locked
 from ..catalog.models import Product, ProductPrice, shown
 from ..catalog.services import LANGUAGES
 from ..extensions import db
@@ -282,8 +286,9 @@ def _lock_cart(user_id: int) -> None:
     the INSERT's start, so the statement's line count cannot go stale. FOR NO KEY UPDATE
     leaves inserts referencing the user (their own foreign-key checks) unblocked.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Lock: SELECT ... FOR NO KEY UPDATE on the user's row, held until this add commits.
+    if db.session.get_bind().dialect.name == "postgresql" and not user_row_locked(user_id):
+        # Lock: SELECT ... FOR NO KEY UPDATE on the user's row, held until this add commits
+        # (unless the request read its signed-in user so, in this transaction).
         db.session.execute(
             select(User.id).where(User.id == user_id).with_for_update(key_share=True)
         )
@@ -294,8 +299,8 @@ class Added:
     """What an add left, for the card's note and the badge: the line, the product's name and
     what is left of it, and the cart's totals (the same figures `load_cart` would give)."""
 
-    #: Units on the line now (None: a concurrent request took the line out again).
-    quantity: int | None
+    #: Units on the line now.
+    quantity: int
     name: str
     #: How many this customer can have of a tracked product (None: not tracked).
     units_left: int | None
@@ -309,11 +314,36 @@ class Added:
         return self.count == 0
 
 
+class _Qualified(ColumnElement):
+    """A subquery that keeps its table-qualified column names inside a RETURNING clause,
+    where SQLAlchemy's SQLite compiler drops them for every column it renders (so `id`
+    in a subquery over two tables would be ambiguous)."""
+
+    inherit_cache = True
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.type = inner.type
+
+
+@compiles(_Qualified)
+def _compile_qualified(element: _Qualified, compiler, **kw) -> str:
+    kw["include_table"] = True
+    return compiler.process(element.inner, **kw)
+
+
 @cache
-def _add_statement(dialect: str):
+def _add_statement(dialect: str, language: str = "en"):
     """The add's one INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING statement for
-    `dialect`, built once with bound parameters: building and cache-keying it per request
-    cost more than running it."""
+    `dialect`, built once per language with bound parameters: building and cache-keying it
+    per request cost more than running it.
+
+    RETURNING says what the add left (`Added`): the line, the product named in `language`
+    and what is left of it, and the cart's units and subtotal as the other lines' sums
+    plus this line. Other lines, because PostgreSQL's subqueries there read the cart as it
+    was when the statement began (SQLite's read it after): either way the sums are the same.
+    """
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     user_id = bindparam("user_id", type_=Integer())
     product_id = bindparam("product_id", type_=Integer())
@@ -345,45 +375,35 @@ def _add_statement(dialect: str):
     )
     added = table.c.quantity + statement.excluded.quantity
     line_cap = select(cap).where(Product.id == product_id).scalar_subquery()
+    # The other lines, through aliases that must not correlate with the row returned.
+    line, product, price = aliased(CartItem), aliased(Product), aliased(ProductPrice)
+    others = (line.user_id == user_id) & (line.product_id != product_id)
+    other_units = units_in_cart(line, user_id).where(line.product_id != product_id)
+    other_subtotal = (
+        select(func.coalesce(func.sum(price.price_cents * line.quantity), 0))
+        .select_from(line)
+        .join(product, product.id == line.product_id)
+        .join(price, (price.product_id == product.id) & (price.currency == currency))
+        .where(others, product.active)
+    )
+    this_product = (Product.id == product_id,)
     return statement.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.product_id],
         set_={
             "quantity": case((added > line_cap, line_cap), else_=added),
             "updated_at": statement.excluded.updated_at,
         },
-    ).returning(table.c.quantity)
-
-
-@cache
-def _added_statement(language: str = "en"):
-    """One row for `Added`: the product (named in `language`), its line and what is left of
-    it, and the cart's count and subtotal in `:currency` as aggregates (a fixed cost
-    whatever the cart's size)."""
-    user_id = bindparam("user_id", type_=Integer())
-    product_id = bindparam("product_id", type_=Integer())
-    currency = bindparam("currency")
-    # The totals read the whole cart through aliases: the outer query's line and product
-    # must not correlate into them.
-    line, product, price = aliased(CartItem), aliased(Product), aliased(ProductPrice)
-    whole_cart = units_in_cart(line, user_id)
-    subtotal = (
-        select(func.coalesce(func.sum(price.price_cents * line.quantity), 0))
-        .select_from(line)
-        .join(product, product.id == line.product_id)
-        .join(price, (price.product_id == product.id) & (price.currency == currency))
-        .where(line.user_id == user_id, product.active)
-    )
-    return (
-        select(
-            CartItem.quantity,
-            shown("name", language),
-            case((Product.stock.is_(None), None), else_=units_left(user_id, Product.id)),
-            whole_cart.scalar_subquery(),
-            subtotal.scalar_subquery(),
-        )
-        .select_from(Product)
-        .outerjoin(CartItem, (CartItem.product_id == Product.id) & (CartItem.user_id == user_id))
-        .where(Product.id == product_id)
+    ).returning(
+        table.c.quantity,
+        _Qualified(select(shown("name", language)).where(*this_product).scalar_subquery()),
+        _Qualified(
+            select(case((Product.stock.is_(None), None), else_=left))
+            .where(*this_product)
+            .scalar_subquery()
+        ),
+        _Qualified(other_units.scalar_subquery()) + table.c.quantity,
+        _Qualified(other_subtotal.scalar_subquery())
+        + table.c.quantity * _Qualified(price_in(product_id, currency)),
     )
 
 
@@ -402,7 +422,7 @@ def add_item(
     One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement: the SELECT yields a row only
     for an active product with units left, when the line exists or the cart has room for
     another; both branches add in the database, capped with CASEs that both dialects know.
-    Then one aggregate query, in the same transaction, says what the add left.
+    Its RETURNING says what the add left.
     """
     if product_id > ID_MAX:
         raise ProductUnavailable(_("That product is not available."))
@@ -419,19 +439,17 @@ def add_item(
         "currency": currency,
         "now": now,
     }
-    # Both are Core statements on the session's connection (its transaction): the ORM's
-    # execute path has nothing to add to them but overhead.
-    connection = db.session.connection()
+    # A Core statement on the session's connection (its transaction): the ORM's execute
+    # path has nothing to add to it but overhead.
     # Lock: unique (user_id, product_id) + ON CONFLICT row lock: racing adds to a line queue.
-    if connection.execute(_add_statement(dialect), params).scalar() is None:
+    row = (
+        db.session.connection()
+        .execute(_add_statement(dialect, _language(language)), params)
+        .first()
+    )
+    if row is None:
         db.session.rollback()
         raise _why_not_added(user_id, product_id, currency, language)
-    # Read before the commit: this transaction sees its own add, and PostgreSQL needs no
-    # second transaction for the read (the user's row lock is held a query longer).
-    row = connection.execute(
-        _added_statement(_language(language)),
-        {"user_id": user_id, "product_id": product_id, "currency": currency},
-    ).one()
     db.session.commit()
     line_quantity, name, left, count, subtotal = row
     return Added(
