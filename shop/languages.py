@@ -83,21 +83,11 @@ def catalogue():
     return found
 
 
-def _render_catalogue(eval_context):
-    """The catalogue of the template being rendered, looked up at its first message and
-    kept on its evaluation context (one per render: an email written under `force_locale`
-    is a render of its own)."""
-    found = getattr(eval_context, "shop_catalogue", None)
-    if found is None:
-        found = eval_context.shop_catalogue = catalogue()
-    return found
-
-
 @pass_eval_context
 def _template_gettext(eval_context, text: str, **variables) -> str:
     """A template's `_()`/`gettext()`: the message in the current language, formatted with
     `variables` (escaped in autoescaped templates), as Jinja's new-style gettext does."""
-    found = _render_catalogue(eval_context).ugettext(text)
+    found = catalogue().ugettext(text)
     if eval_context.autoescape:
         found = Markup(found)
     return found % variables
@@ -107,7 +97,7 @@ def _template_gettext(eval_context, text: str, **variables) -> str:
 def _template_ngettext(eval_context, one: str, many: str, num: int, **variables) -> str:
     """A template's `ngettext()`: the singular or plural for `num` (also `%(num)d`)."""
     variables.setdefault("num", num)
-    found = _render_catalogue(eval_context).ungettext(one, many, num)
+    found = catalogue().ungettext(one, many, num)
     if eval_context.autoescape:
         found = Markup(found)
     return found % variables

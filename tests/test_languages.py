@@ -79,6 +79,15 @@ def test_htmx_is_sent_to_reload_the_page(client, seeded):
 # --- what follows the language -------------------------------------------------------
 
 
+def test_macros_speak_the_language_of_each_page_not_of_the_first(client, seeded):
+    # The card's add form is a macro of an imported template (its module is kept between
+    # renders): its words must follow each request, English then German then English.
+    label = re.compile(r'<label class="visually-hidden" for="qty-\d+">(\w+)')
+    for language, word in (("en", "Quantity"), ("de", "Menge"), ("en", "Quantity")):
+        page = client.get("/", headers={"Accept-Language": language}).get_data(as_text=True)
+        assert set(label.findall(page)) == {word}, language
+
+
 def test_money_and_plurals_are_written_for_the_language(client, seeded):
     choose(client, "de")
     assert "1 Ergebnis für „kaffeewaage“" in client.get("/?q=kaffeewaage").get_data(as_text=True)
