@@ -253,7 +253,7 @@ def run(args: argparse.Namespace, env: dict[str, str], say) -> list[str]:
     _, event_body = queries.duplicate_event(env["STRIPE_WEBHOOK_SECRET"])
     product_id = prepared.product_ids[0]
     sku = product_sku(app, product_id)
-    probes = queries.probes(product_id, SEARCH, event_body)
+    probes = queries.probes(product_id, SEARCH, event_body, prepared.api_token, sku)
     counts = queries.count_all(app, CUSTOMER, probes)
     trips = wire_round_trips(env, probes) if env["DATABASE_URL"].startswith("postgres") else {}
     overheads = overhead.costs(app, queries.login(app, CUSTOMER)[0])

@@ -23,8 +23,11 @@ ORIGIN = {"Referer": BASE_URL + "/"}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def probes(product_id: int, search: str, event_body: Callable) -> dict[str, Callable]:
-    """One request per benchmarked endpoint (same names as the load's), for a test client."""
+def probes(
+    product_id: int, search: str, event_body: Callable, api_token: str = "", sku: str = ""
+) -> dict[str, Callable]:
+    """One request per benchmarked endpoint (same names as the load's), for a test client;
+    the JSON API's too when given a token and the SKU to add."""
 
     def htmx(token: str) -> dict[str, str]:
         """Headers htmx sends from the page."""
@@ -39,7 +42,15 @@ def probes(product_id: int, search: str, event_body: Callable) -> dict[str, Call
             headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
         )
 
+    script = {"Authorization": f"Bearer {api_token}"}
+    api = {
+        "GET /api/v1/products": lambda c, t: c.get("/api/v1/products", headers=script),
+        "POST /api/v1/cart/items": lambda c, t: c.post(
+            "/api/v1/cart/items", json={"sku": sku, "quantity": 1}, headers=script
+        ),
+    }
     return {
+        **(api if api_token else {}),
         "GET / (logged in)": lambda c, t: c.get("/"),
         "GET /?q= (htmx)": lambda c, t: c.get(f"/?q={search}", headers=htmx(t)),
         "GET /cart (htmx)": lambda c, t: c.get("/cart", headers=htmx(t)),
