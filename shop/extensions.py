@@ -75,14 +75,19 @@ def reads_only(view):
 
     @functools.wraps(view)
     def without_transaction(*args, **kwargs):
-        session = db.session()  # the request's own Session (the scoped proxy lacks some calls)
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.connection(
-                execution_options={"isolation_level": "AUTOCOMMIT", READS_ONLY: True}
-            )
+        read_without_transaction()
         return view(*args, **kwargs)
 
     return without_transaction
+
+
+def read_without_transaction() -> None:
+    """From here on, this request's session reads outside a transaction on PostgreSQL, and
+    may only read (`reads_only`, for a view that is not one as a whole: `/healthz`, which
+    must answer its own 503 when the connection cannot be had)."""
+    session = db.session()  # the request's own Session (the scoped proxy lacks some calls)
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READS_ONLY: True})
 
 
 @event.listens_for(Engine, "before_cursor_execute")

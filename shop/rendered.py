@@ -18,37 +18,16 @@ by plain string replacement.
 """
 
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from flask import current_app, session
+from flask import session
 
+from . import fragments
 from .security import csrf_token
-
-#: Slots kept per process and app; the least recently used goes first (searches are
-#: unbounded).
-MAX_SLOTS = 256
-#: Where an app keeps its pages (one app's settings, the emulator banner say, never leak
-#: into another's in the same process: tests build many).
-EXTENSION = "shop.rendered"
 
 #: What a template renders in place of the CSRF token and of the cart badge's count.
 CSRF_MARK = "csrfmark" + secrets.token_hex(16)
 COUNT_MARK = "countmark" + secrets.token_hex(16)
-
-
-class _Pages:
-    """One app's rendered pages by slot, each with the version it was rendered for."""
-
-    def __init__(self) -> None:
-        self.held: OrderedDict[Hashable, tuple[Hashable, str]] = OrderedDict()
-        self.lock = threading.Lock()
-
-
-def _pages() -> _Pages:
-    """The current app's pages."""
-    return current_app.extensions.setdefault(EXTENSION, _Pages())
 
 
 def marked_context() -> dict[str, Callable[[], str]]:
@@ -58,26 +37,14 @@ def marked_context() -> dict[str, Callable[[], str]]:
 
 def cacheable() -> bool:
     """Whether this request may be served from (and fill) the cache."""
-    return not current_app.jinja_env.auto_reload and "_flashes" not in session
+    return fragments.keeping() and "_flashes" not in session
 
 
 def page(slot: Hashable, version: Hashable, render: Callable[[], str]) -> str:
-    """The HTML of `slot` for `version`: rendered now if this process holds another version
-    (or none), else the copy it holds. `render` must draw the per-request parts with
-    `marked_context()`; `fill` puts them in."""
-    pages = _pages()
-    with pages.lock:
-        held = pages.held.get(slot)
-        if held is not None and held[0] == version:
-            pages.held.move_to_end(slot)
-            return held[1]
-    html = render()
-    with pages.lock:
-        pages.held[slot] = (version, html)
-        pages.held.move_to_end(slot)
-        while len(pages.held) > MAX_SLOTS:
-            pages.held.popitem(last=False)
-    return html
+    """The HTML of `slot` for `version`, kept in `shop.fragments`: rendered now if this
+    process holds another version (or none), else the copy it holds. `render` must draw
+    the per-request parts with `marked_context()`; `fill` puts them in."""
+    return fragments.kept(("page", slot), version, render)
 
 
 def fill(html: str, cart_count: Callable[[], int]) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 
 from checkout_helpers import make_orders
 from conftest import count_queries
+from shop import fragments
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders import lifecycle, listing
@@ -140,7 +141,7 @@ def test_an_id_used_again_by_another_order_shows_that_order_s_lines(app, client,
 
 
 def test_another_customer_never_sees_my_kept_rows(app, client, auth, user, seeded, monkeypatch):
-    monkeypatch.setattr(listing, "CUSTOMERS_KEPT", 1)  # each request drops the other's rows
+    monkeypatch.setattr(fragments, "MAX_SLOTS", 1)  # each request drops the other's rows
     mine = make_orders(app, user, seeded["MUG-STONE"], 3)
     eve = auth.create_user("eve@example.com")
     hers = make_orders(app, eve, seeded["MUG-STONE"], 2, currency="eur")

@@ -3,31 +3,25 @@
 A customer's rows hardly ever change (a status, a refund, a shipment), yet the list is
 requested again and again (the modal opens; it polls every 3 s while an order is pending),
 and rendering 50 rows costs many times more than the rest of the request. So each worker
-process keeps, per customer, the lines of each order and the HTML of each row, keyed by
-everything the row shows: the order's shown columns as the database has them now (read on
-every request, in the list's one statement), whether it can still be resumed at this
-moment, and the script root its links start with. A row whose order changed in any way
-gets a new key and is rendered afresh; nothing needs telling when an order changes, in
-this process or any other. Only an order's lines are kept by its checkout key alone: they
-are written with the order and never change.
+process keeps (in `shop.fragments`), per customer, the lines of each order and the HTML of
+each row, keyed by everything the row shows: the order's shown columns as the database
+has them now (read on every request, in the list's one statement), whether it can still
+be resumed at this moment, and the script root its links start with. A row whose order
+changed in any way gets a new key and is rendered afresh; nothing needs telling when an
+order changes, in this process or any other. Only an order's lines are kept by its
+checkout key alone: they are written with the order and never change.
 """
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import request
 from markupsafe import Markup
 
-from .. import languages
+from .. import fragments, languages
 from ..models import utcnow
 from . import services
 from .services import OrderLine, OrderSummary
-
-#: Customers whose rows a worker keeps (least recently seen dropped first); each holds
-#: the HTML of their current rows only (about 1 kB a row).
-CUSTOMERS_KEPT = 512
 
 #: Renders one row: (the order, its lines, whether it can be resumed now) -> HTML.
 RowRenderer = Callable[[OrderSummary, tuple[OrderLine, ...], bool], str]
@@ -55,17 +49,13 @@ class Listing:
     any_pending: bool
 
 
-_seen: OrderedDict[int, Seen] = OrderedDict()
-_lock = threading.Lock()
-
-
 def my_orders(user_id: int, render_row: RowRenderer) -> Listing:
     """The user's list, rendering with `render_row` only the rows not rendered as they are."""
     before = _recall(user_id)
     summaries = services.list_summaries(user_id, known=before.lines.keys())
     now = utcnow()
     # Debugging reloads templates as they are edited: render every row then.
-    keep = not current_app.jinja_env.auto_reload
+    keep = fragments.keeping()
     root = request.script_root
     language = languages.current()  # a row reads in the language it was rendered in
     lines: dict[str, tuple[OrderLine, ...]] = {}
@@ -93,23 +83,15 @@ def my_orders(user_id: int, render_row: RowRenderer) -> Listing:
 
 def _recall(user_id: int) -> Seen:
     """What this worker kept of the user's list (nothing: an empty `Seen`)."""
-    with _lock:
-        seen = _seen.get(user_id)
-        if seen is not None:
-            _seen.move_to_end(user_id)
-    return seen or Seen({}, {})
+    held = fragments.recall(("my-orders", user_id))
+    return held[1] if held is not None else Seen({}, {})  # type: ignore[return-value]
 
 
 def _remember(user_id: int, seen: Seen) -> None:
-    """Keep `seen` for the user, dropping the least recently seen customer beyond the bound."""
-    with _lock:
-        _seen[user_id] = seen
-        _seen.move_to_end(user_id)
-        while len(_seen) > CUSTOMERS_KEPT:
-            _seen.popitem(last=False)
+    """Keep `seen` for the user (in `shop.fragments`, which bounds how many are kept)."""
+    fragments.keep(("my-orders", user_id), None, seen)
 
 
 def forget_all() -> None:
     """Drop everything kept (for tests that count what a cold worker does)."""
-    with _lock:
-        _seen.clear()
+    fragments.forget_all()
