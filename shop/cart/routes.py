@@ -12,6 +12,7 @@ from flask import (
     current_app,
     flash,
     get_flashed_messages,
+    get_template_attribute,
     make_response,
     redirect,
     request,
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, user_logged_in
 
-from .. import currencies, languages, pages
+from .. import currencies, fragments, languages, pages
 from ..auth import services as auth_services
 from ..auth import sessions
 from ..extensions import reads_only
@@ -61,6 +62,19 @@ class _Badge:
 def _status(error: Exception) -> int:
     """The HTTP status of a refused change (the same for the JSON API)."""
     return services.refusal_status(error)
+
+
+@bp.app_template_global("cart_line_html")
+def cart_line_html(line: services.CartLine, csrf: str, max_quantity: int) -> str:
+    """One line of the cart dialog (`cart/_line.html`), kept in `shop.fragments`: the slot
+    is the session's CSRF token (which the line's forms carry) and the product; the version
+    is the line as read now and everything else it shows, in the language written now."""
+    version = (line, max_quantity, languages.formatting(), request.script_root)
+
+    def render() -> str:
+        return get_template_attribute("cart/_line.html", "cart_line")(line, csrf, max_quantity)
+
+    return fragments.kept(("cart-line", csrf, line.product.id), version, render)
 
 
 @bp.app_context_processor
