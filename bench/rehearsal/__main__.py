@@ -33,6 +33,8 @@ LOW_STOCK_PER_MINUTE = {"GEAR-GRINDER": 6, "TOTE-CANVAS": 12, "GEAR-V60-02": 30}
 PLENTY = 100_000
 #: How long the end waits for the outbox to drain.
 DRAIN_SECONDS = 120
+#: The sale's limited code: what it takes off and the uses every customer shares.
+SALE_CODE, SALE_CODE_USES, SALE_CODE_PERCENT = "SALE50", 50, 15
 
 
 def say(line: str = "") -> None:
@@ -86,6 +88,7 @@ def run_load(
         "REHEARSAL_API_KEY": env["STRIPE_EMULATOR_API_KEY"],
         "REHEARSAL_RESULTS": results,
         "REHEARSAL_SECONDS": str(seconds),
+        "REHEARSAL_CODE": SALE_CODE,
     }
     locustfile = stack.ROOT / "bench" / "rehearsal" / "customers.py"
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless"]
@@ -119,6 +122,11 @@ def main() -> int:
         stack.run_command("release", env, stack.RESULTS / "release.log")
         start_stock = set_stock(database_url, minutes)
         running = stack.Stack(env, ports).start()
+        stack.run_command(
+            f"python -m bench.rehearsal.sale_code {SALE_CODE} {SALE_CODE_USES} {SALE_CODE_PERCENT}",
+            env,
+            stack.RESULTS / "sale-code.log",
+        )
         say(
             f"started: 2 web dynos × {env['WEB_CONCURRENCY']} gunicorn workers on ports "
             f"{ports[0]} and {ports[1]}, the worker, Redis on {redis.port}, the SMTP sink on "
@@ -169,7 +177,7 @@ def sale(running: stack.Stack, env: dict, ports, seconds: int, database_url: str
 
     def inject() -> None:
         """Halfway: SIGKILL dyno 2 and the worker, start both again."""
-        at = time.time() - run.began
+        at = run.fault_at = time.time() - run.began
         away = running.kill(1)
         run.fault = (
             f"at {at:.0f} s dyno 2 and the worker were SIGKILLed; dyno 2 answered again "
@@ -177,9 +185,26 @@ def sale(running: stack.Stack, env: dict, ports, seconds: int, database_url: str
         )
         say(f"fault: {run.fault}")
 
+    def dispute() -> None:
+        """A little after the fault: a customer's bank disputes a paid order."""
+        with checks.connect(database_url) as conn:
+            found = conn.execute(
+                "SELECT id FROM orders WHERE status = 'paid' ORDER BY id LIMIT 1"
+            ).fetchone()
+        if found is None:
+            return
+        run.disputed = found[0]
+        stack.run_command(
+            f"flask emulator dispute {run.disputed}", env, stack.RESULTS / "dispute.log"
+        )
+        say(f"dispute: opened on order {run.disputed} at {time.time() - run.began:.0f} s")
+
     timer = threading.Timer(seconds / 2, inject)
     timer.daemon = True
     timer.start()
+    dispute_timer = threading.Timer(seconds * 0.6, dispute)
+    dispute_timer.daemon = True
+    dispute_timer.start()
     try:
         load.wait(timeout=seconds + 180)
     except subprocess.TimeoutExpired:
@@ -189,7 +214,9 @@ def sale(running: stack.Stack, env: dict, ports, seconds: int, database_url: str
             load.kill()  # the run stops by itself, whatever Locust does
             load.wait()
         timer.cancel()  # no fault after the load (a fault already under way finishes)
+        dispute_timer.cancel()
     timer.join()
+    dispute_timer.join()
     run.observer.stop()
     say(f"load done after {time.time() - run.began:.0f} s; settling")
     run.load = json.loads(results.read_text())
@@ -228,6 +255,10 @@ def reconcile(run: report.Run, figures, database_url: str, start_stock: dict, ma
         checks.webhooks(conn, figures)
         checks.server_errors(conn, client_5xx, logged_5xx, figures)
         run.expected = checks.client_errors(causes, figures)
+        run.code = checks.sale_code(conn, SALE_CODE, SALE_CODE_USES, figures)
+        checks.replays(run.load.get("replays", {}), figures)
+        checks.dispute(conn, run.disputed, figures)
+        checks.slow_outside_fault(run.load["shape"]["windows"], run.fault_at, figures)
         run.per_minute = checks.purchases_per_minute(conn, run.began)
         run.customers = conn.execute("SELECT count(*) FROM users").fetchone()[0]
 

@@ -343,3 +343,68 @@ def purchases_per_minute(conn, since: float) -> list[int]:
 def connect(url: str):
     """A connection for the checks."""
     return psycopg.connect(url, autocommit=True)
+
+
+def sale_code(conn, code: str, uses: int, figures: Figures) -> dict[str, int]:
+    """The limited code: paid orders that used it, and Stripe's own count, both within its
+    uses; what it took off."""
+    paid = "('paid', 'partially_refunded', 'refunded')"
+    orders, discount = conn.execute(
+        f"SELECT count(*), coalesce(sum(discount_cents), 0) FROM orders "
+        f"WHERE promotion_code = %s AND status IN {paid}",
+        (code,),
+    ).fetchone()
+    at_stripe = conn.execute(
+        "SELECT coalesce(max(times_redeemed), 0) FROM emulator_promotion_codes WHERE code = %s",
+        (code,),
+    ).fetchone()[0]
+    figures.add(
+        orders <= uses and at_stripe <= uses and orders == at_stripe,
+        f"the limited code {code} redeemed ≤ {uses} times: {orders} paid orders used it, "
+        f"Stripe counted {at_stripe}",
+    )
+    return {"orders": orders, "at_stripe": at_stripe, "discount_cents": discount}
+
+
+def replays(counted: dict[str, int], figures: Figures) -> None:
+    """Every API request sent again with its idempotency key got the first answer back."""
+    same = counted.get("identical", 0)
+    other = {k: v for k, v in counted.items() if k != "identical"}
+    figures.add(
+        same > 0 and not other,
+        f"every API replay answered identically: {same} identical"
+        + (f"; different: {other}" if other else ""),
+    )
+
+
+def dispute(conn, order_id: int | None, figures: Figures) -> None:
+    """The dispute opened mid-run is on its order, and on its timeline."""
+    if order_id is None:
+        figures.add(False, "a dispute was opened mid-run: no paid order to dispute was found")
+        return
+    state = conn.execute("SELECT dispute FROM orders WHERE id = %s", (order_id,)).fetchone()[0]
+    noted = conn.execute(
+        "SELECT count(*) FROM order_events WHERE order_id = %s AND kind LIKE %s",
+        (order_id, "%dispute%"),
+    ).fetchone()[0]
+    figures.add(
+        state is not None and noted > 0,
+        f"the dispute opened mid-run on order {order_id} is recorded: state {state}, "
+        f"{noted} timeline entries",
+    )
+
+
+def slow_outside_fault(windows: list[list], fault_at: float | None, figures: Figures) -> None:
+    """Requests over 1 s are at most 1 % of those outside the minute of the fault (the
+    10-second windows the load measured, [second, customers, requests, slow])."""
+
+    def in_fault(second: int) -> bool:
+        return fault_at is not None and fault_at <= second < fault_at + 70  # window ends
+
+    counted = [w for w in windows if not in_fault(w[0])]
+    total, slow = sum(w[2] for w in counted), sum(w[3] for w in counted)
+    share = slow / total if total else 0.0
+    figures.add(
+        total > 0 and share <= 0.01,
+        f"requests over 1 s outside the minute of the fault ≤ 1 %: {share:.2%} ({slow} of {total})",
+    )

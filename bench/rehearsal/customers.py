@@ -10,6 +10,13 @@ simulated user is a new customer going through the whole purchase as a browser w
     card) or abandon (1 in 10: Stripe expires the session, as it would after 30 minutes)
     -> back to the shop (success page) -> My Orders
 
+with this wave's choices along the way: some switch to euros first, some buy the product
+they opened at once ("Buy now", their cart left alone), some type the sale's limited code
+(REHEARSAL_CODE, its uses shared by every customer: once they run out the cart or Stripe's
+page says so and the customer removes it and pays full price). Beside them, a few scripts
+(`ApiClient`) buy through the JSON API with a token and idempotency keys, sending each
+request twice with the same key: the second answer must be the first, byte for byte.
+
 A small round-robin spreads every request over the two dynos, as the PaaS router would;
 it speaks as the router does (the public Host, `X-Forwarded-Proto: https`, the same-origin
 Referer CSRF checks over https) and keeps the customer's cookies itself, since they are
@@ -40,6 +47,10 @@ THINK = tuple(float(x) for x in os.environ.get("REHEARSAL_THINK", "2,6").split("
 RUN_SECONDS = float(os.environ.get("REHEARSAL_SECONDS", "300"))
 FIXED_USERS = int(os.environ.get("REHEARSAL_USERS", "0") or 0)
 
+#: The sale's limited code, made by the rehearsal before the load (empty: none).
+SALE_CODE = os.environ.get("REHEARSAL_CODE", "")
+#: Shares of customers who switch to euros, buy now, and type the sale's code.
+EURO_SHARE, BUY_NOW_SHARE, CODE_SHARE = 0.3, 0.2, 0.4
 PAYS, DECLINED = "4242 4242 4242 4242", "4000 0000 0000 0002"
 DECLINE_SHARE, RETRY_AFTER_DECLINE, ABANDON_SHARE = 1 / 20, 0.5, 0.10
 #: What customers type into the search box (each matches some of the catalogue).
@@ -63,6 +74,10 @@ _next_backend = itertools.cycle(range(max(1, len(BACKENDS))))
 CAUSES: Counter = Counter()
 #: How each customer's run ended.
 JOURNEYS: Counter = Counter()
+#: API requests sent twice with one idempotency key: "identical" when the second answer
+#: (status, Idempotent-Replayed and body) was the first's, else what differed.
+REPLAYS: Counter = Counter()
+NEW_TOKEN = re.compile(r"data-new-token>([^<]+)<")
 
 
 class Gone(Exception):
@@ -104,12 +119,22 @@ class Customer(FastHttpUser):
         """The steps; returns how the run ended."""
         cards = self.register()
         self.think()
+        if random.random() < EURO_SHARE:
+            self.step("currency", "POST", "/currency", {"currency": "eur"}, htmx=True)
+            cards = _cards(self.step("home", "GET", "/").text)  # priced in euros now
+            self.think()
         found = self.search()
         self.think()
         choice = [c for c in (found or cards) if c["available"] != 0] or cards
         opened = random.choice(choice)
         self.step("product", "GET", f"/products/{opened['sku']}", htmx=True)
         self.think()
+        if random.random() < BUY_NOW_SHARE:
+            answer = self.step("buy now", "POST", f"/products/{opened['sku']}/buy",
+                               {"quantity": "1"}, htmx=True, expect={409: "sold out"})  # fmt: skip
+            if answer.status_code != 200:
+                return "sold out at buy now"
+            return self.pay_and_return(_path(answer.headers.get("HX-Redirect") or ""), "bought now")
         lines = self.fill_cart(opened, cards)
         if not lines:
             return "sold out before the cart was filled"
@@ -123,10 +148,20 @@ class Customer(FastHttpUser):
             htmx=True,
             expect={409: "sold out"},
         )
+        coded = False
+        if SALE_CODE and random.random() < CODE_SHARE:
+            self.think()
+            applied = self.step("code", "POST", "/cart/promotion", {"code": SALE_CODE},
+                                htmx=True, expect={422: "the code is used up"})  # fmt: skip
+            coded = applied.status_code == 200
         self.think()
         pay_url = self.checkout()
         if pay_url is None:
             return "sold out at checkout"
+        return self.pay_and_return(pay_url, "paid with the code" if coded else "paid")
+
+    def pay_and_return(self, pay_url: str, paid: str) -> str:
+        """Stripe's page: pay (or decline, or abandon), back to the shop, My Orders."""
         page = self.step("pay: page", "GET", pay_url)
         token = _match(CSRF_INPUT, page.text, "the pay form's csrf_token")
         session_id = pay_url.rsplit("/", 1)[1]
@@ -140,8 +175,15 @@ class Customer(FastHttpUser):
                 return self.abandon(session_id, "declined, abandoned")
             outcome = "declined, then paid"
         else:
-            outcome = "paid"
-        self.pay(pay_url, token, PAYS)
+            outcome = paid
+        if not self.pay(pay_url, token, PAYS):
+            # The code ran out between the cart and the payment: nothing was charged; the
+            # customer takes the code off and pays full price on a new page.
+            self.step("code: remove", "DELETE", "/cart/promotion", htmx=True)
+            again = self.checkout()
+            if again is None:
+                return "sold out at checkout"
+            return self.pay_and_return(again, "paid full price: the code ran out at payment")
         self.step("success", "GET", f"/checkout/success?session_id={session_id}")
         self.think()
         self.step("orders", "GET", "/orders", htmx=True)
@@ -207,12 +249,15 @@ class Customer(FastHttpUser):
         Refused for a line that sold out or down meanwhile, the customer removes or lowers
         it, as the cart says, and tries once more."""
         for attempt in range(2):
-            answer = self.step("checkout", "POST", "/checkout", htmx=True, expect={409: "sold out"})
+            answer = self.step("checkout", "POST", "/checkout", htmx=True,
+                               expect={409: "sold out, or the code used up"})  # fmt: skip
             if answer.status_code == 200:
                 return _path(answer.headers.get("HX-Redirect") or "")
             if attempt:
                 return None
             cart = self.step("cart", "GET", "/cart", htmx=True).text
+            if 'id="promotion-problem"' in cart:  # the code ran out: take it off, pay in full
+                self.step("code: remove", "DELETE", "/cart/promotion", htmx=True)
             kept = 0
             for product_id, line in CART_LINE.findall(cart):
                 left = SHORT.search(line)
@@ -228,8 +273,9 @@ class Customer(FastHttpUser):
                 return None
         return None
 
-    def pay(self, pay_url: str, token: str, card: str) -> None:
-        """Pay on Stripe's page. A try cut off by the fault may have been charged: the
+    def pay(self, pay_url: str, token: str, card: str) -> bool:
+        """Pay on Stripe's page; False when Stripe refused the session's code (it ran out
+        meanwhile: nothing charged). A try cut off by the fault may have been charged: the
         next try then finds the session paid (409) and the customer goes back to the
         shop, whose success page records the payment; never a second charge."""
         answer = self.step(
@@ -237,10 +283,16 @@ class Customer(FastHttpUser):
             "POST",
             pay_url,
             {"card_number": card, "csrf_token": token},
-            expect={402: "declined", 409: "already paid (a retry after the fault)"},
+            expect={
+                402: "declined",
+                409: "already paid (a retry after the fault), or the code ran out",
+            },
         )
+        if answer.status_code == 409 and "promotion code" in answer.text:
+            return False
         if card == PAYS and answer.status_code not in (303, 409):
             raise Gone(f"pay answered {answer.status_code}")
+        return True
 
     def abandon(self, session_id: str, outcome: str) -> str:
         """Leave Stripe's page unpaid. Stripe expires such a session after its 30 minutes
@@ -272,6 +324,7 @@ class Customer(FastHttpUser):
         htmx: bool = False,
         expect: dict[int, str] | None = None,
         headers: dict | None = None,
+        json_body: str | None = None,
     ):
         """Send one request to the next dyno, again on the next one if the dyno is gone
         or answers 5xx; the answer. `expect` names the 4xx this step may answer, and why."""
@@ -282,7 +335,7 @@ class Customer(FastHttpUser):
             "Referer": f"https://{PUBLIC_HOST}/",
             "User-Agent": "northside-rehearsal/1",
         }
-        if self.cookies:
+        if self.cookies and json_body is None and not path.startswith("/api/"):
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if htmx:
             sent["HX-Request"] = "true"
@@ -292,6 +345,8 @@ class Customer(FastHttpUser):
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         sent.update(headers or {})
         body = "&".join(f"{k}={_quote(v)}" for k, v in (fields or {}).items()) or None
+        if json_body is not None:
+            sent["Content-Type"], body = "application/json", json_body
         connection_errors = server_errors = 0
         while True:
             base = BACKENDS[next(_next_backend)]
@@ -332,6 +387,91 @@ class Customer(FastHttpUser):
     def think(self) -> None:
         """A customer reading the page."""
         gevent.sleep(random.uniform(*THINK))
+
+
+class ApiClient(Customer):
+    """A script buying through the JSON API: a customer who made a token on the account
+    page, then lists products, adds to the cart and checks out with idempotency keys,
+    each request sent twice with its key, and pays on Stripe's page as a browser would."""
+
+    weight = 1
+
+    @task
+    def purchase(self) -> None:
+        """One script run, from its account to its order."""
+        self.cookies = {}
+        self.token = ""
+        self.bearer = ""
+        self.shopping = True
+        try:
+            JOURNEYS[self.journey()] += 1
+        except Gone as gone:
+            JOURNEYS[f"API: gave up: {gone}"] += 1
+        self.shopping = False
+        self.think()
+
+    def journey(self) -> str:
+        """Account, token, then the purchase through /api/v1."""
+        self.register()
+        account = self.step("account", "GET", "/account")
+        fields = {
+            "name": "sale script",
+            "csrf_token": _match(CSRF_INPUT, account.text, "the account page's csrf_token"),
+        }
+        made = self.step("API: make a token", "POST", "/account/tokens", fields)
+        self.bearer = _match(NEW_TOKEN, made.text, "the new token")
+        self.think()
+        listed = json.loads(self.api("API: products", "GET", "/api/v1/products?limit=100").text)
+        choice = [p for p in listed["data"] if p["available"]]
+        if not choice:
+            return "API: sold out before the cart was filled"
+        added = 0
+        for product in random.sample(choice, k=min(len(choice), random.randint(1, 2))):
+            body = {"sku": product["sku"], "quantity": random.randint(1, 2)}
+            answer = self.api_twice(
+                "API: add", "POST", "/api/v1/cart/items", body, {409: "sold out"}
+            )
+            added += answer.status_code == 200
+            self.think()
+        if not added:
+            return "API: sold out before the cart was filled"
+        started = self.api_twice("API: checkout", "POST", "/api/v1/checkout", {}, {409: "sold out"})
+        if started.status_code not in (200, 201):
+            return "API: sold out at checkout"
+        pay_url = _path(json.loads(started.text)["url"])
+        page = self.step("pay: page", "GET", pay_url)
+        token = _match(CSRF_INPUT, page.text, "the pay form's csrf_token")
+        self.think()
+        self.pay(pay_url, token, PAYS)
+        session_id = pay_url.rsplit("/", 1)[1]
+        self.step("success", "GET", f"/checkout/success?session_id={session_id}")
+        self.api("API: orders", "GET", "/api/v1/orders")
+        return "API: paid"
+
+    def api(self, name, method, path, body=None, key=None, expect=None):
+        """One JSON API request with the token (and `key` as its Idempotency-Key)."""
+        headers = {"Authorization": f"Bearer {self.bearer}", "Accept": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        payload = None if body is None else json.dumps(body)
+        return self.step(name, method, path, headers=headers, json_body=payload, expect=expect)
+
+    def api_twice(self, name, method, path, body, expect=None):
+        """Send the request, then again with the same key; note whether the replay was the
+        first answer exactly. The first answer."""
+        key = secrets.token_hex(16)
+        first = self.api(name, method, path, body, key, expect)
+        second = self.api(f"{name} (replay)", method, path, body, key, expect)
+        if (second.status_code, second.content) != (first.status_code, first.content):
+            REPLAYS[f"{name}: {first.status_code} then {second.status_code}"] += 1
+        elif second.headers.get("Idempotent-Replayed") != "true":
+            REPLAYS[f"{name}: not marked Idempotent-Replayed"] += 1
+        else:
+            REPLAYS["identical"] += 1
+        return first
+
+
+Customer.weight = 9
 
 
 # --- page reading helpers -------------------------------------------------------------
@@ -502,6 +642,7 @@ def _write_results(environment, **_kwargs) -> None:
                 },
                 "causes": [[*key, count] for key, count in sorted(CAUSES.items())],
                 "journeys": dict(JOURNEYS),
+                "replays": dict(REPLAYS),
                 "shape": {
                     **SHAPE,
                     "histogram_settled": {str(k): v for k, v in SHAPE["histogram_settled"].items()},

@@ -23,6 +23,8 @@ class Run:
     observer: Observer | None = None
     load: dict = field(default_factory=dict)
     fault: str = "not injected (the run ended first)"
+    #: Seconds into the run when the fault was injected.
+    fault_at: float | None = None
     expiry: str = ""
     before_reconcile: str = ""
     reconciled: str = ""
@@ -32,6 +34,10 @@ class Run:
     expected: dict[str, int] = field(default_factory=dict)
     per_minute: list[int] = field(default_factory=list)
     customers: int = 0
+    #: The order whose charge was disputed mid-run (None: none was paid yet).
+    disputed: int | None = None
+    #: The limited code: paid orders that used it, Stripe's count, what it took off.
+    code: dict = field(default_factory=dict)
 
 
 def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
@@ -69,6 +75,12 @@ def lines(run: Run, figures, minutes: float, workers: int) -> list[str]:
         "customers' runs: " + ", ".join(f"{n} {how}" for how, n in journeys),
         "4xx by cause: " + (", ".join(f"{n} {c}" for c, n in run.expected.items()) or "none"),
         f"fault: {run.fault}",
+        f"the limited code: {run.code.get('orders', 0)} paid orders used it (Stripe counted "
+        f"{run.code.get('at_stripe', 0)}), taking off {run.code.get('discount_cents', 0)} "
+        "minor units in all",
+        "API replays (each request sent again with its idempotency key): "
+        + (", ".join(f"{n} {how}" for how, n in run.load.get("replays", {}).items()) or "none"),
+        f"dispute: opened on order {run.disputed}" if run.disputed else "dispute: none opened",
         "errors customers met, each tried again on the next dyno: " + _errors(retried),
         f"expiry: {run.expiry}",
         f"before the final `flask payments reconcile`: {run.before_reconcile}; it said: "
