@@ -24,7 +24,6 @@ import math
 import time
 
 from flask import Flask, Response, abort, current_app, g, request, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
@@ -65,29 +64,12 @@ def init_app(app: Flask) -> None:
     """Bind the limiter and install the guards, the 429 answer and the headers."""
     limiter.init_app(app)
     limiter.request_filter(reads_are_unlimited)
-    app.session_interface = SessionCookies()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.before_request(reject_hostile_input)
     app.before_request(refuse_json_on_forms)
     app.after_request(add_security_headers)
     app.after_request(no_store_when_signed_in)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with its serializer made once per set of keys.
-
-    Flask builds the serializer (and its signer) twice per request, to read the cookie and
-    to write it; the keys change only when the app's config does."""
-
-    def get_signing_serializer(self, app: Flask):
-        """The serializer for the app's current keys (SECRET_KEY and its fallbacks)."""
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        held = getattr(self, "_held", None)
-        if held is None or held[0] != keys:
-            held = (keys, super().get_signing_serializer(app))
-            self._held = held
-        return held[1]
 
 
 #: Signed CSRF tokens kept per app, by the session's raw token (see `csrf_token`).
