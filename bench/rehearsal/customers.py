@@ -102,16 +102,20 @@ class Customer(FastHttpUser):
 
     # --- the purchase -------------------------------------------------------------------
 
+    #: What this kind of user's runs are named after in the report ("API: " for scripts).
+    kind = ""
+
     @task
     def purchase(self) -> None:
-        """One customer, from registration to My Orders."""
+        """One customer (or script), from registration to My Orders."""
         self.cookies: dict[str, str] = {}
         self.token = ""
+        self.bearer = ""  # the API token a script makes (none for a browser)
         self.shopping = True
         try:
             JOURNEYS[self.journey()] += 1
         except Gone as gone:
-            JOURNEYS[f"gave up: {gone}"] += 1
+            JOURNEYS[f"{self.kind}gave up: {gone}"] += 1
         self.shopping = False
         self.think()  # the next customer arrives
 
@@ -395,20 +399,7 @@ class ApiClient(Customer):
     each request sent twice with its key, and pays on Stripe's page as a browser would."""
 
     weight = 1
-
-    @task
-    def purchase(self) -> None:
-        """One script run, from its account to its order."""
-        self.cookies = {}
-        self.token = ""
-        self.bearer = ""
-        self.shopping = True
-        try:
-            JOURNEYS[self.journey()] += 1
-        except Gone as gone:
-            JOURNEYS[f"API: gave up: {gone}"] += 1
-        self.shopping = False
-        self.think()
+    kind = "API: "
 
     def journey(self) -> str:
         """Account, token, then the purchase through /api/v1."""
