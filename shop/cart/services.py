@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -335,58 +336,143 @@ def _compile_qualified(element: _Qualified, compiler, **kw) -> str:
 
 @cache
 def _add_statement(dialect: str, language: str = "en"):
-    """The add's one INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING statement for
-    `dialect`, built once per language with bound parameters: building and cache-keying it
-    per request cost more than running it.
+    """The add's one statement for `dialect`, built once per language with bound
+    parameters: building and cache-keying it per request cost more than running it.
 
-    RETURNING says what the add left (`Added`): the line, the product named in `language`
-    and what is left of it, and the cart's units and subtotal as the other lines' sums
-    plus this line. Other lines, because PostgreSQL's subqueries there read the cart as it
-    was when the statement began (SQLite's read it after): either way the sums are the same.
+    Both say what the add left (`Added`): the line, the product named in `language` and
+    what is left of it, and the cart's units and subtotal as the other lines' sums plus this
+    line. Other lines, because PostgreSQL's subqueries read the cart as it was when the
+    statement began (SQLite's read it after): either way the sums are the same.
     """
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    if dialect == "postgresql":
+        return _add_statement_postgresql(language)
+    return _add_statement_sqlite(language)
+
+
+class _AddParams:
+    """The add's bound parameters, shared by both dialects' statements."""
+
     user_id = bindparam("user_id", type_=Integer())
     product_id = bindparam("product_id", type_=Integer())
     quantity = bindparam("quantity", type_=Integer())
     max_quantity = bindparam("max_quantity", type_=Integer())
     currency = bindparam("currency")
     now = bindparam("now", type_=UTCDateTime())
-    line_exists = exists().where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+
+
+def _line_cap(stock, left):
+    """SQL for the most the line may hold: the per-line maximum, or fewer if fewer are left
+    of a tracked product."""
+    most = _AddParams.max_quantity
+    return case((stock.is_(None), most), (left < most, left), else_=most)
+
+
+def _room_for_line():
+    """SQL: the line exists already, or the cart has room for another."""
+    p = _AddParams
+    line_exists = exists().where(CartItem.user_id == p.user_id, CartItem.product_id == p.product_id)
     line_count = (
-        select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
+        select(func.count()).select_from(CartItem).where(CartItem.user_id == p.user_id)
     ).scalar_subquery()
-    left = units_left(user_id, Product.id)
-    # The most this line may hold: the per-line maximum, or fewer if fewer are left.
-    cap = case(
-        (Product.stock.is_(None), max_quantity), (left < max_quantity, left), else_=max_quantity
-    )
-    source = select(
-        user_id, Product.id, case((quantity > cap, cap), else_=quantity), now, now
-    ).where(
-        Product.id == product_id,
-        Product.active,
-        price_in(Product.id, currency).is_not(None),
-        or_(Product.stock.is_(None), left > 0),
-        or_(line_exists, line_count < MAX_LINES),
-    )
-    table = CartItem.__table__
-    statement = insert(table).from_select(
-        ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
-    )
-    added = table.c.quantity + statement.excluded.quantity
-    line_cap = select(cap).where(Product.id == product_id).scalar_subquery()
-    # The other lines, through aliases that must not correlate with the row returned.
+    return or_(line_exists, line_count < MAX_LINES)
+
+
+def _other_lines():
+    """SQL for the units and the subtotal of the cart's lines other than the one added,
+    through aliases that must not correlate with the row the add returns."""
+    p = _AddParams
     line, product, price = aliased(CartItem), aliased(Product), aliased(ProductPrice)
-    others = (line.user_id == user_id) & (line.product_id != product_id)
-    other_units = units_in_cart(line, user_id).where(line.product_id != product_id)
-    other_subtotal = (
+    others = (line.user_id == p.user_id) & (line.product_id != p.product_id)
+    units = units_in_cart(line, p.user_id).where(line.product_id != p.product_id)
+    subtotal = (
         select(func.coalesce(func.sum(price.price_cents * line.quantity), 0))
         .select_from(line)
         .join(product, product.id == line.product_id)
-        .join(price, (price.product_id == product.id) & (price.currency == currency))
+        .join(price, (price.product_id == product.id) & (price.currency == p.currency))
         .where(others, product.active)
     )
-    this_product = (Product.id == product_id,)
+    return units.scalar_subquery(), subtotal.scalar_subquery()
+
+
+def _add_statement_postgresql(language: str):
+    """WITH product (what is left, the cap, the name and price, read once) , added (INSERT
+    ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING) SELECT the summary.
+
+    The units left are a subquery over open orders' holds: computed once in the
+    materialised `product`, not once per place that needs them (the cap, the filter, the
+    conflict branch and the summary), which made the add's plan four times as large."""
+    p = _AddParams
+    left = units_left(p.user_id, Product.id)
+    product = (
+        select(
+            Product.id,
+            Product.stock,
+            left.label("left"),
+            shown("name", language).label("name"),
+            price_in(Product.id, p.currency).label("price_cents"),
+        )
+        .where(Product.id == p.product_id, Product.active)
+        .cte("product")
+        .prefix_with("MATERIALIZED")
+    )
+    cap = _line_cap(product.c.stock, product.c.left)
+    source = select(p.user_id, product.c.id, func.least(p.quantity, cap), p.now, p.now).where(
+        product.c.price_cents.is_not(None),
+        or_(product.c.stock.is_(None), product.c.left > 0),
+        _room_for_line(),
+    )
+    table = CartItem.__table__
+    insert = postgresql.insert(table).from_select(
+        ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
+    )
+    added = (
+        insert.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.product_id],
+            set_={
+                "quantity": func.least(
+                    table.c.quantity + insert.excluded.quantity,
+                    select(cap).select_from(product).scalar_subquery(),
+                ),
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        .returning(table.c.quantity)
+        .cte("added")
+    )
+    other_units, other_subtotal = _other_lines()
+    return select(
+        added.c.quantity,
+        product.c.name,
+        case((product.c.stock.is_(None), None), else_=product.c.left),
+        other_units + added.c.quantity,
+        other_subtotal + added.c.quantity * product.c.price_cents,
+    ).select_from(added.join(product, true()))
+
+
+def _add_statement_sqlite(language: str):
+    """INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING: SQLite has no INSERT in a
+    WITH, so what is left is written out where it is needed (a single writer, and a small
+    database: each copy costs little)."""
+    p = _AddParams
+    left = units_left(p.user_id, Product.id)
+    cap = _line_cap(Product.stock, left)
+    source = select(
+        p.user_id, Product.id, case((p.quantity > cap, cap), else_=p.quantity), p.now, p.now
+    ).where(
+        Product.id == p.product_id,
+        Product.active,
+        price_in(Product.id, p.currency).is_not(None),
+        or_(Product.stock.is_(None), left > 0),
+        _room_for_line(),
+    )
+    table = CartItem.__table__
+    statement = sqlite.insert(table).from_select(
+        ["user_id", "product_id", "quantity", "created_at", "updated_at"], source
+    )
+    added = table.c.quantity + statement.excluded.quantity
+    line_cap = select(cap).where(Product.id == p.product_id).scalar_subquery()
+    other_units, other_subtotal = _other_lines()
+    this_product = (Product.id == p.product_id,)
     return statement.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.product_id],
         set_={
@@ -401,9 +487,9 @@ def _add_statement(dialect: str, language: str = "en"):
             .where(*this_product)
             .scalar_subquery()
         ),
-        _Qualified(other_units.scalar_subquery()) + table.c.quantity,
-        _Qualified(other_subtotal.scalar_subquery())
-        + table.c.quantity * _Qualified(price_in(product_id, currency)),
+        _Qualified(other_units) + table.c.quantity,
+        _Qualified(other_subtotal)
+        + table.c.quantity * _Qualified(price_in(p.product_id, p.currency)),
     )
 
 
