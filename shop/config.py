@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import currencies, settings, shipping
+from .connections import BEGIN_WITH_FIRST_STATEMENT
 
 #: The webhook secret the emulator signs with when none is configured, in development and
 #: tests only: it is published, so production refuses it (a demo gets a generated one).
@@ -325,6 +326,8 @@ def engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
         return {}  # one in-memory database, one shared connection: there is no pool to size
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": _int(env, "DB_CONNECT_TIMEOUT")}
+        # BEGIN travels with each transaction's first statement (`shop.connections`).
+        options["execution_options"] = {BEGIN_WITH_FIRST_STATEMENT: True}
     elif url.startswith("sqlite"):
         # Wait this long for another writer instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
